@@ -1,0 +1,138 @@
+#include "gitstore/blob_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+#include "gitstore/git_handle.hpp"
+
+namespace histfs::gitstore {
+namespace {
+
+// Files up to this size are read in one go; larger ones stream, so memory stays bounded.
+constexpr size_t kWholeReadLimit = 8 << 20;
+constexpr size_t kChunk = 1 << 20;
+
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor() { if (fd_ >= 0) close(fd_); }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+[[noreturn]] void throw_errno(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
+
+bool read_exact(int fd, char* buffer, size_t length, off_t offset) {
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = pread(fd, buffer + done, length - done, offset + off_t(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("read");
+    if (n == 0) return false;  // shrank while we read
+    done += size_t(n);
+  }
+  return true;
+}
+
+git_oid write_small(git_odb* odb, const char* data, size_t length) {
+  git_oid oid;
+  check(git_odb_hash(&oid, data, length, GIT_OBJECT_BLOB), "hash blob");
+  if (!git_odb_exists(odb, &oid)) check(git_odb_write(&oid, odb, data, length, GIT_OBJECT_BLOB), "write blob");
+  return oid;
+}
+
+// Streams the file into the object database; nullopt when its size changed underway.
+std::optional<git_oid> write_large(git_odb* odb, int fd, size_t size) {
+  git_odb_stream* raw = nullptr;
+  check(git_odb_open_wstream(&raw, odb, size, GIT_OBJECT_BLOB), "open blob stream");
+  std::unique_ptr<git_odb_stream, decltype(&git_odb_stream_free)> stream(raw, git_odb_stream_free);
+  std::vector<char> buffer(kChunk);
+  for (size_t done = 0; done < size;) {
+    size_t length = std::min(kChunk, size - done);
+    if (!read_exact(fd, buffer.data(), length, off_t(done))) return std::nullopt;
+    check(git_odb_stream_write(stream.get(), buffer.data(), length), "write blob stream");
+    done += length;
+  }
+  char extra;
+  if (pread(fd, &extra, 1, off_t(size)) > 0) return std::nullopt;  // grew underway
+  git_oid oid;
+  check(git_odb_stream_finalize_write(&oid, stream.get()), "finish blob");
+  return oid;
+}
+
+std::optional<git_oid> store_file_content(git_odb* odb, int fd, size_t size) {
+  if (size > kWholeReadLimit) return write_large(odb, fd, size);
+  std::vector<char> buffer(size);
+  if (!read_exact(fd, buffer.data(), size, 0)) return std::nullopt;
+  char extra;
+  if (pread(fd, &extra, 1, off_t(size)) > 0) return std::nullopt;
+  return write_small(odb, buffer.data(), size);
+}
+
+}  // namespace
+
+git_filemode_t git_mode_of(const struct stat& st) {
+  if (S_ISREG(st.st_mode)) return (st.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
+  if (S_ISLNK(st.st_mode)) return GIT_FILEMODE_LINK;
+  return GIT_FILEMODE_UNREADABLE;
+}
+
+std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, StatCache& cache) {
+  struct stat st;
+  if (fstatat(root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    throw_errno("stat " + path);
+  }
+  return store_path(odb, root_fd, path, st, cache);
+}
+
+std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, const struct stat& st,
+                                      StatCache& cache) {
+  const git_filemode_t mode = git_mode_of(st);
+  if (mode == GIT_FILEMODE_UNREADABLE) return std::nullopt;
+  if (auto known = cache.lookup(path, st)) return StoredEntry{*known, mode};
+
+  if (mode == GIT_FILEMODE_LINK) {
+    std::vector<char> target(size_t(st.st_size) + 2);
+    ssize_t n = readlinkat(root_fd, path.c_str(), target.data(), target.size());
+    if (n < 0) {
+      if (errno == ENOENT || errno == EINVAL) return std::nullopt;
+      throw_errno("readlink " + path);
+    }
+    return StoredEntry{write_small(odb, target.data(), size_t(n)), mode};
+  }
+
+  // Retry a few times when the file changes while it is read; the writer's next
+  // change marks it dirty again anyway.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    int raw = openat(root_fd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+    if (raw < 0 && errno == EPERM) raw = openat(root_fd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (raw < 0) {
+      if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR) return std::nullopt;
+      throw_errno("open " + path);
+    }
+    FileDescriptor fd(raw);
+    struct stat now;
+    if (fstat(fd.get(), &now) != 0) throw_errno("stat " + path);
+    if (!S_ISREG(now.st_mode)) return std::nullopt;
+    if (auto oid = store_file_content(odb, fd.get(), size_t(now.st_size))) {
+      struct stat after;
+      if (fstat(fd.get(), &after) == 0 && after.st_mtim.tv_sec == now.st_mtim.tv_sec &&
+          after.st_mtim.tv_nsec == now.st_mtim.tv_nsec && after.st_size == now.st_size)
+        cache.remember(path, now, *oid);
+      return StoredEntry{*oid, git_mode_of(now)};
+    }
+  }
+  throw std::system_error(EAGAIN, std::generic_category(), "file keeps changing while read: " + path);
+}
+
+}  // namespace histfs::gitstore

@@ -1,0 +1,30 @@
+#pragma once
+// Turns a file or symlink of the backing dir into a git blob, once: the stat
+// cache answers for files that did not change since they were last hashed.
+#include <git2.h>
+#include <sys/stat.h>
+
+#include <optional>
+#include <string>
+
+#include "gitstore/stat_cache.hpp"
+
+namespace histfs::gitstore {
+
+struct StoredEntry {
+  git_oid oid;
+  git_filemode_t mode;
+};
+
+// The git mode of a stat result; 0 for what git cannot hold (directories, fifos, devices).
+git_filemode_t git_mode_of(const struct stat& st);
+
+// Stores `path` (relative to root_fd; not followed if a symlink). nullopt when the path is
+// missing or not a file or symlink. Throws GitError or std::system_error on I/O failure.
+std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, StatCache& cache);
+
+// Same, with a stat result the caller already has.
+std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, const struct stat& st,
+                                      StatCache& cache);
+
+}  // namespace histfs::gitstore

@@ -1,0 +1,161 @@
+#include "gitstore/change_set.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <vector>
+
+namespace histfs::gitstore {
+namespace {
+
+std::string read_process_name(pid_t pid) {
+  if (pid <= 0) return "unknown";
+  char file[64];
+  snprintf(file, sizeof file, "/proc/%d/comm", static_cast<int>(pid));
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "unknown";
+  char name[64];
+  ssize_t n = read(fd, name, sizeof name - 1);
+  close(fd);
+  if (n <= 0) return "unknown";
+  while (n > 0 && (name[n - 1] == '\n' || name[n - 1] == '\0')) --n;
+  return std::string(name, static_cast<size_t>(n));
+}
+
+// Calls fn(it) for each path at or below `dir`; those all start with `dir`, so they sit together.
+template <typename Fn>
+void for_each_below(std::set<std::string>& paths, const std::string& dir, Fn fn) {
+  auto it = paths.lower_bound(dir);
+  while (it != paths.end() && it->compare(0, dir.size(), dir) == 0) {
+    if (is_same_or_below(*it, dir))
+      it = fn(it);
+    else
+      ++it;
+  }
+}
+
+// Replaces the `from` prefix of every path at or below it with `to`.
+void rename_below(std::set<std::string>& paths, const std::string& from, const std::string& to) {
+  std::vector<std::string> moved;
+  for_each_below(paths, from, [&](auto it) {
+    moved.push_back(to + it->substr(from.size()));
+    return paths.erase(it);
+  });
+  paths.insert(moved.begin(), moved.end());
+}
+
+}  // namespace
+
+bool is_same_or_below(const std::string& path, const std::string& dir) {
+  if (dir.empty()) return true;
+  return path.size() >= dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         (path.size() == dir.size() || path[dir.size()] == '/');
+}
+
+void ChangeSet::touch_locked(uid_t uid, pid_t pid) {
+  auto now = Clock::now();
+  if (!first_change_) first_change_ = now;
+  last_change_ = now;
+  auto [it, inserted] = process_names_.try_emplace(pid);
+  if (inserted) it->second = read_process_name(pid);
+  batch_.actors.insert(Actor{uid, pid, it->second});
+  wake_.notify_all();
+}
+
+void ChangeSet::erase_under_locked(const std::string& path) {
+  for_each_below(batch_.dirty, path, [&](auto it) { return batch_.dirty.erase(it); });
+}
+
+void ChangeSet::dirty(const std::string& path, uid_t uid, pid_t pid) {
+  std::lock_guard lock(mutex_);
+  batch_.dirty.insert(path);
+  touch_locked(uid, pid);
+}
+
+void ChangeSet::removed(const std::string& path, uid_t uid, pid_t pid) {
+  std::lock_guard lock(mutex_);
+  erase_under_locked(path);
+  batch_.ops.push_back({PathOp::Kind::Remove, path, {}});
+  touch_locked(uid, pid);
+}
+
+void ChangeSet::moved(const std::string& from, const std::string& to, uid_t uid, pid_t pid) {
+  std::lock_guard lock(mutex_);
+  erase_under_locked(to);  // whatever stood at `to` is replaced
+  rename_below(batch_.dirty, from, to);
+  batch_.ops.push_back({PathOp::Kind::Move, from, to});
+  touch_locked(uid, pid);
+}
+
+void ChangeSet::exchanged(const std::string& a, const std::string& b, uid_t uid, pid_t pid) {
+  std::lock_guard lock(mutex_);
+  const std::string parked = "\x01";  // a name no real path can start with
+  rename_below(batch_.dirty, a, parked);
+  rename_below(batch_.dirty, b, a);
+  rename_below(batch_.dirty, parked, b);
+  batch_.ops.push_back({PathOp::Kind::Exchange, a, b});
+  touch_locked(uid, pid);
+}
+
+void ChangeSet::rescan(const std::string& dir) {
+  std::lock_guard lock(mutex_);
+  batch_.rescan_dirs.insert(dir);
+  if (!first_change_) first_change_ = Clock::now();
+  last_change_ = Clock::now();
+  wake_.notify_all();
+}
+
+unsigned ChangeSet::generation() const { return generation_.load(); }
+
+ChangeBatch ChangeSet::take_locked() {
+  ChangeBatch out = std::move(batch_);
+  batch_ = ChangeBatch{};
+  first_change_.reset();
+  process_names_.clear();
+  flush_requested_ = false;
+  ++generation_;
+  return out;
+}
+
+ChangeBatch ChangeSet::take() {
+  std::lock_guard lock(mutex_);
+  return take_locked();
+}
+
+ChangeBatch ChangeSet::wait_for_batch(std::chrono::milliseconds quiet, std::chrono::milliseconds max_delay) {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (stop_requested_ || flush_requested_) return take_locked();
+    if (!first_change_) {
+      wake_.wait(lock);
+      continue;
+    }
+    auto due = std::min(last_change_ + quiet, *first_change_ + max_delay);
+    if (Clock::now() >= due) return take_locked();
+    wake_.wait_until(lock, due);
+  }
+}
+
+void ChangeSet::request_flush() {
+  std::lock_guard lock(mutex_);
+  flush_requested_ = true;
+  wake_.notify_all();
+}
+
+void ChangeSet::request_stop() {
+  std::lock_guard lock(mutex_);
+  stop_requested_ = true;
+  wake_.notify_all();
+}
+
+bool ChangeSet::stopping() const {
+  std::lock_guard lock(mutex_);
+  return stop_requested_;
+}
+
+size_t ChangeSet::pending() const {
+  std::lock_guard lock(mutex_);
+  return batch_.ops.size() + batch_.dirty.size() + batch_.rescan_dirs.size();
+}
+
+}  // namespace histfs::gitstore

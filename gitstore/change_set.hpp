@@ -1,0 +1,87 @@
+#pragma once
+// The changes recorded by the FUSE layer since the last commit. Cheap to
+// record from any thread: no I/O, no hashing. Paths are relative to the
+// backing root. Content is read when the batch is committed.
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <tuple>
+#include <string>
+#include <vector>
+
+namespace histfs::gitstore {
+
+// Who made a change, from the FUSE request context.
+struct Actor {
+  uid_t uid = 0;
+  pid_t pid = 0;
+  std::string process;  // process name of pid when it was recorded
+  bool operator<(const Actor& other) const { return std::tie(uid, process) < std::tie(other.uid, other.process); }
+};
+
+// A structural change to replay on the tree, in order.
+struct PathOp {
+  enum class Kind { Remove, Move, Exchange };
+  Kind kind;
+  std::string path;
+  std::string other;  // destination of a move, partner of an exchange
+};
+
+struct ChangeBatch {
+  std::vector<PathOp> ops;            // replayed first, in order
+  std::set<std::string> dirty;        // then each of these is re-read from the backing dir (current names)
+  std::set<std::string> rescan_dirs;  // whole directories to compare with the tree ("" = everything)
+  std::set<Actor> actors;
+  bool empty() const { return ops.empty() && dirty.empty() && rescan_dirs.empty(); }
+};
+
+class ChangeSet {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  void dirty(const std::string& path, uid_t uid, pid_t pid);
+  void removed(const std::string& path, uid_t uid, pid_t pid);
+  void moved(const std::string& from, const std::string& to, uid_t uid, pid_t pid);
+  void exchanged(const std::string& a, const std::string& b, uid_t uid, pid_t pid);
+  void rescan(const std::string& dir);
+
+  // A number that changes whenever a batch is taken, so a caller can remember
+  // "already recorded in this batch" without asking again (see fs::Inode).
+  unsigned generation() const;
+
+  // Blocks until a batch is due (quiet for `quiet`, or `max_delay` after its
+  // first change), `stop` is requested, or `flush` is requested. Returns the
+  // batch (possibly empty when stopping).
+  ChangeBatch wait_for_batch(std::chrono::milliseconds quiet, std::chrono::milliseconds max_delay);
+  ChangeBatch take();
+  void request_flush();
+  void request_stop();
+  bool stopping() const;
+  size_t pending() const;
+
+ private:
+  void touch_locked(uid_t uid, pid_t pid);
+  void erase_under_locked(const std::string& path);
+  ChangeBatch take_locked();
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  ChangeBatch batch_;
+  std::optional<Clock::time_point> first_change_;
+  Clock::time_point last_change_;
+  std::map<pid_t, std::string> process_names_;  // per batch, so /proc is read once per writer
+  std::atomic<unsigned> generation_{1};
+  bool flush_requested_ = false;
+  bool stop_requested_ = false;
+};
+
+// "a/b" is at or below "a"; "ab" is not.
+bool is_same_or_below(const std::string& path, const std::string& dir);
+
+}  // namespace histfs::gitstore

@@ -1,0 +1,162 @@
+#include "gitstore/committer.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "gitstore/tree_overlay.hpp"
+#include "gitstore/worktree_sync.hpp"
+
+namespace histfs::gitstore {
+namespace {
+
+std::string parent_dir(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
+bool is_gitignore(const std::string& path) {
+  return path == ".gitignore" || (path.size() > 11 && path.ends_with("/.gitignore"));
+}
+
+bool is_directory(int root_fd, const std::string& path) {
+  struct stat st;
+  return fstatat(root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Drops paths that lie inside another path of the set (the outer one covers them).
+std::set<std::string> outermost(const std::set<std::string>& paths) {
+  std::set<std::string> out;
+  for (const auto& path : paths) {
+    bool covered = std::any_of(out.begin(), out.end(), [&](const std::string& dir) { return is_same_or_below(path, dir); });
+    if (!covered) out.insert(path);
+  }
+  return out;
+}
+
+}  // namespace
+
+Committer::Committer(Repository& repo, int root_fd, IgnoreRules& ignore, ChangeSet& changes, CommitterOptions options)
+    : repo_(repo), root_fd_(root_fd), ignore_(ignore), changes_(changes), options_(options) {
+  cache_.load(stat_cache_file());
+}
+
+Committer::~Committer() { stop(); }
+
+std::string Committer::stat_cache_file() const { return (std::filesystem::path(repo_.git_dir()) / "histfs-stat-cache").string(); }
+
+std::optional<CommitResult> Committer::reconcile() {
+  ChangeBatch batch;
+  batch.rescan_dirs.insert("");
+  const bool first = !repo_.head_commit().has_value();
+  auto result = commit_batch(batch, first ? "initial import: " : "recover changes made outside the mount: ");
+  cache_.save(stat_cache_file());
+  return result;
+}
+
+ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch) {
+  ChangeSummary summary;
+  const WorktreeContext context{repo_.odb(), root_fd_, ignore_, cache_};
+  std::set<std::string> reread = batch.dirty;
+
+  for (const auto& op : batch.ops) {
+    if (!is_storable_path(op.path) || (!op.other.empty() && !is_storable_path(op.other))) {
+      reread.insert(op.path);
+      if (!op.other.empty()) reread.insert(op.other);
+      continue;
+    }
+    switch (op.kind) {
+      case PathOp::Kind::Remove:
+        remove_path(overlay, op.path, summary);
+        break;
+      case PathOp::Kind::Move:
+        // A move keeps the entry (and its blob) as it is; anything uncertain is re-read.
+        if (!overlay.move(op.path, op.other) || ignore_.is_ignored(op.other, is_directory(root_fd_, op.other)) ||
+            is_gitignore(op.other))
+          reread.insert(op.other);
+        else
+          summary.renamed.emplace_back(op.path, op.other);
+        break;
+      case PathOp::Kind::Exchange:
+        overlay.exchange(op.path, op.other);
+        reread.insert(op.path);
+        reread.insert(op.other);
+        break;
+    }
+  }
+
+  std::set<std::string> rescan = batch.rescan_dirs;
+  for (const auto& path : reread)
+    if (is_gitignore(path)) {
+      ignore_.invalidate(parent_dir(path));
+      rescan.insert(parent_dir(path));
+    }
+  rescan = outermost(rescan);
+  for (const auto& dir : rescan) sync_path(overlay, dir, context, summary);
+  for (const auto& path : outermost(reread)) {
+    bool covered = std::any_of(rescan.begin(), rescan.end(), [&](const std::string& dir) { return is_same_or_below(path, dir); });
+    if (!covered) sync_path(overlay, path, context, summary);
+  }
+  return summary;
+}
+
+std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, const std::string& what) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto head = repo_.head_commit();
+  const auto base_tree = repo_.head_tree();
+  TreeOverlay overlay(repo_.get(), base_tree ? &*base_tree : nullptr);
+  ChangeSummary summary = apply(overlay, batch);
+  const git_oid tree = overlay.write();
+  if (base_tree ? git_oid_equal(&tree, &*base_tree) : summary.count() == 0) {
+    spdlog::debug("batch left the tree unchanged; no commit");
+    return std::nullopt;
+  }
+  CommitResult result{{}, std::move(summary), new_correlation_id()};
+  const std::string message = commit_message(what, result.summary, batch.actors, result.correlation_id);
+  result.commit = repo_.commit(tree, head, message, author_of(batch.actors), "histfs: " + what + summarize(result.summary));
+  ++commits_;
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  spdlog::info("git_commit {} {}{} ({} paths, {:.1f} ms, correlation {})", oid_hex(result.commit).substr(0, 12), what,
+               summarize(result.summary), result.summary.count(), elapsed.count() / 1000.0, result.correlation_id);
+  return result;
+}
+
+void Committer::start() { thread_ = std::thread([this] { run(); }); }
+
+void Committer::stop() {
+  if (!thread_.joinable()) return;
+  changes_.request_stop();
+  thread_.join();
+  cache_.save(stat_cache_file());
+}
+
+void Committer::run() {
+  std::chrono::milliseconds backoff{0};
+  for (;;) {
+    ChangeBatch batch = changes_.wait_for_batch(options_.quiet, options_.max_delay);
+    const bool stopping = changes_.stopping();
+    if (!batch.empty()) {
+      try {
+        commit_batch(batch, "");
+        backoff = std::chrono::milliseconds{0};
+      } catch (const std::exception& error) {
+        // The files are safe in the backing dir; compare everything on the next try.
+        spdlog::error("commit failed, will retry by comparing the whole tree: {}", error.what());
+        changes_.rescan("");
+        if (stopping) {
+          spdlog::error("stopping with uncommitted changes; the next mount will commit them");
+          return;
+        }
+        backoff = std::min(std::max(backoff * 2, std::chrono::milliseconds{500}), std::chrono::milliseconds{60000});
+        std::this_thread::sleep_for(backoff);
+      }
+    }
+    if (stopping && changes_.pending() == 0) return;
+  }
+}
+
+}  // namespace histfs::gitstore

@@ -1,0 +1,72 @@
+#pragma once
+// Turns recorded changes into commits. Owns the Repository once started: its
+// thread is the only one that touches libgit2 objects of the writer repo.
+//
+// One batch: start from HEAD's tree, replay moves and removals, re-read each
+// dirty path from the backing dir (hashing only what changed), write the
+// changed trees, commit if the tree differs, move the branch.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "gitstore/change_set.hpp"
+#include "gitstore/commit_message.hpp"
+#include "gitstore/ignore_rules.hpp"
+#include "gitstore/repository.hpp"
+#include "gitstore/stat_cache.hpp"
+
+namespace histfs::gitstore {
+
+struct CommitterOptions {
+  std::chrono::milliseconds quiet{2000};      // git.commitQuiet
+  std::chrono::milliseconds max_delay{5000};  // git.commitMaxDelay
+};
+
+struct CommitResult {
+  git_oid commit;
+  ChangeSummary summary;
+  std::string correlation_id;
+};
+
+class Committer {
+ public:
+  Committer(Repository& repo, int root_fd, IgnoreRules& ignore, ChangeSet& changes, CommitterOptions options);
+  ~Committer();
+  Committer(const Committer&) = delete;
+  Committer& operator=(const Committer&) = delete;
+
+  // Compares the whole backing dir with HEAD and commits the difference as one
+  // recovery commit (or the initial commit). Call before start().
+  std::optional<CommitResult> reconcile();
+
+  void start();
+  // Commits everything pending, then stops the thread. Safe to call twice.
+  void stop();
+
+  // Commits one batch on the calling thread; nullopt when the tree did not change.
+  // `what` prefixes the summary in the subject ("initial import: ").
+  std::optional<CommitResult> commit_batch(const ChangeBatch& batch, const std::string& what);
+
+  // Number of commits made since start-up (for tests and status).
+  unsigned long commits() const { return commits_.load(); }
+
+ private:
+  void run();
+  ChangeSummary apply(class TreeOverlay& overlay, const ChangeBatch& batch);
+  std::string stat_cache_file() const;
+
+  Repository& repo_;
+  int root_fd_;
+  IgnoreRules& ignore_;
+  ChangeSet& changes_;
+  CommitterOptions options_;
+  StatCache cache_;
+  std::thread thread_;
+  std::atomic<unsigned long> commits_{0};
+};
+
+}  // namespace histfs::gitstore

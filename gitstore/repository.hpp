@@ -1,0 +1,54 @@
+#pragma once
+// The bare git repository beside the data: created on first use, configured
+// so that every ref update is logged and fsynced, and the one place that
+// moves the branch. A Repository is used by one thread at a time.
+#include <git2.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gitstore/git_handle.hpp"
+
+namespace histfs::gitstore {
+
+inline constexpr const char* kBranchRef = "refs/heads/main";
+
+// Process-wide libgit2 settings histfs relies on; call once before any repository is opened.
+void configure_libgit2();
+
+struct Person {
+  std::string name;
+  std::string email;
+};
+
+class Repository {
+ public:
+  // Opens the bare repository at git_dir, creating it (and its parents) when missing.
+  // Throws GitError when git_dir exists but is not a bare repository.
+  static Repository open_or_create(const std::string& git_dir);
+
+  git_repository* get() const { return repo_.get(); }
+  git_odb* odb() const { return odb_.get(); }
+  const std::string& git_dir() const { return git_dir_; }
+
+  std::optional<git_oid> head_commit() const;
+  std::optional<git_oid> head_tree() const;
+
+  // Creates a commit of `tree` on top of `parent` (nullopt: first commit) and moves the
+  // branch only if it still points at `parent`. Returns the new commit id.
+  git_oid commit(const git_oid& tree, const std::optional<git_oid>& parent, const std::string& message,
+                 const Person& author, const std::string& reflog_message);
+
+ private:
+  Repository(RepositoryPtr repo, OdbPtr odb, std::string git_dir)
+      : repo_(std::move(repo)), odb_(std::move(odb)), git_dir_(std::move(git_dir)) {}
+  RepositoryPtr repo_;
+  OdbPtr odb_;
+  std::string git_dir_;
+};
+
+// Writes `patterns` to GIT_DIR/info/exclude so stock git ignores what histfs ignores.
+void write_info_exclude(const std::string& git_dir, const std::vector<std::string>& patterns);
+
+}  // namespace histfs::gitstore

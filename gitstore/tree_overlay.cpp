@@ -1,0 +1,215 @@
+#include "gitstore/tree_overlay.hpp"
+
+#include <strings.h>
+
+#include <stdexcept>
+#include <vector>
+
+#include "gitstore/git_handle.hpp"
+
+namespace histfs::gitstore {
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    parts.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+bool is_tree(git_filemode_t mode) { return mode == GIT_FILEMODE_TREE; }
+
+}  // namespace
+
+bool is_safe_git_name(std::string_view name) {
+  if (name.empty() || name == "." || name == "..") return false;
+  if (name.find('/') != std::string_view::npos || name.find('\0') != std::string_view::npos) return false;
+  // fsck rejects ".git" in any case, and the NTFS short name of it.
+  if (name.size() == 4 && strncasecmp(name.data(), ".git", 4) == 0) return false;
+  if (name.size() == 5 && strncasecmp(name.data(), "git~1", 5) == 0) return false;
+  return true;
+}
+
+bool is_storable_path(std::string_view path) {
+  for (auto part : split_path(path))
+    if (!is_safe_git_name(part)) return false;
+  return true;
+}
+
+TreeOverlay::TreeOverlay(git_repository* repo, const git_oid* base_tree) : repo_(repo) {
+  root_.info.mode = GIT_FILEMODE_TREE;
+  if (base_tree) {
+    root_.info.oid = *base_tree;
+  } else {
+    git_oid_fromstrn(&root_.info.oid, "", 0);
+    root_.dir = std::make_unique<Dir>();
+    root_.dir->dirty = true;
+  }
+}
+
+TreeOverlay::~TreeOverlay() = default;
+
+TreeOverlay::Dir& TreeOverlay::load(Node& node) {
+  if (node.dir) return *node.dir;
+  node.dir = std::make_unique<Dir>();
+  git_tree* raw = nullptr;
+  check(git_tree_lookup(&raw, repo_, &node.info.oid), "read tree");
+  TreePtr tree(raw);
+  const size_t count = git_tree_entrycount(tree.get());
+  for (size_t i = 0; i < count; ++i) {
+    const git_tree_entry* entry = git_tree_entry_byindex(tree.get(), i);
+    Node child;
+    child.info = {*git_tree_entry_id(entry), git_tree_entry_filemode(entry)};
+    node.dir->entries.emplace(git_tree_entry_name(entry), std::move(child));
+  }
+  return *node.dir;
+}
+
+TreeOverlay::Dir* TreeOverlay::parent_of(std::string_view path, bool create, std::string_view* leaf) {
+  auto parts = split_path(path);
+  for (auto part : parts)
+    if (!is_safe_git_name(part)) throw std::invalid_argument("path not storable in git: " + std::string(path));
+  Dir* dir = &load(root_);
+  if (create) dir->dirty = true;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    auto it = dir->entries.find(parts[i]);
+    if (it == dir->entries.end() || !is_tree(it->second.info.mode)) {
+      if (!create) return nullptr;
+      Node fresh;
+      fresh.info.mode = GIT_FILEMODE_TREE;
+      fresh.dir = std::make_unique<Dir>();
+      if (it == dir->entries.end())
+        it = dir->entries.emplace(std::string(parts[i]), std::move(fresh)).first;
+      else
+        it->second = std::move(fresh);  // a file stood where a directory is needed
+    }
+    dir = &load(it->second);
+    if (create) dir->dirty = true;
+  }
+  *leaf = parts.back();
+  return dir;
+}
+
+std::optional<TreeOverlay::Node> TreeOverlay::detach(std::string_view path) {
+  std::string_view leaf;
+  Dir* dir = parent_of(path, false, &leaf);
+  if (!dir) return std::nullopt;
+  auto it = dir->entries.find(leaf);
+  if (it == dir->entries.end()) return std::nullopt;
+  parent_of(path, true, &leaf);  // mark the chain dirty only when something goes
+  Node node = std::move(it->second);
+  dir->entries.erase(it);
+  return node;
+}
+
+void TreeOverlay::attach(std::string_view path, Node node) {
+  std::string_view leaf;
+  Dir* dir = parent_of(path, true, &leaf);
+  dir->entries.insert_or_assign(std::string(leaf), std::move(node));
+}
+
+std::optional<TreeEntryInfo> TreeOverlay::upsert(std::string_view path, const git_oid& oid, git_filemode_t mode) {
+  std::string_view leaf;
+  Dir* dir = parent_of(path, false, &leaf);
+  if (dir) {
+    auto it = dir->entries.find(leaf);
+    if (it != dir->entries.end() && it->second.info.mode == mode && git_oid_equal(&it->second.info.oid, &oid))
+      return it->second.info;  // unchanged: keep the trees clean
+  }
+  auto previous = remove(path);
+  Node node;
+  node.info = {oid, mode};
+  attach(path, std::move(node));
+  return previous;
+}
+
+std::optional<TreeEntryInfo> TreeOverlay::remove(std::string_view path) {
+  auto node = detach(path);
+  if (!node) return std::nullopt;
+  return node->info;
+}
+
+bool TreeOverlay::move(std::string_view from, std::string_view to) {
+  if (from == to) return get(from).has_value();
+  auto node = detach(from);
+  if (!node) return false;
+  remove(to);
+  attach(to, std::move(*node));
+  return true;
+}
+
+void TreeOverlay::exchange(std::string_view a, std::string_view b) {
+  auto node_a = detach(a);
+  auto node_b = detach(b);
+  if (node_a) attach(b, std::move(*node_a));
+  if (node_b) attach(a, std::move(*node_b));
+}
+
+std::optional<TreeEntryInfo> TreeOverlay::get(std::string_view path) {
+  if (path.empty()) return root_.info;
+  std::string_view leaf;
+  Dir* dir = parent_of(path, false, &leaf);
+  if (!dir) return std::nullopt;
+  auto it = dir->entries.find(leaf);
+  if (it == dir->entries.end()) return std::nullopt;
+  if (it->second.dir && it->second.dir->dirty) write_dir(*it->second.dir);
+  return it->second.info;
+}
+
+void TreeOverlay::for_each_file(std::string_view path,
+                                const std::function<void(const std::string&, const TreeEntryInfo&)>& visit) {
+  if (path.empty()) return visit_files(root_, "", visit);
+  std::string_view leaf;
+  Dir* dir = parent_of(path, false, &leaf);
+  if (!dir) return;
+  auto it = dir->entries.find(leaf);
+  if (it == dir->entries.end()) return;
+  if (is_tree(it->second.info.mode))
+    visit_files(it->second, std::string(path) + "/", visit);
+  else
+    visit(std::string(path), it->second.info);
+}
+
+void TreeOverlay::visit_files(Node& node, const std::string& prefix,
+                              const std::function<void(const std::string&, const TreeEntryInfo&)>& visit) {
+  for (auto& [name, child] : load(node).entries) {
+    if (is_tree(child.info.mode))
+      visit_files(child, prefix + name + "/", visit);
+    else
+      visit(prefix + name, child.info);
+  }
+}
+
+git_oid TreeOverlay::write_dir(Dir& dir) {
+  git_treebuilder* raw = nullptr;
+  check(git_treebuilder_new(&raw, repo_, nullptr), "create tree builder");
+  TreeBuilderPtr builder(raw);
+  for (auto it = dir.entries.begin(); it != dir.entries.end();) {
+    Node& child = it->second;
+    if (child.dir && child.dir->dirty) child.info.oid = write_dir(*child.dir);
+    if (is_tree(child.info.mode) && child.dir && child.dir->entries.empty()) {
+      it = dir.entries.erase(it);  // git holds no empty directories
+      continue;
+    }
+    check(git_treebuilder_insert(nullptr, builder.get(), it->first.c_str(), &child.info.oid, child.info.mode),
+          "add tree entry");
+    ++it;
+  }
+  git_oid oid;
+  check(git_treebuilder_write(&oid, builder.get()), "write tree");
+  dir.dirty = false;
+  return oid;
+}
+
+git_oid TreeOverlay::write() {
+  Dir& dir = load(root_);
+  if (dir.dirty) root_.info.oid = write_dir(dir);
+  return root_.info.oid;
+}
+
+}  // namespace histfs::gitstore

@@ -1,0 +1,77 @@
+#pragma once
+// An editable view of a git tree: a base tree plus edits, loading only the
+// directories an edit touches, and writing only the trees that changed. The
+// cost of a commit grows with the size of the change, not of the repository.
+#include <git2.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace histfs::gitstore {
+
+struct TreeEntryInfo {
+  git_oid oid;
+  git_filemode_t mode;
+  bool operator==(const TreeEntryInfo& other) const {
+    return mode == other.mode && git_oid_equal(&oid, &other.oid);
+  }
+};
+
+// True for a path component git accepts and `git fsck --strict` does not flag.
+bool is_safe_git_name(std::string_view name);
+// True when every component of a relative path is.
+bool is_storable_path(std::string_view path);
+
+class TreeOverlay {
+ public:
+  // base_tree may be null: the overlay starts empty. Used by one thread at a time.
+  TreeOverlay(git_repository* repo, const git_oid* base_tree);
+  ~TreeOverlay();
+  TreeOverlay(const TreeOverlay&) = delete;
+  TreeOverlay& operator=(const TreeOverlay&) = delete;
+
+  // Paths are relative, '/'-separated. Non-directory parents on the way are replaced by directories.
+  // Returns what was there before (nullopt: nothing). Throws std::invalid_argument for unsafe names.
+  std::optional<TreeEntryInfo> upsert(std::string_view path, const git_oid& oid, git_filemode_t mode);
+  // Removes a file or a whole subtree; returns what was there.
+  std::optional<TreeEntryInfo> remove(std::string_view path);
+  // Moves an entry (file or subtree) without reading its content; replaces `to`. False if `from` is absent.
+  bool move(std::string_view from, std::string_view to);
+  // Swaps two entries (either may be absent).
+  void exchange(std::string_view a, std::string_view b);
+  std::optional<TreeEntryInfo> get(std::string_view path);
+  // Calls visit(path, entry) for every non-tree entry at or below `path` ("" = everything).
+  void for_each_file(std::string_view path,
+                     const std::function<void(const std::string&, const TreeEntryInfo&)>& visit);
+  // Writes the changed trees; returns the root tree id. The overlay stays usable.
+  git_oid write();
+
+ private:
+  struct Dir;
+  struct Node {
+    TreeEntryInfo info;
+    std::unique_ptr<Dir> dir;  // loaded contents, only for trees that were visited
+  };
+  struct Dir {
+    std::map<std::string, Node, std::less<>> entries;
+    bool dirty = false;
+  };
+
+  Dir& load(Node& node);
+  // Returns the directory holding the last component of `path`, creating it when `create` is set.
+  Dir* parent_of(std::string_view path, bool create, std::string_view* leaf);
+  std::optional<Node> detach(std::string_view path);
+  void attach(std::string_view path, Node node);
+  git_oid write_dir(Dir& dir);
+  void visit_files(Node& node, const std::string& prefix,
+                   const std::function<void(const std::string&, const TreeEntryInfo&)>& visit);
+
+  git_repository* repo_;
+  Node root_;
+};
+
+}  // namespace histfs::gitstore

@@ -1,0 +1,125 @@
+#include "gitstore/worktree_sync.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+#include <system_error>
+
+#include <spdlog/spdlog.h>
+
+#include "gitstore/blob_store.hpp"
+
+namespace histfs::gitstore {
+namespace {
+
+std::string join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
+
+// Every file and symlink under `dir` that git should track, with its stat.
+void list_tracked(int root_fd, const std::string& dir, const IgnoreRules& ignore, const IgnoreScopePtr& scope,
+                  std::map<std::string, struct stat>& out) {
+  int fd = openat(root_fd, dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return;
+    throw std::system_error(errno, std::generic_category(), "open directory " + dir);
+  }
+  DIR* stream = fdopendir(fd);
+  if (!stream) {
+    close(fd);
+    throw std::system_error(errno, std::generic_category(), "read directory " + dir);
+  }
+  std::vector<std::pair<std::string, bool>> subdirs;
+  while (struct dirent* entry = readdir(stream)) {
+    const std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    if (!is_safe_git_name(name)) continue;
+    struct stat st;
+    if (fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // vanished meanwhile
+    const bool is_dir = S_ISDIR(st.st_mode);
+    if (scope->is_ignored(name, is_dir)) continue;
+    if (is_dir)
+      subdirs.emplace_back(name, true);
+    else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+      out.emplace(join(dir, name), st);
+  }
+  closedir(stream);
+  for (const auto& [name, unused] : subdirs) {
+    const std::string child = join(dir, name);
+    list_tracked(root_fd, child, ignore, ignore.child_scope(scope, child), out);
+  }
+}
+
+// The scope for the entries of `dir`, or null when `dir` itself (or a parent) is ignored.
+IgnoreScopePtr scope_for(const IgnoreRules& ignore, const std::string& dir) {
+  IgnoreScopePtr scope = ignore.root_scope();
+  size_t start = 0;
+  while (start < dir.size()) {
+    size_t slash = dir.find('/', start);
+    if (slash == std::string::npos) slash = dir.size();
+    if (scope->is_ignored(dir.substr(start, slash - start), true)) return nullptr;
+    scope = ignore.child_scope(scope, dir.substr(0, slash));
+    start = slash + 1;
+  }
+  return scope;
+}
+
+void sync_directory(TreeOverlay& overlay, const std::string& dir, const WorktreeContext& context,
+                    ChangeSummary& summary) {
+  std::map<std::string, struct stat> on_disk;
+  if (auto scope = scope_for(context.ignore, dir)) list_tracked(context.root_fd, dir, context.ignore, scope, on_disk);
+
+  if (!dir.empty()) {
+    auto existing = overlay.get(dir);
+    if (existing && existing->mode != GIT_FILEMODE_TREE) remove_path(overlay, dir, summary);
+  }
+  std::map<std::string, TreeEntryInfo> in_tree;
+  overlay.for_each_file(dir, [&](const std::string& path, const TreeEntryInfo& info) { in_tree.emplace(path, info); });
+
+  for (const auto& [path, info] : in_tree) {
+    if (on_disk.count(path)) continue;
+    overlay.remove(path);
+    summary.removed.push_back(path);
+  }
+  for (const auto& [path, st] : on_disk) {
+    auto stored = store_path(context.odb, context.root_fd, path, st, context.cache);
+    if (!stored) continue;
+    auto before = in_tree.find(path);
+    if (before != in_tree.end() && before->second == TreeEntryInfo{stored->oid, stored->mode}) continue;
+    overlay.upsert(path, stored->oid, stored->mode);
+    (before == in_tree.end() ? summary.added : summary.updated).push_back(path);
+  }
+}
+
+}  // namespace
+
+void remove_path(TreeOverlay& overlay, const std::string& path, ChangeSummary& summary) {
+  overlay.for_each_file(path, [&](const std::string& file, const TreeEntryInfo&) { summary.removed.push_back(file); });
+  overlay.remove(path);
+}
+
+void sync_path(TreeOverlay& overlay, const std::string& path, const WorktreeContext& context, ChangeSummary& summary) {
+  if (!path.empty() && !is_storable_path(path)) return;  // git cannot hold it, so it was never in the tree
+  struct stat st;
+  if (path.empty() || fstatat(context.root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (path.empty()) return sync_directory(overlay, path, context, summary);
+    if (errno != ENOENT && errno != ENOTDIR)
+      throw std::system_error(errno, std::generic_category(), "stat " + path);
+    return remove_path(overlay, path, summary);
+  }
+  if (S_ISDIR(st.st_mode)) return sync_directory(overlay, path, context, summary);
+
+  const bool trackable = (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && !context.ignore.is_ignored(path, false);
+  if (!trackable) return remove_path(overlay, path, summary);
+  auto stored = store_path(context.odb, context.root_fd, path, st, context.cache);
+  if (!stored) return remove_path(overlay, path, summary);
+  auto before = overlay.get(path);
+  if (before && before->mode == GIT_FILEMODE_TREE) remove_path(overlay, path, summary);
+  if (before && *before == TreeEntryInfo{stored->oid, stored->mode}) return;
+  overlay.upsert(path, stored->oid, stored->mode);
+  (before && before->mode != GIT_FILEMODE_TREE ? summary.updated : summary.added).push_back(path);
+}
+
+}  // namespace histfs::gitstore

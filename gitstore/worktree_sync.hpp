@@ -1,0 +1,31 @@
+#pragma once
+// Brings part of a TreeOverlay in line with what the backing dir holds now:
+// used for the start-up reconcile, `histfs reconcile`, and directories whose
+// ignore rules changed. Files whose stat matches the stat cache are not reread.
+#include <git2.h>
+
+#include <string>
+
+#include "gitstore/commit_message.hpp"
+#include "gitstore/ignore_rules.hpp"
+#include "gitstore/stat_cache.hpp"
+#include "gitstore/tree_overlay.hpp"
+
+namespace histfs::gitstore {
+
+struct WorktreeContext {
+  git_odb* odb;
+  int root_fd;  // the backing dir
+  const IgnoreRules& ignore;
+  StatCache& cache;
+};
+
+// Makes the overlay's entry at `path` ("" = the root) equal the backing dir's, whatever it
+// is now: a file, a symlink, a directory (compared recursively), or nothing. Ignored paths
+// and names git cannot store leave the tree. Records every change in `summary`.
+void sync_path(TreeOverlay& overlay, const std::string& path, const WorktreeContext& context, ChangeSummary& summary);
+
+// Removes `path` (a file or a whole subtree) from the overlay, recording each file removed.
+void remove_path(TreeOverlay& overlay, const std::string& path, ChangeSummary& summary);
+
+}  // namespace histfs::gitstore
