@@ -1,0 +1,42 @@
+#pragma once
+// Tells the ChangeSet what a FUSE operation changed, in paths relative to the
+// backing root. Paths come from the kernel's own record of each O_PATH fd
+// (/proc/self/fd), so they are right even after renames we never saw.
+#include <mutex>
+#include <string>
+
+#include "fs/inode_table.hpp"
+#include "gitstore/change_set.hpp"
+
+namespace histfs::fs {
+
+class ChangeRecorder {
+ public:
+  // changes may be null: versioning is off and nothing is recorded.
+  ChangeRecorder(gitstore::ChangeSet* changes, std::string backing_root);
+
+  void created(fuse_req_t req, Inode& parent, const char* name);  // create, symlink, link
+  void removed(fuse_req_t req, Inode& parent, const char* name);
+  void renamed(fuse_req_t req, Inode& parent, const char* name, Inode& new_parent, const char* new_name,
+               unsigned flags);
+  void changed(fuse_req_t req, Inode& inode);  // mode or size changed
+  // Content written: records once per batch per inode (cheap on the write path).
+  void written(fuse_req_t req, Inode& inode);
+
+  // Held from a namespace syscall until its change is recorded, so that the
+  // ChangeSet sees creates, removes and renames in the order they happened.
+  std::unique_lock<std::mutex> ordered() { return std::unique_lock(order_mutex_); }
+
+  // The path of an inode relative to the backing root ("" for the root);
+  // false when it has no name any more (unlinked) or lies outside the root.
+  bool path_of(const Inode& inode, std::string& path) const;
+
+ private:
+  bool child_path(const Inode& parent, const char* name, std::string& path) const;
+
+  std::mutex order_mutex_;
+  gitstore::ChangeSet* changes_;
+  std::string root_;  // absolute, no trailing slash
+};
+
+}  // namespace histfs::fs

@@ -1,0 +1,74 @@
+#include "fs/mount_session.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <memory>
+#include <stdexcept>
+
+#include <fuse_lowlevel.h>
+#include <spdlog/spdlog.h>
+
+#include "fs/fuse_ops.hpp"
+
+namespace histfs::fs {
+
+void block_session_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+MountSession::MountSession(Passthrough& fs, const MountOptions& options) : options_(options) {
+  std::vector<std::string> words = {"histfs"};
+  if (options.debug) words.push_back("-d");
+  for (const auto& option : options.fuse_options) {
+    words.push_back("-o");
+    words.push_back(option);
+  }
+  std::vector<char*> argv;
+  for (auto& word : words) argv.push_back(word.data());
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+  session_ = fuse_session_new(&args, &fuse_operations(), sizeof(fuse_lowlevel_ops), &fs);
+  fuse_opt_free_args(&args);
+  if (!session_) throw std::runtime_error("cannot create the FUSE session (bad -o option?)");
+  if (fuse_session_mount(session_, options.mountpoint.c_str()) != 0) {
+    fuse_session_destroy(session_);
+    session_ = nullptr;
+    throw std::runtime_error("cannot mount on " + options.mountpoint +
+                             " (is it an existing directory, and is /dev/fuse usable?)");
+  }
+  mounted_ = true;
+}
+
+MountSession::~MountSession() {
+  if (!session_) return;
+  if (mounted_) fuse_session_unmount(session_);
+  fuse_session_destroy(session_);
+}
+
+int MountSession::run() {
+  if (fuse_set_signal_handlers(session_) != 0) throw std::runtime_error("cannot install signal handlers");
+  // Set deliberately: one /dev/fuse fd per thread, a bounded pool, a few kept idle.
+  std::unique_ptr<fuse_loop_config, decltype(&fuse_loop_cfg_destroy)> config(fuse_loop_cfg_create(),
+                                                                             fuse_loop_cfg_destroy);
+  fuse_loop_cfg_set_clone_fd(config.get(), 1);
+  fuse_loop_cfg_set_max_threads(config.get(), options_.max_threads);
+  fuse_loop_cfg_set_idle_threads(config.get(), options_.idle_threads);
+  int result = fuse_session_loop_mt(session_, config.get());
+  fuse_remove_signal_handlers(session_);
+  fuse_session_unmount(session_);
+  mounted_ = false;
+  return result < 0 ? 1 : 0;
+}
+
+void MountSession::request_exit() {
+  fuse_session_exit(session_);
+  // Wake the loop: it waits for a request or a signal.
+  kill(getpid(), SIGHUP);
+}
+
+}  // namespace histfs::fs

@@ -1,0 +1,44 @@
+#pragma once
+// One FUSE mount: the libfuse session, its multithreaded loop, and the
+// signals that end it. Construction mounts; run() serves until SIGINT,
+// SIGTERM, SIGHUP or `fusermount3 -u`; destruction unmounts.
+#include <string>
+#include <vector>
+
+#include "fs/passthrough.hpp"
+
+struct fuse_session;
+
+namespace histfs::fs {
+
+struct MountOptions {
+  std::string mountpoint;
+  std::vector<std::string> fuse_options;  // as given to -o, split at commas
+  unsigned max_threads = 16;
+  unsigned idle_threads = 4;
+  bool debug = false;                      // libfuse's request trace
+};
+
+class MountSession {
+ public:
+  // Throws std::runtime_error with a clear message when the mount fails.
+  MountSession(Passthrough& fs, const MountOptions& options);
+  ~MountSession();
+  MountSession(const MountSession&) = delete;
+  MountSession& operator=(const MountSession&) = delete;
+
+  // Serves requests until the mount ends. Returns 0 on a clean end.
+  int run();
+  // Ends run() from another thread.
+  void request_exit();
+
+ private:
+  fuse_session* session_ = nullptr;
+  MountOptions options_;
+  bool mounted_ = false;
+};
+
+// Blocks the signals libfuse handles in the calling thread; call in threads we create.
+void block_session_signals();
+
+}  // namespace histfs::fs

@@ -1,0 +1,72 @@
+#pragma once
+// The FUSE low-level operations: a passthrough to the backing dir that
+// records every change for the committer. One method per operation; each
+// replies exactly once, and errors are -errno values from the syscall that
+// failed. Called from many loop threads at once.
+#include <string>
+
+#include "fs/change_recorder.hpp"
+#include "fs/inode_table.hpp"
+
+namespace histfs::fs {
+
+struct PassthroughOptions {
+  double entry_timeout = 86400;  // the backing dir changes only through us (or we invalidate)
+  double attr_timeout = 86400;
+  bool xattr = true;             // answer xattr calls (off: the kernel stops asking)
+};
+
+class Passthrough {
+ public:
+  Passthrough(int root_fd, std::string backing_root, gitstore::ChangeSet* changes, PassthroughOptions options);
+
+  void init(fuse_conn_info* conn);
+  void lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
+  void forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);
+  void forget_multi(fuse_req_t req, size_t count, fuse_forget_data* forgets);
+  void getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+  void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int valid, fuse_file_info* fi);
+  void readlink(fuse_req_t req, fuse_ino_t ino);
+  void mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev);
+  void mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode);
+  void symlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char* name);
+  void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char* name);
+  void unlink(fuse_req_t req, fuse_ino_t parent, const char* name);
+  void rmdir(fuse_req_t req, fuse_ino_t parent, const char* name);
+  void rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent, const char* newname,
+              unsigned int flags);
+  void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+  void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi);
+  void read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi);
+  void write_buf(fuse_req_t req, fuse_ino_t ino, fuse_bufvec* in_buf, off_t off, fuse_file_info* fi);
+  void flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+  void release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+  void fsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi);
+  void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+  void readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi, bool plus);
+  void releasedir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+  void fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi);
+  void statfs(fuse_req_t req, fuse_ino_t ino);
+  void setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size, int flags);
+  void getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size);
+  void listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+  void removexattr(fuse_req_t req, fuse_ino_t ino, const char* name);
+  void fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info* fi);
+  void copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in, fuse_file_info* fi_in, fuse_ino_t ino_out,
+                       off_t off_out, fuse_file_info* fi_out, size_t len, int flags);
+  void lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, fuse_file_info* fi);
+
+  InodeTable& inodes() { return inodes_; }
+  ChangeRecorder& recorder() { return recorder_; }
+
+ private:
+  // Looks up `name` in `parent`, filling e (lookup count +1). Returns 0 or an errno.
+  int do_lookup(Inode& parent, const char* name, fuse_entry_param* e);
+  void reply_new_entry(fuse_req_t req, Inode& parent, const char* name);
+
+  InodeTable inodes_;
+  ChangeRecorder recorder_;
+  PassthroughOptions options_;
+};
+
+}  // namespace histfs::fs

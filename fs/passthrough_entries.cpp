@@ -1,0 +1,213 @@
+// Name-space operations: lookup, attributes, and everything that creates,
+// removes or renames a directory entry.
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "fs/passthrough.hpp"
+#include "fs/proc_path.hpp"
+
+namespace histfs::fs {
+namespace {
+
+// A daemon running as root creates files as root; give them to the caller, as a
+// plain directory would. A setgid parent already chose the group.
+void give_to_caller(fuse_req_t req, int dirfd, const char* name, bool parent_setgid) {
+  if (geteuid() != 0) return;
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  if (ctx->uid == 0 && (ctx->gid == 0 || parent_setgid)) return;
+  fchownat(dirfd, name, ctx->uid, parent_setgid ? gid_t(-1) : ctx->gid, AT_SYMLINK_NOFOLLOW);
+}
+
+bool is_setgid_dir(int fd) {
+  struct stat st;
+  return fstatat(fd, "", &st, AT_EMPTY_PATH) == 0 && (st.st_mode & S_ISGID);
+}
+
+}  // namespace
+
+Passthrough::Passthrough(int root_fd, std::string backing_root, gitstore::ChangeSet* changes,
+                         PassthroughOptions options)
+    : inodes_(root_fd), recorder_(changes, std::move(backing_root)), options_(options) {}
+
+int Passthrough::do_lookup(Inode& parent, const char* name, fuse_entry_param* e) {
+  *e = fuse_entry_param{};
+  e->attr_timeout = options_.attr_timeout;
+  e->entry_timeout = options_.entry_timeout;
+  int fd = openat(parent.fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return errno;
+  if (fstatat(fd, "", &e->attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
+    int error = errno;
+    close(fd);
+    return error;
+  }
+  Inode& inode = inodes_.remember(fd, e->attr);
+  e->ino = inodes_.number_of(inode);
+  return 0;
+}
+
+void Passthrough::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  fuse_entry_param e;
+  int error = do_lookup(inodes_.get(parent), name, &e);
+  if (error == ENOENT) {
+    // A negative entry: the kernel remembers the name is absent until we create it.
+    e.ino = 0;
+    e.entry_timeout = options_.entry_timeout;
+    fuse_reply_entry(req, &e);
+  } else if (error) {
+    fuse_reply_err(req, error);
+  } else {
+    fuse_reply_entry(req, &e);
+  }
+}
+
+void Passthrough::reply_new_entry(fuse_req_t req, Inode& parent, const char* name) {
+  fuse_entry_param e;
+  int error = do_lookup(parent, name, &e);
+  if (error)
+    fuse_reply_err(req, error);
+  else
+    fuse_reply_entry(req, &e);
+}
+
+void Passthrough::forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  inodes_.forget(inodes_.get(ino), nlookup);
+  fuse_reply_none(req);
+}
+
+void Passthrough::forget_multi(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  for (size_t i = 0; i < count; ++i) inodes_.forget(inodes_.get(forgets[i].ino), forgets[i].nlookup);
+  fuse_reply_none(req);
+}
+
+void Passthrough::getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  struct stat st;
+  if (fstatat(inodes_.get(ino).fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+    return (void)fuse_reply_err(req, errno);
+  fuse_reply_attr(req, &st, options_.attr_timeout);
+}
+
+void Passthrough::setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int valid, fuse_file_info* fi) {
+  Inode& inode = inodes_.get(ino);
+  const ProcPath proc(inode.fd);
+  const int fh = fi ? static_cast<int>(fi->fh) : -1;
+  int result = 0;
+  if (valid & FUSE_SET_ATTR_MODE) {
+    result = fh >= 0 ? fchmod(fh, attr->st_mode) : chmod(proc.c_str(), attr->st_mode);
+    if (result != 0) return (void)fuse_reply_err(req, errno);
+  }
+  if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+    uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : uid_t(-1);
+    gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : gid_t(-1);
+    if (fchownat(inode.fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+      return (void)fuse_reply_err(req, errno);
+  }
+  if (valid & FUSE_SET_ATTR_SIZE) {
+    result = fh >= 0 ? ftruncate(fh, attr->st_size) : truncate(proc.c_str(), attr->st_size);
+    if (result != 0) return (void)fuse_reply_err(req, errno);
+  }
+  if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
+    struct timespec times[2];
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1].tv_nsec = UTIME_OMIT;
+    if (valid & FUSE_SET_ATTR_ATIME_NOW) times[0].tv_nsec = UTIME_NOW;
+    else if (valid & FUSE_SET_ATTR_ATIME) times[0] = attr->st_atim;
+    if (valid & FUSE_SET_ATTR_MTIME_NOW) times[1].tv_nsec = UTIME_NOW;
+    else if (valid & FUSE_SET_ATTR_MTIME) times[1] = attr->st_mtim;
+    result = fh >= 0 ? futimens(fh, times) : utimensat(AT_FDCWD, proc.c_str(), times, 0);
+    if (result != 0) return (void)fuse_reply_err(req, errno);
+  }
+  // Only content and the executable bit reach git.
+  if (valid & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_SIZE)) recorder_.changed(req, inode);
+  getattr(req, ino, fi);
+}
+
+void Passthrough::readlink(fuse_req_t req, fuse_ino_t ino) {
+  char target[PATH_MAX + 1];
+  ssize_t n = readlinkat(inodes_.get(ino).fd, "", target, sizeof target);
+  if (n < 0) return (void)fuse_reply_err(req, errno);
+  if (n == sizeof target) return (void)fuse_reply_err(req, ENAMETOOLONG);
+  target[n] = '\0';
+  fuse_reply_readlink(req, target);
+}
+
+void Passthrough::mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
+  Inode& dir = inodes_.get(parent);
+  auto order = recorder_.ordered();
+  if (mknodat(dir.fd, name, mode, rdev) != 0) return (void)fuse_reply_err(req, errno);
+  give_to_caller(req, dir.fd, name, is_setgid_dir(dir.fd));
+  if (S_ISREG(mode)) recorder_.created(req, dir, name);
+  reply_new_entry(req, dir, name);
+}
+
+void Passthrough::mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+  Inode& dir = inodes_.get(parent);
+  if (mkdirat(dir.fd, name, mode) != 0) return (void)fuse_reply_err(req, errno);
+  give_to_caller(req, dir.fd, name, is_setgid_dir(dir.fd));
+  // Nothing to record: git holds no empty directories, and files made inside record themselves.
+  reply_new_entry(req, dir, name);
+}
+
+void Passthrough::symlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char* name) {
+  Inode& dir = inodes_.get(parent);
+  auto order = recorder_.ordered();
+  if (symlinkat(link, dir.fd, name) != 0) return (void)fuse_reply_err(req, errno);
+  give_to_caller(req, dir.fd, name, is_setgid_dir(dir.fd));
+  recorder_.created(req, dir, name);
+  reply_new_entry(req, dir, name);
+}
+
+void Passthrough::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char* name) {
+  Inode& inode = inodes_.get(ino);
+  Inode& dir = inodes_.get(parent);
+  fuse_entry_param e{};
+  e.attr_timeout = options_.attr_timeout;
+  e.entry_timeout = options_.entry_timeout;
+  auto order = recorder_.ordered();
+  if (linkat(inode.fd, "", dir.fd, name, AT_EMPTY_PATH) != 0) return (void)fuse_reply_err(req, errno);
+  if (fstatat(inode.fd, "", &e.attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+    return (void)fuse_reply_err(req, errno);
+  recorder_.created(req, dir, name);
+  inodes_.add_lookup(inode);
+  e.ino = inodes_.number_of(inode);
+  fuse_reply_entry(req, &e);
+}
+
+void Passthrough::unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  Inode& dir = inodes_.get(parent);
+  auto order = recorder_.ordered();
+  if (unlinkat(dir.fd, name, 0) != 0) return (void)fuse_reply_err(req, errno);
+  recorder_.removed(req, dir, name);
+  fuse_reply_err(req, 0);
+}
+
+void Passthrough::rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  Inode& dir = inodes_.get(parent);
+  auto order = recorder_.ordered();
+  if (unlinkat(dir.fd, name, AT_REMOVEDIR) != 0) return (void)fuse_reply_err(req, errno);
+  recorder_.removed(req, dir, name);
+  fuse_reply_err(req, 0);
+}
+
+void Passthrough::rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
+                         const char* newname, unsigned int flags) {
+  if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) return (void)fuse_reply_err(req, EINVAL);
+  Inode& from = inodes_.get(parent);
+  Inode& to = inodes_.get(newparent);
+  auto order = recorder_.ordered();
+  if (renameat2(from.fd, name, to.fd, newname, flags) != 0) return (void)fuse_reply_err(req, errno);
+  recorder_.renamed(req, from, name, to, newname, flags);
+  fuse_reply_err(req, 0);
+}
+
+void Passthrough::statfs(fuse_req_t req, fuse_ino_t ino) {
+  struct statvfs st;
+  if (fstatvfs(inodes_.get(ino).fd, &st) != 0) return (void)fuse_reply_err(req, errno);
+  fuse_reply_statfs(req, &st);
+}
+
+}  // namespace histfs::fs

@@ -1,0 +1,118 @@
+// Open files: the fd of the backing file is the FUSE file handle.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "fs/passthrough.hpp"
+#include "fs/proc_path.hpp"
+
+namespace histfs::fs {
+namespace {
+
+bool writes(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
+
+// Page cache stays valid across opens: only this mount changes the files, and the
+// daemon invalidates the kernel's cache when it changes them itself.
+void set_cache_flags(fuse_file_info* fi) {
+  fi->keep_cache = 1;
+  fi->noflush = writes(fi->flags) ? 0 : 1;  // no FLUSH round trip when a reader closes
+}
+
+}  // namespace
+
+void Passthrough::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  Inode& inode = inodes_.get(ino);
+  const int fd = ::open(ProcPath(inode.fd).c_str(), (fi->flags & ~O_NOFOLLOW) | O_CLOEXEC);
+  if (fd < 0) return (void)fuse_reply_err(req, errno);
+  fi->fh = static_cast<uint64_t>(fd);
+  set_cache_flags(fi);
+  if ((fi->flags & O_TRUNC) && writes(fi->flags)) recorder_.changed(req, inode);
+  fuse_reply_open(req, fi);
+}
+
+void Passthrough::create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
+  Inode& dir = inodes_.get(parent);
+  auto order = recorder_.ordered();
+  const int fd = openat(dir.fd, name, (fi->flags | O_CREAT) & ~O_NOFOLLOW, mode);
+  if (fd < 0) return (void)fuse_reply_err(req, errno);
+  if (geteuid() == 0) {
+    // As in mknod: the caller owns what it creates.
+    const fuse_ctx* ctx = fuse_req_ctx(req);
+    struct stat parent_st;
+    const bool setgid = fstatat(dir.fd, "", &parent_st, AT_EMPTY_PATH) == 0 && (parent_st.st_mode & S_ISGID);
+    if (ctx->uid != 0 || (!setgid && ctx->gid != 0)) (void)fchown(fd, ctx->uid, setgid ? gid_t(-1) : ctx->gid);
+  }
+  recorder_.created(req, dir, name);
+  order.unlock();
+  fuse_entry_param e;
+  if (int error = do_lookup(dir, name, &e)) {
+    close(fd);
+    return (void)fuse_reply_err(req, error);
+  }
+  fi->fh = static_cast<uint64_t>(fd);
+  set_cache_flags(fi);
+  fuse_reply_create(req, &e, fi);
+}
+
+void Passthrough::read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  // Reply straight from the backing fd: libfuse splices it when it can.
+  fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+  buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+  buf.buf[0].fd = static_cast<int>(fi->fh);
+  buf.buf[0].pos = off;
+  fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+void Passthrough::write_buf(fuse_req_t req, fuse_ino_t ino, fuse_bufvec* in_buf, off_t off, fuse_file_info* fi) {
+  fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
+  out.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+  out.buf[0].fd = static_cast<int>(fi->fh);
+  out.buf[0].pos = off;
+  ssize_t written = fuse_buf_copy(&out, in_buf, fuse_buf_copy_flags(0));
+  if (written < 0) return (void)fuse_reply_err(req, static_cast<int>(-written));
+  recorder_.written(req, inodes_.get(ino));
+  fuse_reply_write(req, static_cast<size_t>(written));
+}
+
+void Passthrough::flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  // Closing a duplicate reports delayed write errors and drops POSIX locks, as close() would.
+  int result = close(dup(static_cast<int>(fi->fh)));
+  fuse_reply_err(req, result == 0 ? 0 : errno);
+}
+
+void Passthrough::release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  close(static_cast<int>(fi->fh));
+  fuse_reply_err(req, 0);
+}
+
+void Passthrough::fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
+  const int fd = static_cast<int>(fi->fh);
+  int result = datasync ? fdatasync(fd) : ::fsync(fd);
+  fuse_reply_err(req, result == 0 ? 0 : errno);
+}
+
+void Passthrough::fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+                            fuse_file_info* fi) {
+  if (::fallocate(static_cast<int>(fi->fh), mode, offset, length) != 0) return (void)fuse_reply_err(req, errno);
+  recorder_.changed(req, inodes_.get(ino));
+  fuse_reply_err(req, 0);
+}
+
+void Passthrough::copy_file_range(fuse_req_t req, fuse_ino_t, off_t off_in, fuse_file_info* fi_in,
+                                  fuse_ino_t ino_out, off_t off_out, fuse_file_info* fi_out, size_t len, int flags) {
+  ssize_t copied = ::copy_file_range(static_cast<int>(fi_in->fh), &off_in, static_cast<int>(fi_out->fh), &off_out,
+                                     len, static_cast<unsigned>(flags));
+  if (copied < 0) return (void)fuse_reply_err(req, errno);
+  recorder_.written(req, inodes_.get(ino_out));
+  fuse_reply_write(req, static_cast<size_t>(copied));
+}
+
+void Passthrough::lseek(fuse_req_t req, fuse_ino_t, off_t off, int whence, fuse_file_info* fi) {
+  off_t result = ::lseek(static_cast<int>(fi->fh), off, whence);
+  if (result < 0) return (void)fuse_reply_err(req, errno);
+  fuse_reply_lseek(req, result);
+}
+
+}  // namespace histfs::fs
