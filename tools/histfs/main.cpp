@@ -1,0 +1,19 @@
+// histfs: a FUSE filesystem that versions a directory in git as it is written.
+#include <CLI/CLI.hpp>
+
+#include "tools/histfs/mount_command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"histfs: a directory that versions itself in git"};
+  app.set_version_flag("--version", "histfs 0.1.0");
+  app.require_subcommand(1);
+  histfs::cli::add_mount_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    int code = app.exit(error);
+    // Usage mistakes exit 2, like most Unix tools; --help exits 0.
+    return code == 0 ? 0 : (dynamic_cast<const CLI::RuntimeError*>(&error) ? error.get_exit_code() : 2);
+  }
+  return 0;
+}

@@ -1,0 +1,226 @@
+#include "tools/histfs/mount_command.hpp"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include <fuse_lowlevel.h>
+#include <spdlog/spdlog.h>
+
+#include "fs/mount_session.hpp"
+#include "fs/passthrough.hpp"
+#include "gitstore/committer.hpp"
+#include "gitstore/ignore_rules.hpp"
+#include "gitstore/repository.hpp"
+#include "tools/histfs/config.hpp"
+#include "tools/histfs/logging.hpp"
+
+namespace histfs::cli {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+struct MountArguments {
+  std::string backing;
+  std::string mountpoint;
+  std::string git_dir;
+  std::string config_file;
+  std::vector<std::string> fuse_options;
+  std::vector<std::string> settings;  // --set key=value
+  std::string commit_quiet, commit_max_delay, log_level, log_file;
+  bool foreground = false;
+  bool no_git = false;
+  bool no_xattr = false;
+  bool debug_fuse = false;
+};
+
+struct UsageError : std::runtime_error {
+  using runtime_error::runtime_error;
+};
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string absolute_dir(const std::string& path, const char* what) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ENOTCONN)
+      throw UsageError(std::string(what) + " " + path +
+                       " is a dead FUSE mount (its daemon died): run `fusermount3 -u " + path + "` first");
+    throw UsageError(std::string(what) + " " + path + " does not exist");
+  }
+  if (!S_ISDIR(st.st_mode)) throw UsageError(std::string(what) + " " + path + " is not a directory");
+  return stdfs::canonical(path).string();
+}
+
+bool is_inside(const stdfs::path& path, const stdfs::path& dir) {
+  auto rel = path.lexically_relative(dir);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+// Flags override the file; both are checked before anything is created or mounted.
+Config effective_config(const MountArguments& args) {
+  Config config = args.config_file.empty() ? Config{} : load_config_file(stdfs::absolute(args.config_file).string());
+  for (const auto& setting : args.settings) apply_assignment(config, setting);
+  if (!args.commit_quiet.empty()) apply_setting(config, "git.commitQuiet", args.commit_quiet);
+  if (!args.commit_max_delay.empty()) apply_setting(config, "git.commitMaxDelay", args.commit_max_delay);
+  if (!args.log_level.empty()) apply_setting(config, "log.level", args.log_level);
+  if (!args.log_file.empty()) apply_setting(config, "log.file", stdfs::absolute(args.log_file).string());
+  if (!args.git_dir.empty()) apply_setting(config, "git.dir", stdfs::absolute(args.git_dir).lexically_normal().string());
+  if (args.no_git) apply_setting(config, "git.enabled", "false");
+  validate(config);
+  return config;
+}
+
+// Held for the daemon's life: a second daemon on the same git dir would fight over the branch.
+int lock_git_dir(const std::string& git_dir) {
+  const std::string file = git_dir + "/histfs.lock";
+  int fd = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot create " + file + ": " + strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+    throw std::runtime_error("git dir " + git_dir + " is in use by another histfs daemon");
+  return fd;
+}
+
+std::vector<std::string> default_fuse_options(const std::string& backing) {
+  std::vector<std::string> options = {"default_permissions", "fsname=histfs:" + backing, "subtype=histfs"};
+  if (geteuid() == 0) options.push_back("allow_other");  // root mounts serve every user, as the directory did
+  return options;
+}
+
+int run_mount(const MountArguments& args) {
+  const Config config = effective_config(args);
+  setup_logging(config.log.level, config.log.file);
+
+  const std::string backing = absolute_dir(args.backing, "backing directory");
+  const std::string mountpoint = absolute_dir(args.mountpoint, "mount point");
+  const std::string git_dir =
+      config.git.dir.empty() ? backing + ".git" : stdfs::absolute(config.git.dir).lexically_normal().string();
+  if (mountpoint != backing && is_inside(mountpoint, backing))
+    throw UsageError("mount point " + mountpoint + " lies inside the backing directory " + backing);
+  if (config.git.enabled) {
+    if (is_inside(git_dir, backing) || git_dir == backing)
+      throw UsageError("git dir " + git_dir + " lies inside the backing directory " + backing +
+                       "; choose one beside it (--git-dir)");
+    if (is_inside(backing, git_dir)) throw UsageError("backing directory lies inside the git dir " + git_dir);
+    if (is_inside(mountpoint, git_dir) || mountpoint == git_dir)
+      throw UsageError("mount point " + mountpoint + " lies inside the git dir " + git_dir);
+  }
+
+  // Opened before mounting, so mounting over the backing dir itself works.
+  const int root_fd = open(backing.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) throw std::runtime_error("cannot open " + backing + ": " + strerror(errno));
+  umask(0);  // the kernel already applied the caller's umask to every mode we receive
+
+  gitstore::LibGit2 libgit2;
+  gitstore::configure_libgit2();
+  std::optional<gitstore::Repository> repo;
+  std::unique_ptr<gitstore::IgnoreRules> ignore;
+  std::unique_ptr<gitstore::ChangeSet> changes;
+  std::unique_ptr<gitstore::Committer> committer;
+  int lock_fd = -1;
+  if (config.git.enabled) {
+    repo.emplace(gitstore::Repository::open_or_create(git_dir));
+    lock_fd = lock_git_dir(git_dir);
+    std::vector<std::string> excluded = gitstore::default_ignore_patterns();
+    excluded.insert(excluded.end(), config.git.ignore.begin(), config.git.ignore.end());
+    gitstore::write_info_exclude(git_dir, excluded);
+    ignore = std::make_unique<gitstore::IgnoreRules>(root_fd, config.git.ignore);
+    changes = std::make_unique<gitstore::ChangeSet>();
+    committer = std::make_unique<gitstore::Committer>(
+        *repo, root_fd, *ignore, *changes,
+        gitstore::CommitterOptions{config.git.commit_quiet, config.git.commit_max_delay});
+    spdlog::info("comparing {} with the last commit", backing);
+    if (auto result = committer->reconcile())
+      spdlog::info("committed {} change(s) found at start-up", result->summary.count());
+  }
+
+  fs::PassthroughOptions fs_options;
+  fs_options.xattr = !args.no_xattr;
+  fs::Passthrough passthrough(root_fd, backing, changes.get(), fs_options);
+
+  fs::MountOptions mount_options;
+  mount_options.mountpoint = mountpoint;
+  mount_options.debug = args.debug_fuse;
+  mount_options.fuse_options = default_fuse_options(backing);
+  for (const auto& option : args.fuse_options)
+    for (const auto& word : split_commas(option)) mount_options.fuse_options.push_back(word);
+
+  fs::MountSession session(passthrough, mount_options);
+  spdlog::info("mounted {} at {}{}", backing, mountpoint, config.git.enabled ? " (git dir " + git_dir + ")" : "");
+  // Detach only now, so that the shell sees mount errors; threads start after the fork.
+  if (fuse_daemonize(args.foreground ? 1 : 0) != 0) throw std::runtime_error("cannot detach from the terminal");
+  if (committer) {
+    sigset_t old_mask, blocked;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGINT);
+    sigaddset(&blocked, SIGTERM);
+    sigaddset(&blocked, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &blocked, &old_mask);
+    committer->start();
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  }
+  int status = session.run();
+  spdlog::info("unmounted {}; committing what is pending", mountpoint);
+  if (committer) committer->stop();
+  if (lock_fd >= 0) close(lock_fd);
+  spdlog::info("stopped");
+  return status;
+}
+
+}  // namespace
+
+void add_mount_command(CLI::App& app) {
+  auto args = std::make_shared<MountArguments>();
+  CLI::App* mount = app.add_subcommand("mount", "Mount BACKING at MOUNTPOINT and version every change in git");
+  mount->add_option("BACKING", args->backing, "The directory that holds the files")->required();
+  mount->add_option("MOUNTPOINT", args->mountpoint, "Where to expose it (may be BACKING itself)")->required();
+  mount->add_option("--git-dir", args->git_dir, "Bare git repository (default: BACKING.git beside BACKING)");
+  mount->add_flag("-f,--foreground", args->foreground, "Stay in the foreground");
+  mount->add_option("-o", args->fuse_options, "FUSE mount options, comma-separated (e.g. ro,allow_other)");
+  mount->add_option("--config", args->config_file, "JSON config file (see docs/configuration.md)");
+  mount->add_option("--set", args->settings, "Override one config key: --set git.commitQuiet=500ms");
+  mount->add_option("--commit-quiet", args->commit_quiet, "Same as --set git.commitQuiet=...");
+  mount->add_option("--commit-max-delay", args->commit_max_delay, "Same as --set git.commitMaxDelay=...");
+  mount->add_option("--log-level", args->log_level, "trace, debug, info, warn, error or off");
+  mount->add_option("--log-file", args->log_file, "Also write the log to this file");
+  mount->add_flag("--no-git", args->no_git, "Plain passthrough, no versioning (git.enabled=false)");
+  mount->add_flag("--no-xattr", args->no_xattr, "Answer no extended-attribute calls (fewer round trips)");
+  mount->add_flag("--debug-fuse", args->debug_fuse, "Print every FUSE request (implies -f)");
+  mount->callback([args] {
+    if (args->debug_fuse) args->foreground = true;
+    try {
+      int status = run_mount(*args);
+      if (status != 0) throw CLI::RuntimeError(status);
+    } catch (const UsageError& error) {
+      fprintf(stderr, "histfs mount: %s\n", error.what());
+      throw CLI::RuntimeError(2);
+    } catch (const ConfigError& error) {
+      fprintf(stderr, "histfs mount: %s\n", error.what());
+      throw CLI::RuntimeError(2);
+    } catch (const CLI::RuntimeError&) {
+      throw;
+    } catch (const std::exception& error) {
+      fprintf(stderr, "histfs mount: %s\n", error.what());
+      throw CLI::RuntimeError(1);
+    }
+  });
+}
+
+}  // namespace histfs::cli
