@@ -75,14 +75,22 @@ ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch) {
         break;
       case PathOp::Kind::Move:
         // A move keeps the entry (and its blob) as it is; anything uncertain is re-read.
-        if (!overlay.move(op.path, op.other) || ignore_.is_ignored(op.other, is_directory(root_fd_, op.other)) ||
-            is_gitignore(op.other))
+        if (!overlay.move(op.path, op.other)) {
           reread.insert(op.other);
-        else
+        } else if (ignore_.is_ignored(op.other, is_directory(root_fd_, op.other))) {
+          // Moved out of git's sight: what leaves is what stood at the old name.
+          ChangeSummary gone;
+          remove_path(overlay, op.other, gone);
+          for (const auto& path : gone.removed) summary.removed.push_back(op.path + path.substr(op.other.size()));
+        } else {
           summary.renamed.emplace_back(op.path, op.other);
+          if (is_gitignore(op.other)) reread.insert(op.other);
+        }
         break;
       case PathOp::Kind::Exchange:
         overlay.exchange(op.path, op.other);
+        summary.updated.push_back(op.path);
+        summary.updated.push_back(op.other);
         reread.insert(op.path);
         reread.insert(op.other);
         break;

@@ -1,0 +1,233 @@
+// The committer's trees against stock git's for the same files.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "gitstore/committer.hpp"
+#include "gitstore/git_oracle.hpp"
+#include "support/temp_dir.hpp"
+
+namespace histfs::gitstore {
+namespace {
+
+using test::git_tree_of;
+using test::run;
+using test::TempDir;
+using test::write_file;
+namespace stdfs = std::filesystem;
+
+struct Fixture {
+  TempDir dir;
+  std::string data = (dir / "data").string();
+  std::string git_dir = (dir / "data.git").string();
+  LibGit2 libgit2;
+  std::optional<Repository> repo;
+  int root_fd = -1;
+  std::unique_ptr<IgnoreRules> ignore;
+  ChangeSet changes;
+  std::unique_ptr<Committer> committer;
+
+  Fixture() {
+    stdfs::create_directories(data);
+    configure_libgit2();
+  }
+  ~Fixture() {
+    committer.reset();
+    if (root_fd >= 0) close(root_fd);
+  }
+  void open() {
+    repo.emplace(Repository::open_or_create(git_dir));
+    write_info_exclude(git_dir, default_ignore_patterns());
+    root_fd = ::open(data.c_str(), O_PATH | O_DIRECTORY);
+    ignore = std::make_unique<IgnoreRules>(root_fd, std::vector<std::string>{});
+    committer = std::make_unique<Committer>(*repo, root_fd, *ignore, changes, CommitterOptions{});
+  }
+  std::string head_tree() const { return oid_hex(*repo->head_tree()); }
+  std::string expected_tree() const { return git_tree_of(data, git_dir); }
+  std::optional<CommitResult> commit_changes() { return committer->commit_batch(changes.take(), ""); }
+};
+
+void make_sample_tree(const std::string& data) {
+  write_file(data + "/README.md", "# notes\n");
+  write_file(data + "/notes/a.md", "alpha\n");
+  write_file(data + "/notes/b.md", "beta\n");
+  write_file(data + "/notes/deep/er/c.md", "gamma\n");
+  write_file(data + "/other/d.txt", std::string(20000, 'x'));
+  write_file(data + "/other/.hidden", "dot file\n");
+  write_file(data + "/scripts/run.sh", "#!/bin/sh\necho hi\n");
+  stdfs::permissions(data + "/scripts/run.sh", stdfs::perms::owner_exec, stdfs::perm_options::add);
+  stdfs::create_symlink("../notes/a.md", data + "/other/link.md");
+  write_file(data + "/other/.note.md.swp", "swap");
+  write_file(data + "/other/backup~", "backup");
+  stdfs::create_directories(data + "/empty/dir");
+}
+
+TEST_CASE("initial import builds the tree git builds", "[committer]") {
+  Fixture f;
+  make_sample_tree(f.data);
+  f.open();
+  auto result = f.committer->reconcile();
+  REQUIRE(result);
+  CHECK(f.head_tree() == f.expected_tree());
+  CHECK(result->summary.added.size() == 8);
+  auto subject = run("git --git-dir '" + f.git_dir + "' log -1 --format=%s");
+  CHECK(subject.rfind("chore(sync): initial import: 8 added", 0) == 0);
+  run("git --git-dir '" + f.git_dir + "' fsck --strict");
+}
+
+TEST_CASE("a reconcile with nothing changed commits nothing", "[committer]") {
+  Fixture f;
+  make_sample_tree(f.data);
+  f.open();
+  REQUIRE(f.committer->reconcile());
+  CHECK_FALSE(f.committer->reconcile());
+  CHECK(f.committer->commits() == 1);
+}
+
+TEST_CASE("recorded changes build the tree git builds", "[committer]") {
+  Fixture f;
+  make_sample_tree(f.data);
+  f.open();
+  REQUIRE(f.committer->reconcile());
+
+  SECTION("edit, add and delete files") {
+    write_file(f.data + "/notes/a.md", "alpha two\n");
+    f.changes.dirty("notes/a.md", 0, 0);
+    write_file(f.data + "/new/x.md", "x\n");
+    f.changes.dirty("new/x.md", 0, 0);
+    stdfs::remove(f.data + "/notes/b.md");
+    f.changes.removed("notes/b.md", 0, 0);
+    auto result = f.commit_changes();
+    REQUIRE(result);
+    CHECK(result->summary.count() == 3);
+  }
+  SECTION("rename a directory, then edit inside it") {
+    stdfs::rename(f.data + "/notes", f.data + "/archive");
+    f.changes.moved("notes", "archive", 0, 0);
+    write_file(f.data + "/archive/deep/er/c.md", "changed\n");
+    f.changes.dirty("archive/deep/er/c.md", 0, 0);
+    auto result = f.commit_changes();
+    REQUIRE(result);
+    CHECK(result->summary.renamed.size() == 1);
+  }
+  SECTION("edit, then rename before the commit") {
+    write_file(f.data + "/notes/a.md", "edited\n");
+    f.changes.dirty("notes/a.md", 0, 0);
+    stdfs::rename(f.data + "/notes/a.md", f.data + "/notes/z.md");
+    f.changes.moved("notes/a.md", "notes/z.md", 0, 0);
+    REQUIRE(f.commit_changes());
+  }
+  SECTION("editor save: temp file renamed over the target") {
+    write_file(f.data + "/notes/.a.md.tmp", "saved by editor\n");
+    f.changes.dirty("notes/.a.md.tmp", 0, 0);
+    stdfs::rename(f.data + "/notes/.a.md.tmp", f.data + "/notes/a.md");
+    f.changes.moved("notes/.a.md.tmp", "notes/a.md", 0, 0);
+    auto result = f.commit_changes();
+    REQUIRE(result);
+    CHECK(result->summary.updated == std::vector<std::string>{"notes/a.md"});
+  }
+  SECTION("rename to an ignored name drops the file") {
+    stdfs::rename(f.data + "/notes/a.md", f.data + "/notes/a.md~");
+    f.changes.moved("notes/a.md", "notes/a.md~", 0, 0);
+    auto result = f.commit_changes();
+    REQUIRE(result);
+    CHECK(result->summary.removed == std::vector<std::string>{"notes/a.md"});
+  }
+  SECTION("a file replaced by a directory and back") {
+    stdfs::remove(f.data + "/other/d.txt");
+    f.changes.removed("other/d.txt", 0, 0);
+    write_file(f.data + "/other/d.txt/inner.md", "inner\n");
+    f.changes.dirty("other/d.txt/inner.md", 0, 0);
+    stdfs::remove_all(f.data + "/notes/deep");
+    f.changes.removed("notes/deep", 0, 0);
+    write_file(f.data + "/notes/deep", "now a file\n");
+    f.changes.dirty("notes/deep", 0, 0);
+    REQUIRE(f.commit_changes());
+  }
+  SECTION("exchange two files") {
+    stdfs::rename(f.data + "/notes/a.md", f.data + "/tmp-swap");
+    stdfs::rename(f.data + "/notes/b.md", f.data + "/notes/a.md");
+    stdfs::rename(f.data + "/tmp-swap", f.data + "/notes/b.md");
+    f.changes.exchanged("notes/a.md", "notes/b.md", 0, 0);
+    auto result = f.commit_changes();
+    REQUIRE(result);
+    CHECK(summarize(result->summary) == "2 updated in notes/");
+  }
+  SECTION("chmod +x and a new symlink") {
+    stdfs::permissions(f.data + "/notes/a.md", stdfs::perms::owner_exec, stdfs::perm_options::add);
+    f.changes.dirty("notes/a.md", 0, 0);
+    stdfs::create_symlink("/etc/passwd", f.data + "/abs-link");
+    f.changes.dirty("abs-link", 0, 0);
+    REQUIRE(f.commit_changes());
+  }
+  SECTION("a .gitignore written later drops what it matches") {
+    write_file(f.data + "/other/.gitignore", "*.txt\n");
+    f.changes.dirty("other/.gitignore", 0, 0);
+    auto result = f.commit_changes();
+    REQUIRE(result);
+    CHECK(std::find(result->summary.removed.begin(), result->summary.removed.end(), "other/d.txt") !=
+          result->summary.removed.end());
+  }
+  SECTION("removing every file of a directory removes the tree") {
+    stdfs::remove_all(f.data + "/notes");
+    f.changes.removed("notes", 0, 0);
+    auto result = f.commit_changes();
+    REQUIRE(result);
+    CHECK(result->summary.removed.size() == 3);
+  }
+  CHECK(f.head_tree() == f.expected_tree());
+  run("git --git-dir '" + f.git_dir + "' fsck --strict");
+}
+
+TEST_CASE("an unchanged tree makes no commit", "[committer]") {
+  Fixture f;
+  make_sample_tree(f.data);
+  f.open();
+  REQUIRE(f.committer->reconcile());
+  write_file(f.data + "/notes/a.md", "alpha\n");  // same content
+  f.changes.dirty("notes/a.md", 0, 0);
+  f.changes.dirty("other/.note.md.swp", 0, 0);  // ignored
+  CHECK_FALSE(f.commit_changes());
+}
+
+TEST_CASE("commit messages carry who changed what", "[committer]") {
+  Fixture f;
+  f.open();
+  write_file(f.data + "/a.md", "a\n");
+  f.changes.dirty("a.md", 0, getpid());
+  REQUIRE(f.commit_changes());
+  const std::string message = run("git --git-dir '" + f.git_dir + "' log -1 --format=%B");
+  CHECK(message.rfind("chore(sync): add a.md\n", 0) == 0);
+  CHECK(message.find("Changed-By: root (uid 0) via unit_tests") != std::string::npos);
+  CHECK(message.find("Correlation-Id: ") != std::string::npos);
+  const std::string trailers =
+      run("git --git-dir '" + f.git_dir + "' log -1 --format='%(trailers:key=Correlation-Id,valueonly)'");
+  CHECK(trailers.size() >= 32);
+  // A reflog entry exists for the branch, as git keeps for its own commits.
+  CHECK_FALSE(run("git --git-dir '" + f.git_dir + "' reflog show main").empty());
+}
+
+TEST_CASE("the stat cache avoids rehashing unchanged files", "[committer]") {
+  Fixture f;
+  make_sample_tree(f.data);
+  // Old timestamps, so the files are past the racy window and cacheable.
+  run("find '" + f.data + "' -exec touch -h -d '2020-01-01' {} +");
+  f.open();
+  REQUIRE(f.committer->reconcile());
+  f.committer.reset();
+
+  // Change a file's content behind the cache's back but keep its size and
+  // times: only a new ctime gives it away, and the reconcile must notice.
+  write_file(f.data + "/notes/a.md", "ALPHA\n");
+  run("touch -d '2020-01-01' '" + f.data + "/notes/a.md'");
+  f.committer = std::make_unique<Committer>(*f.repo, f.root_fd, *f.ignore, f.changes, CommitterOptions{});
+  auto result = f.committer->reconcile();
+  REQUIRE(result);
+  CHECK(result->summary.updated == std::vector<std::string>{"notes/a.md"});
+  CHECK(f.head_tree() == f.expected_tree());
+}
+
+}  // namespace
+}  // namespace histfs::gitstore
