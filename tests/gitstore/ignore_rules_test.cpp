@@ -202,7 +202,8 @@ TEST_CASE("default patterns keep editor, OS and temp litter out", "[ignore]") {
                     "~$report.docx", "x.tmp", "a.b.partial", ".fuse_hidden000a", ".nfs0001", ".DS_Store",
                     "sub/._note.md", "Thumbs.db", "desktop.ini", "sub/.git", "a.kate-swp"})
     CHECK(t.file(path));
-  for (auto path : {".Trash-1000", "sub/.git", ".cache", "x/__pycache__", "$RECYCLE.BIN"}) CHECK(t.folder(path));
+  for (auto path : {".Trash-1000", "sub/.git", ".cache", "x/__pycache__", "$RECYCLE.BIN"})
+    CHECK(t.folder(path));
   for (auto path : {"notes.md", ".gitignore", ".gitattributes", "a#b", "swp", "git", ".bmmeta"})
     CHECK_FALSE(t.file(path));
   CHECK_FALSE(t.file(".cache"));
@@ -274,9 +275,10 @@ TEST_CASE("is_ignored is safe from many threads while rules change", "[ignore]")
   std::vector<std::thread> readers;
   for (int i = 0; i < 3; ++i)
     readers.emplace_back([&] {
-      while (!stop)
-        if (!t.file("sub/a.o") || t.file("sub/keep") || !t.rules->child_scope(t.rules->root_scope(), "sub")->is_ignored("b.o", false))
-          ++wrong;
+      while (!stop) {
+        const auto sub = t.rules->child_scope(t.rules->root_scope(), "sub");
+        if (!t.file("sub/a.o") || t.file("sub/keep") || !sub->is_ignored("b.o", false)) ++wrong;
+      }
     });
   for (int i = 0; i < 300; ++i) {
     write_file(t.dir / "sub/.gitignore", i % 2 ? "y\n" : "zz\n");
@@ -344,8 +346,8 @@ std::vector<std::string> disagreements(const fs::path& root, const std::vector<s
     const bool by_path = rules.is_ignored(path, is_dir);
     const bool by_scope = scope->is_ignored(path.substr(slash + 1), is_dir);
     if (by_path != git || by_scope != git)
-      wrong.push_back(path + (is_dir ? "/" : "") + ": git " + (git ? "ignores" : "keeps") + " (" + fields[i] + ":" +
-                      fields[i + 1] + ":" + fields[i + 2] + "), is_ignored " + std::to_string(by_path) +
+      wrong.push_back(path + (is_dir ? "/" : "") + ": git " + (git ? "ignores" : "keeps") + " (" + fields[i] +
+                      ":" + fields[i + 1] + ":" + fields[i + 2] + "), is_ignored " + std::to_string(by_path) +
                       ", scope " + std::to_string(by_scope));
   }
   return wrong;
@@ -367,7 +369,8 @@ TEST_CASE("oracle: git check-ignore agrees on a hand-made tree", "[ignore]") {
                  "build.txt", "rootonly", "sub/rootonly", "docs/a.html", "docs/x/a.html", "c/cache/f",
                  "cache/g", "a/z", "a/b/z", "a/b/c/z", "a/bz", "logs/one", "logs/keep", "logs/sub/f",
                  "Temp1", "temp2", "temp-keep", "sp ace", "sp", "trail", "abc", "ab/x/c", "abx/c", "x/yz/w",
-                 "x/y", "!bang", "q]", "qa", "qb", "n5", "open[", "nested/a.log", "nested/local", "nested/sub/local", "nested/x.md",
+                 "x/y", "!bang", "q]", "qa", "qb", "n5", "open[", "nested/a.log", "nested/local",
+                 "nested/sub/local", "nested/x.md",
                  "nested/README.md", "nested/mid/x.md", "nested/mid/deep/f", "nested/deep",
                  "notes/plan.md", "notes/.plan.md.swp", "notes/#plan.md#", "notes/.#plan.md", "notes/plan.md~",
                  ".DS_Store", "sub/Thumbs.db", "x.tmp", "vendor/.git/config", ".cache/f", "q/.Trash-0/f"})
@@ -395,7 +398,8 @@ TEST_CASE("oracle: git check-ignore agrees on random patterns and trees", "[igno
     std::vector<std::string> dirs = {""};
     for (int n = 0; n < 12; ++n) {
       const std::string parent = pick(dirs);
-      if (std::count(parent.begin(), parent.end(), '/') < 3) dirs.push_back((parent.empty() ? "" : parent + "/") + pick(names));
+      if (std::count(parent.begin(), parent.end(), '/') < 3)
+        dirs.push_back((parent.empty() ? "" : parent + "/") + pick(names));
     }
     for (const auto& dir : dirs) fs::create_directories(t.path() / dir);
     for (const auto& dir : dirs) {

@@ -1,0 +1,80 @@
+#include "gitstore/tree_overlay.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "gitstore/git_handle.hpp"
+#include "gitstore/repository.hpp"
+#include "support/temp_dir.hpp"
+
+namespace histfs::gitstore {
+namespace {
+
+struct Repo {
+  test::TempDir dir;
+  LibGit2 libgit2;
+  Repository repo = Repository::open_or_create((dir / "r.git").string());
+  git_oid blob(const std::string& text) {
+    git_oid oid;
+    check(git_blob_create_from_buffer(&oid, repo.get(), text.data(), text.size()), "blob");
+    return oid;
+  }
+  std::string ls(const git_oid& tree) {
+    return test::run("git --git-dir '" + repo.git_dir() + "' ls-tree -r --name-only " + oid_hex(tree) + " | tr '\\n' ' '");
+  }
+};
+
+TEST_CASE("the overlay edits only what it is told", "[tree_overlay]") {
+  Repo r;
+  TreeOverlay start(r.repo.get(), nullptr);
+  start.upsert("a/b/c.md", r.blob("c"), GIT_FILEMODE_BLOB);
+  start.upsert("a/d.md", r.blob("d"), GIT_FILEMODE_BLOB);
+  start.upsert("e.md", r.blob("e"), GIT_FILEMODE_BLOB_EXECUTABLE);
+  const git_oid base = start.write();
+  CHECK(r.ls(base) == "a/b/c.md a/d.md e.md ");
+
+  TreeOverlay overlay(r.repo.get(), &base);
+  SECTION("nothing changed, same tree") { CHECK(oid_hex(overlay.write()) == oid_hex(base)); }
+  SECTION("moving a subtree keeps its entries") {
+    CHECK(overlay.move("a", "z/y"));
+    CHECK(r.ls(overlay.write()) == "e.md z/y/b/c.md z/y/d.md ");
+  }
+  SECTION("moving something absent reports it") { CHECK_FALSE(overlay.move("nope", "x")); }
+  SECTION("an emptied directory disappears") {
+    overlay.remove("a/b/c.md");
+    CHECK(r.ls(overlay.write()) == "a/d.md e.md ");
+  }
+  SECTION("a file becomes a directory") {
+    overlay.upsert("e.md/inner", r.blob("i"), GIT_FILEMODE_BLOB);
+    CHECK(r.ls(overlay.write()) == "a/b/c.md a/d.md e.md/inner ");
+  }
+  SECTION("a directory becomes a file") {
+    auto before = overlay.upsert("a", r.blob("f"), GIT_FILEMODE_BLOB);
+    REQUIRE(before);
+    CHECK(before->mode == GIT_FILEMODE_TREE);
+    CHECK(r.ls(overlay.write()) == "a e.md ");
+  }
+  SECTION("exchange swaps a file and a directory") {
+    overlay.exchange("a", "e.md");
+    CHECK(r.ls(overlay.write()) == "a e.md/b/c.md e.md/d.md ");
+  }
+  SECTION("names git refuses are refused") {
+    CHECK_THROWS_AS(overlay.upsert("x/.git/config", r.blob("x"), GIT_FILEMODE_BLOB), std::invalid_argument);
+    CHECK_THROWS_AS(overlay.upsert("x/../y", r.blob("x"), GIT_FILEMODE_BLOB), std::invalid_argument);
+    CHECK(oid_hex(overlay.write()) == oid_hex(base));
+  }
+}
+
+TEST_CASE("safe names", "[tree_overlay]") {
+  CHECK(is_safe_git_name("note.md"));
+  CHECK(is_safe_git_name(".gitignore"));
+  CHECK_FALSE(is_safe_git_name(".git"));
+  CHECK_FALSE(is_safe_git_name(".GIT"));
+  CHECK_FALSE(is_safe_git_name("git~1"));
+  CHECK_FALSE(is_safe_git_name(".."));
+  CHECK_FALSE(is_safe_git_name(""));
+  CHECK(is_storable_path("a/b/c"));
+  CHECK_FALSE(is_storable_path("a//c"));
+}
+
+}  // namespace
+}  // namespace histfs::gitstore
