@@ -148,6 +148,11 @@ void ChangeSet::request_stop() {
   wake_.notify_all();
 }
 
+void ChangeSet::sleep_unless_stopped(std::chrono::milliseconds duration) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, duration, [this] { return stop_requested_; });
+}
+
 bool ChangeSet::stopping() const {
   std::lock_guard lock(mutex_);
   return stop_requested_;

@@ -63,6 +63,8 @@ class ChangeSet {
   void request_flush();
   void request_stop();
   bool stopping() const;
+  // Sleeps for `duration` unless a stop is requested first.
+  void sleep_unless_stopped(std::chrono::milliseconds duration);
   size_t pending() const;
 
  private:

@@ -160,7 +160,7 @@ void Committer::run() {
           return;
         }
         backoff = std::min(std::max(backoff * 2, std::chrono::milliseconds{500}), std::chrono::milliseconds{60000});
-        std::this_thread::sleep_for(backoff);
+        changes_.sleep_unless_stopped(backoff);
       }
     }
     if (stopping && changes_.pending() == 0) return;

@@ -409,7 +409,8 @@ std::shared_ptr<const PatternList> IgnoreRules::load(const std::string& dir_path
   if (!ok) return nullptr;
   auto rules = parse(text);
   std::lock_guard lock(mutex_);
-  cache_.insert_or_assign(dir_path, Cached{st.st_dev, st.st_ino, st.st_size, ns(st.st_mtim), ns(st.st_ctim), rules});
+  cache_.insert_or_assign(dir_path,
+                          Cached{st.st_dev, st.st_ino, st.st_size, ns(st.st_mtim), ns(st.st_ctim), rules});
   return rules;
 }
 

@@ -13,7 +13,9 @@
 
 namespace histfs::gitstore {
 
-// Patterns always applied at the root, below the user's own list.
+// Patterns always applied at the root, below the user's own list. Like any root-level
+// rule, a "!pattern" in a .gitignore or in the user's list re-includes what they exclude;
+// only entries named .git are ignored unconditionally.
 const std::vector<std::string>& default_ignore_patterns();
 
 namespace detail {

@@ -104,9 +104,19 @@ std::vector<std::string> default_fuse_options(const std::string& backing) {
   return options;
 }
 
+// Keys of features still to come are checked now but do nothing yet; say so rather than stay silent.
+void warn_about_inactive_keys(const Config& config) {
+  static const char* const inactive[] = {"git.repo",     "git.autoPushInterval",  "git.fetchInterval", "git.allowNonFF",
+                                         "git.maxDelete", "git.lfs.sizeThreshold", "git.lfs.track"};
+  for (const char* key : inactive)
+    if (get_setting(config, key) != get_setting(Config{}, key))
+      spdlog::warn("{} is set but has no effect in this version (remote and LFS support are not built yet)", key);
+}
+
 int run_mount(const MountArguments& args) {
   const Config config = effective_config(args);
   setup_logging(config.log.level, config.log.file);
+  warn_about_inactive_keys(config);
 
   const std::string backing = absolute_dir(args.backing, "backing directory");
   const std::string mountpoint = absolute_dir(args.mountpoint, "mount point");
@@ -194,7 +204,7 @@ void add_mount_command(CLI::App& app) {
   mount->add_option("--git-dir", args->git_dir, "Bare git repository (default: BACKING.git beside BACKING)");
   mount->add_flag("-f,--foreground", args->foreground, "Stay in the foreground");
   mount->add_option("-o", args->fuse_options, "FUSE mount options, comma-separated (e.g. ro,allow_other)");
-  mount->add_option("--config", args->config_file, "JSON config file (see docs/configuration.md)");
+  mount->add_option("--config", args->config_file, "JSON config file (see docs/user-guide.md)");
   mount->add_option("--set", args->settings, "Override one config key: --set git.commitQuiet=500ms");
   mount->add_option("--commit-quiet", args->commit_quiet, "Same as --set git.commitQuiet=...");
   mount->add_option("--commit-max-delay", args->commit_max_delay, "Same as --set git.commitMaxDelay=...");
