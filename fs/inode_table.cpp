@@ -53,6 +53,13 @@ void InodeTable::forget(Inode& inode, std::uint64_t count) {
   if (inode.nlookup == 0) inodes_.erase(std::make_pair(inode.src_dev, inode.src_ino));
 }
 
+std::vector<fuse_ino_t> InodeTable::numbers() {
+  std::lock_guard lock(mutex_);
+  std::vector<fuse_ino_t> out{FUSE_ROOT_ID};
+  for (auto& [key, inode] : inodes_) out.push_back(reinterpret_cast<fuse_ino_t>(inode.get()));
+  return out;
+}
+
 size_t InodeTable::size() {
   std::lock_guard lock(mutex_);
   return inodes_.size() + 1;

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 #include <fuse_lowlevel.h>
 
@@ -53,6 +54,8 @@ class InodeTable {
   // Lowers the lookup count; the Inode is freed at zero.
   void forget(Inode& inode, std::uint64_t count);
   size_t size();
+  // The numbers of every inode the kernel currently knows.
+  std::vector<fuse_ino_t> numbers();
 
  private:
   // Lock order: InodeTable::mutex_ is a leaf; nothing else is taken while it is held.

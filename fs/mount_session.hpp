@@ -31,6 +31,7 @@ class MountSession {
   int run();
   // Ends run() from another thread.
   void request_exit();
+  fuse_session* get() const { return session_; }
 
  private:
   fuse_session* session_ = nullptr;

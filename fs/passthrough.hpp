@@ -56,6 +56,13 @@ class Passthrough {
                        off_t off_out, fuse_file_info* fi_out, size_t len, int flags);
   void lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, fuse_file_info* fi);
 
+  // The session to send cache invalidations to (set once the mount exists).
+  void set_session(fuse_session* session) { session_ = session; }
+  // Drops the kernel's cached attributes and data of every known inode: for
+  // changes that reached the backing dir without passing through the mount.
+  // Never call from a FUSE request thread.
+  void invalidate_all();
+
   InodeTable& inodes() { return inodes_; }
   ChangeRecorder& recorder() { return recorder_; }
 
@@ -67,6 +74,7 @@ class Passthrough {
   InodeTable inodes_;
   ChangeRecorder recorder_;
   PassthroughOptions options_;
+  std::atomic<fuse_session*> session_{nullptr};
 };
 
 }  // namespace histfs::fs

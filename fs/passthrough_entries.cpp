@@ -204,6 +204,12 @@ void Passthrough::rename(fuse_req_t req, fuse_ino_t parent, const char* name, fu
   fuse_reply_err(req, 0);
 }
 
+void Passthrough::invalidate_all() {
+  fuse_session* session = session_.load();
+  if (!session) return;
+  for (fuse_ino_t ino : inodes_.numbers()) fuse_lowlevel_notify_inval_inode(session, ino, 0, 0);
+}
+
 void Passthrough::statfs(fuse_req_t req, fuse_ino_t ino) {
   struct statvfs st;
   if (fstatvfs(inodes_.get(ino).fd, &st) != 0) return (void)fuse_reply_err(req, errno);

@@ -86,6 +86,25 @@ git_filemode_t git_mode_of(const struct stat& st) {
   return GIT_FILEMODE_UNREADABLE;
 }
 
+std::optional<StoredEntry> hash_path(int root_fd, const std::string& path, const struct stat& st) {
+  const git_filemode_t mode = git_mode_of(st);
+  if (mode == GIT_FILEMODE_UNREADABLE) return std::nullopt;
+  git_oid oid;
+  if (mode == GIT_FILEMODE_LINK) {
+    std::vector<char> target(size_t(st.st_size) + 2);
+    ssize_t n = readlinkat(root_fd, path.c_str(), target.data(), target.size());
+    if (n < 0) return std::nullopt;
+    check(git_odb_hash(&oid, target.data(), size_t(n), GIT_OBJECT_BLOB), "hash link");
+    return StoredEntry{oid, mode};
+  }
+  int raw = openat(root_fd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (raw < 0) return std::nullopt;
+  FileDescriptor fd(raw);
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
+  check(git_odb_hashfile(&oid, proc.c_str(), GIT_OBJECT_BLOB), "hash file");
+  return StoredEntry{oid, mode};
+}
+
 std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, StatCache& cache) {
   struct stat st;
   if (fstatat(root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {

@@ -27,4 +27,7 @@ std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::stri
 std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, const struct stat& st,
                                       StatCache& cache);
 
+// The blob id `path` would get, computed without storing anything. nullopt as above.
+std::optional<StoredEntry> hash_path(int root_fd, const std::string& path, const struct stat& st);
+
 }  // namespace histfs::gitstore

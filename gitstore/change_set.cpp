@@ -109,6 +109,7 @@ unsigned ChangeSet::generation() const { return generation_.load(); }
 
 ChangeBatch ChangeSet::take_locked() {
   ChangeBatch out = std::move(batch_);
+  out.flush_ticket = flush_ticket_;
   batch_ = ChangeBatch{};
   first_change_.reset();
   process_names_.clear();
@@ -125,7 +126,12 @@ ChangeBatch ChangeSet::take() {
 ChangeBatch ChangeSet::wait_for_batch(std::chrono::milliseconds quiet, std::chrono::milliseconds max_delay) {
   std::unique_lock lock(mutex_);
   for (;;) {
-    if (stop_requested_ || flush_requested_) return take_locked();
+    if (stop_requested_) return take_locked();
+    if (held_) {
+      wake_.wait(lock);
+      continue;
+    }
+    if (flush_requested_) return take_locked();
     if (!first_change_) {
       wake_.wait(lock);
       continue;
@@ -136,10 +142,28 @@ ChangeBatch ChangeSet::wait_for_batch(std::chrono::milliseconds quiet, std::chro
   }
 }
 
-void ChangeSet::request_flush() {
+unsigned long ChangeSet::request_flush() {
   std::lock_guard lock(mutex_);
   flush_requested_ = true;
   wake_.notify_all();
+  return ++flush_ticket_;
+}
+
+void ChangeSet::hold() {
+  std::lock_guard lock(mutex_);
+  held_ = true;
+}
+
+void ChangeSet::release() {
+  std::lock_guard lock(mutex_);
+  held_ = false;
+  wake_.notify_all();
+}
+
+void ChangeSet::label_next_commit(std::string subject, std::vector<std::string> trailers) {
+  std::lock_guard lock(mutex_);
+  batch_.subject = std::move(subject);
+  batch_.trailers = std::move(trailers);
 }
 
 void ChangeSet::request_stop() {

@@ -38,6 +38,11 @@ struct ChangeBatch {
   std::set<std::string> dirty;        // then each of these is re-read from the backing dir (current names)
   std::set<std::string> rescan_dirs;  // whole directories to compare with the tree ("" = everything)
   std::set<Actor> actors;
+  // Set for a commit made on a user's request (restore): its subject and extra trailers.
+  std::string subject;
+  std::vector<std::string> trailers;
+  // Every flush requested up to this ticket is done once this batch is committed.
+  unsigned long flush_ticket = 0;
   bool empty() const { return ops.empty() && dirty.empty() && rescan_dirs.empty(); }
 };
 
@@ -60,7 +65,13 @@ class ChangeSet {
   // batch (possibly empty when stopping).
   ChangeBatch wait_for_batch(std::chrono::milliseconds quiet, std::chrono::milliseconds max_delay);
   ChangeBatch take();
-  void request_flush();
+  // Asks for the pending changes to be committed now; returns a ticket for Committer::wait_flushed.
+  unsigned long request_flush();
+  // While held, no batch is cut (except at stop): a restore's writes become one commit.
+  void hold();
+  void release();
+  // The subject and trailers of the next commit (cleared when the batch is taken).
+  void label_next_commit(std::string subject, std::vector<std::string> trailers);
   void request_stop();
   bool stopping() const;
   // Sleeps for `duration` unless a stop is requested first.
@@ -80,6 +91,8 @@ class ChangeSet {
   std::map<pid_t, std::string> process_names_;  // per batch, so /proc is read once per writer
   std::atomic<unsigned> generation_{1};
   bool flush_requested_ = false;
+  unsigned long flush_ticket_ = 0;
+  bool held_ = false;
   bool stop_requested_ = false;
 };
 

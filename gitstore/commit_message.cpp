@@ -67,8 +67,9 @@ std::string summarize(const ChangeSummary& s) {
 }
 
 std::string commit_message(const std::string& what, const ChangeSummary& s, const std::set<Actor>& actors,
-                           const std::string& correlation_id) {
-  std::string message = "chore(sync): " + what + summarize(s) + "\n";
+                           const std::string& correlation_id, const std::string& subject,
+                           const std::vector<std::string>& trailers) {
+  std::string message = (subject.empty() ? "chore(sync): " + what + summarize(s) : subject) + "\n";
   if (s.count() > 1) {
     std::vector<std::string> lines;
     for (const auto& p : s.added) lines.push_back("A " + p);
@@ -86,6 +87,7 @@ std::string commit_message(const std::string& what, const ChangeSummary& s, cons
     message += "Changed-By: " + clean_ident(user_name(actor.uid)) + " (uid " + std::to_string(actor.uid) + ") via " +
                clean_ident(actor.process) + "\n";
   }
+  for (const auto& trailer : trailers) message += trailer + "\n";
   message += "Correlation-Id: " + correlation_id + "\n";
   return message;
 }

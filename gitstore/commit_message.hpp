@@ -22,8 +22,10 @@ std::string summarize(const ChangeSummary& summary);
 // `chore(sync): <what><summary>`, a list of the changed paths, and trailers:
 //   Changed-By: <user> (uid N) via <process>   (one per actor)
 //   Correlation-Id: <id>
+// `subject` replaces the whole first line when not empty; `trailers` ("Key: value") go before Correlation-Id.
 std::string commit_message(const std::string& what, const ChangeSummary& summary, const std::set<Actor>& actors,
-                           const std::string& correlation_id);
+                           const std::string& correlation_id, const std::string& subject = {},
+                           const std::vector<std::string>& trailers = {});
 
 // A random 128-bit id as 32 hex digits, to follow one batch through logs and commits.
 std::string new_correlation_id();

@@ -124,22 +124,57 @@ std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, co
     return std::nullopt;
   }
   CommitResult result{{}, std::move(summary), new_correlation_id()};
-  const std::string message = commit_message(what, result.summary, batch.actors, result.correlation_id);
-  result.commit = repo_.commit(tree, head, message, author_of(batch.actors), "histfs: " + what + summarize(result.summary));
+  const std::string message =
+      commit_message(what, result.summary, batch.actors, result.correlation_id, batch.subject, batch.trailers);
+  const std::string subject = message.substr(0, message.find('\n'));
+  result.commit = repo_.commit(tree, head, message, author_of(batch.actors), "histfs: " + subject);
   ++commits_;
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-  spdlog::info("git_commit {} {}{} ({} paths, {:.1f} ms, correlation {})", oid_hex(result.commit).substr(0, 12), what,
-               summarize(result.summary), result.summary.count(), elapsed.count() / 1000.0, result.correlation_id);
+  spdlog::info("git_commit {} {} ({} paths, {:.1f} ms, correlation {})", oid_hex(result.commit).substr(0, 12), subject, result.summary.count(), elapsed.count() / 1000.0, result.correlation_id);
   return result;
 }
 
-void Committer::start() { thread_ = std::thread([this] { run(); }); }
+void Committer::start() {
+  {
+    std::lock_guard lock(status_mutex_);
+    running_ = true;
+  }
+  thread_ = std::thread([this] { run(); });
+}
 
 void Committer::stop() {
   if (!thread_.joinable()) return;
   changes_.request_stop();
   thread_.join();
   cache_.save(stat_cache_file());
+  std::lock_guard lock(status_mutex_);
+  running_ = false;
+  flushed_.notify_all();
+}
+
+CommitterStatus Committer::status() const {
+  std::lock_guard lock(status_mutex_);
+  CommitterStatus copy = status_;
+  copy.commits = commits_.load();
+  return copy;
+}
+
+bool Committer::wait_flushed(unsigned long ticket, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(status_mutex_);
+  flushed_.wait_for(lock, timeout, [&] { return completed_ticket_ >= ticket || !running_; });
+  return completed_ticket_ >= ticket;
+}
+
+void Committer::finish(unsigned long ticket, const std::optional<CommitResult>& result, const std::string& error) {
+  std::lock_guard lock(status_mutex_);
+  completed_ticket_ = std::max(completed_ticket_, ticket);
+  status_.last_error = error;
+  if (result) {
+    status_.last_commit = result->commit;
+    status_.last_commit_time = std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+  flushed_.notify_all();
 }
 
 void Committer::run() {
@@ -147,13 +182,17 @@ void Committer::run() {
   for (;;) {
     ChangeBatch batch = changes_.wait_for_batch(options_.quiet, options_.max_delay);
     const bool stopping = changes_.stopping();
-    if (!batch.empty()) {
+    if (batch.empty()) {
+      finish(batch.flush_ticket, std::nullopt, "");
+    } else {
       try {
-        commit_batch(batch, "");
+        auto result = commit_batch(batch, "");
+        finish(batch.flush_ticket, result, "");
         backoff = std::chrono::milliseconds{0};
       } catch (const std::exception& error) {
         // The files are safe in the backing dir; compare everything on the next try.
         spdlog::error("commit failed, will retry by comparing the whole tree: {}", error.what());
+        finish(batch.flush_ticket, std::nullopt, error.what());
         changes_.rescan("");
         if (stopping) {
           spdlog::error("stopping with uncommitted changes; the next mount will commit them");

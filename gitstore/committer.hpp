@@ -7,6 +7,7 @@
 // changed trees, commit if the tree differs, move the branch.
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,13 @@ namespace histfs::gitstore {
 struct CommitterOptions {
   std::chrono::milliseconds quiet{2000};      // git.commitQuiet
   std::chrono::milliseconds max_delay{5000};  // git.commitMaxDelay
+};
+
+struct CommitterStatus {
+  std::optional<git_oid> last_commit;
+  std::int64_t last_commit_time = 0;  // unix seconds, 0 = none since start-up
+  unsigned long commits = 0;
+  std::string last_error;             // empty when the last attempt succeeded
 };
 
 struct CommitResult {
@@ -53,6 +61,10 @@ class Committer {
 
   // Number of commits made since start-up (for tests and status).
   unsigned long commits() const { return commits_.load(); }
+  CommitterStatus status() const;
+  // Blocks until the batch holding flush `ticket` (ChangeSet::request_flush) is committed
+  // or found unchanged. False on timeout or when the committer has stopped.
+  bool wait_flushed(unsigned long ticket, std::chrono::milliseconds timeout);
 
  private:
   void run();
@@ -67,6 +79,13 @@ class Committer {
   StatCache cache_;
   std::thread thread_;
   std::atomic<unsigned long> commits_{0};
+
+  void finish(unsigned long ticket, const std::optional<CommitResult>& result, const std::string& error);
+  mutable std::mutex status_mutex_;  // guards the fields below; a leaf lock
+  std::condition_variable flushed_;
+  unsigned long completed_ticket_ = 0;
+  bool running_ = false;
+  CommitterStatus status_;
 };
 
 }  // namespace histfs::gitstore

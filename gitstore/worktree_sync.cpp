@@ -95,6 +95,21 @@ void sync_directory(TreeOverlay& overlay, const std::string& dir, const Worktree
 
 }  // namespace
 
+std::map<std::string, TreeEntryInfo> hash_worktree(int root_fd, const IgnoreRules& ignore, const std::string& path) {
+  std::map<std::string, struct stat> on_disk;
+  struct stat st;
+  if (!path.empty() && !is_storable_path(path)) return {};
+  if (path.empty() || (fstatat(root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))) {
+    if (auto scope = scope_for(ignore, path)) list_tracked(root_fd, path, ignore, scope, on_disk);
+  } else if (fstatat(root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !ignore.is_ignored(path, false)) {
+    on_disk.emplace(path, st);
+  }
+  std::map<std::string, TreeEntryInfo> out;
+  for (const auto& [file, file_st] : on_disk)
+    if (auto hashed = hash_path(root_fd, file, file_st)) out.emplace(file, TreeEntryInfo{hashed->oid, hashed->mode});
+  return out;
+}
+
 void remove_path(TreeOverlay& overlay, const std::string& path, ChangeSummary& summary) {
   overlay.for_each_file(path, [&](const std::string& file, const TreeEntryInfo&) { summary.removed.push_back(file); });
   overlay.remove(path);

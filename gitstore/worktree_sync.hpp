@@ -4,6 +4,7 @@
 // ignore rules changed. Files whose stat matches the stat cache are not reread.
 #include <git2.h>
 
+#include <map>
 #include <string>
 
 #include "gitstore/commit_message.hpp"
@@ -24,6 +25,10 @@ struct WorktreeContext {
 // is now: a file, a symlink, a directory (compared recursively), or nothing. Ignored paths
 // and names git cannot store leave the tree. Records every change in `summary`.
 void sync_path(TreeOverlay& overlay, const std::string& path, const WorktreeContext& context, ChangeSummary& summary);
+
+// What the backing dir holds at or below `path` now, as git would store it (ignored paths
+// left out), hashed without writing anything to the object database.
+std::map<std::string, TreeEntryInfo> hash_worktree(int root_fd, const IgnoreRules& ignore, const std::string& path);
 
 // Removes `path` (a file or a whole subtree) from the overlay, recording each file removed.
 void remove_path(TreeOverlay& overlay, const std::string& path, ChangeSummary& summary);

@@ -1,6 +1,7 @@
 // histfs: a FUSE filesystem that versions a directory in git as it is written.
 #include <CLI/CLI.hpp>
 
+#include "tools/histfs/control_commands.hpp"
 #include "tools/histfs/mount_command.hpp"
 
 int main(int argc, char** argv) {
@@ -8,6 +9,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "histfs 0.1.0");
   app.require_subcommand(1);
   histfs::cli::add_mount_command(app);
+  histfs::cli::add_control_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

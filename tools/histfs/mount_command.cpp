@@ -19,7 +19,10 @@
 #include "gitstore/committer.hpp"
 #include "gitstore/ignore_rules.hpp"
 #include "gitstore/repository.hpp"
+#include "gitstore/history.hpp"
 #include "tools/histfs/config.hpp"
+#include "tools/histfs/control_server.hpp"
+#include "tools/histfs/daemon_commands.hpp"
 #include "tools/histfs/logging.hpp"
 
 namespace histfs::cli {
@@ -98,8 +101,9 @@ int lock_git_dir(const std::string& git_dir) {
   return fd;
 }
 
-std::vector<std::string> default_fuse_options(const std::string& backing) {
-  std::vector<std::string> options = {"default_permissions", "fsname=histfs:" + backing, "subtype=histfs"};
+// The fsname is the git dir: `histfs status` finds the control socket through /proc/self/mountinfo.
+std::vector<std::string> default_fuse_options(const std::string& source) {
+  std::vector<std::string> options = {"default_permissions", "fsname=" + source, "subtype=histfs"};
   if (geteuid() == 0) options.push_back("allow_other");  // root mounts serve every user, as the directory did
   return options;
 }
@@ -168,11 +172,12 @@ int run_mount(const MountArguments& args) {
   fs::MountOptions mount_options;
   mount_options.mountpoint = mountpoint;
   mount_options.debug = args.debug_fuse;
-  mount_options.fuse_options = default_fuse_options(backing);
+  mount_options.fuse_options = default_fuse_options(config.git.enabled ? git_dir : backing);
   for (const auto& option : args.fuse_options)
     for (const auto& word : split_commas(option)) mount_options.fuse_options.push_back(word);
 
   fs::MountSession session(passthrough, mount_options);
+  passthrough.set_session(session.get());
   spdlog::info("mounted {} at {}{}", backing, mountpoint, config.git.enabled ? " (git dir " + git_dir + ")" : "");
   // Detach only now, so that the shell sees mount errors; threads start after the fork.
   if (fuse_daemonize(args.foreground ? 1 : 0) != 0) throw std::runtime_error("cannot detach from the terminal");
@@ -186,8 +191,23 @@ int run_mount(const MountArguments& args) {
     committer->start();
     pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   }
+  std::unique_ptr<gitstore::HistoryReader> history;
+  std::unique_ptr<DaemonContext> context;
+  std::unique_ptr<ControlServer> control;
+  if (committer) {
+    history = std::make_unique<gitstore::HistoryReader>(git_dir);
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    context.reset(new DaemonContext{backing, mountpoint, git_dir, config, *changes, *committer, *history, passthrough, root_fd, *ignore,
+                                    std::chrono::duration_cast<std::chrono::seconds>(now).count()});
+    control = std::make_unique<ControlServer>(git_dir + "/" + kSocketName,
+                                              [&context](const nlohmann::json& request) {
+                                                return handle_request(*context, request);
+                                              });
+    control->start();
+  }
   int status = session.run();
   spdlog::info("unmounted {}; committing what is pending", mountpoint);
+  if (control) control->stop();
   if (committer) committer->stop();
   if (lock_fd >= 0) close(lock_fd);
   spdlog::info("stopped");

@@ -1,0 +1,254 @@
+#include "gitstore/history.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "gitstore/repository.hpp"
+#include "gitstore/time_text.hpp"
+
+namespace histfs::gitstore {
+namespace {
+
+bool is_hex(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isxdigit(c); });
+}
+
+}  // namespace
+
+HistoryReader::HistoryReader(const std::string& git_dir) {
+  git_repository* raw = nullptr;
+  check(git_repository_open_bare(&raw, git_dir.c_str()), "open git dir");
+  repo_.reset(raw);
+}
+
+std::optional<git_oid> HistoryReader::head() {
+  std::lock_guard lock(mutex_);
+  git_oid oid;
+  int result = git_reference_name_to_id(&oid, repo_.get(), kBranchRef);
+  if (result == GIT_ENOTFOUND) return std::nullopt;
+  check(result, "read branch");
+  return oid;
+}
+
+CommitInfo HistoryReader::info_of(git_commit* commit) {
+  const git_signature* author = git_commit_author(commit);
+  const char* summary = git_commit_summary(commit);
+  return CommitInfo{*git_commit_id(commit), *git_commit_tree_id(commit), git_commit_time(commit),
+                    summary ? summary : "", author && author->name ? author->name : ""};
+}
+
+CommitInfo HistoryReader::lookup_locked(const git_oid& id) {
+  git_commit* raw = nullptr;
+  check(git_commit_lookup(&raw, repo_.get(), &id), "read commit");
+  CommitPtr commit(raw);
+  return info_of(commit.get());
+}
+
+std::shared_ptr<const CommitList> HistoryReader::commits_locked() {
+  git_oid head;
+  int result = git_reference_name_to_id(&head, repo_.get(), kBranchRef);
+  if (result == GIT_ENOTFOUND) return std::make_shared<const CommitList>();
+  check(result, "read branch");
+  if (cached_commits_ && cached_head_ && git_oid_equal(&*cached_head_, &head)) return cached_commits_;
+
+  git_revwalk* raw_walk = nullptr;
+  check(git_revwalk_new(&raw_walk, repo_.get()), "start history walk");
+  std::unique_ptr<git_revwalk, decltype(&git_revwalk_free)> walk(raw_walk, git_revwalk_free);
+  // Topological first: commits made within one second must still come out parent after child.
+  git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+  check(git_revwalk_push(walk.get(), &head), "walk from head");
+  auto list = std::make_shared<CommitList>();
+  git_oid id;
+  while (git_revwalk_next(&id, walk.get()) == 0) list->push_back(lookup_locked(id));
+  cached_head_ = head;
+  cached_commits_ = list;
+  return cached_commits_;
+}
+
+std::shared_ptr<const CommitList> HistoryReader::commits() {
+  std::lock_guard lock(mutex_);
+  return commits_locked();
+}
+
+std::optional<TreeEntryInfo> HistoryReader::entry_locked(const git_oid& tree_id, const std::string& path) {
+  if (path.empty()) return TreeEntryInfo{tree_id, GIT_FILEMODE_TREE};
+  git_tree* raw_tree = nullptr;
+  check(git_tree_lookup(&raw_tree, repo_.get(), &tree_id), "read tree");
+  TreePtr tree(raw_tree);
+  git_tree_entry* raw_entry = nullptr;
+  int result = git_tree_entry_bypath(&raw_entry, tree.get(), path.c_str());
+  if (result == GIT_ENOTFOUND) return std::nullopt;
+  check(result, "find path in tree");
+  TreeEntryPtr entry(raw_entry);
+  return TreeEntryInfo{*git_tree_entry_id(entry.get()), git_tree_entry_filemode(entry.get())};
+}
+
+std::optional<TreeEntryInfo> HistoryReader::entry(const git_oid& tree, const std::string& path) {
+  std::lock_guard lock(mutex_);
+  return entry_locked(tree, path);
+}
+
+std::vector<CommitInfo> HistoryReader::log(const std::string& path, size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto all = commits_locked();
+  std::vector<CommitInfo> out;
+  for (size_t i = 0; i < all->size() && out.size() < limit; ++i) {
+    const CommitInfo& commit = (*all)[i];
+    if (path.empty()) {
+      out.push_back(commit);
+      continue;
+    }
+    // Changed when the entry differs from the next older commit's (or that one lacks it).
+    auto here = entry_locked(commit.tree, path);
+    std::optional<TreeEntryInfo> before;
+    if (i + 1 < all->size()) before = entry_locked((*all)[i + 1].tree, path);
+    if (here != before) out.push_back(commit);
+  }
+  return out;
+}
+
+std::vector<TagInfo> HistoryReader::tags() {
+  std::lock_guard lock(mutex_);
+  git_strarray names{};
+  check(git_tag_list(&names, repo_.get()), "list tags");
+  std::vector<TagInfo> out;
+  for (size_t i = 0; i < names.count; ++i) {
+    git_object* raw = nullptr;
+    if (git_revparse_single(&raw, repo_.get(), (std::string("refs/tags/") + names.strings[i]).c_str()) != 0) continue;
+    ObjectPtr object(raw);
+    TagInfo info{names.strings[i], {}, {}, 0, ""};
+    if (git_object_type(object.get()) == GIT_OBJECT_TAG) {
+      auto* tag = reinterpret_cast<git_tag*>(object.get());
+      const git_signature* tagger = git_tag_tagger(tag);
+      info.time = tagger ? tagger->when.time : 0;
+      info.message = git_tag_message(tag) ? git_tag_message(tag) : "";
+    }
+    git_object* raw_commit = nullptr;
+    if (git_object_peel(&raw_commit, object.get(), GIT_OBJECT_COMMIT) != 0) continue;
+    ObjectPtr commit(raw_commit);
+    auto* as_commit = reinterpret_cast<git_commit*>(commit.get());
+    info.commit = *git_commit_id(as_commit);
+    info.tree = *git_commit_tree_id(as_commit);
+    if (info.time == 0) info.time = git_commit_time(as_commit);
+    out.push_back(std::move(info));
+  }
+  git_strarray_dispose(&names);
+  std::sort(out.begin(), out.end(), [](const TagInfo& a, const TagInfo& b) {
+    return a.time != b.time ? a.time > b.time : a.name > b.name;
+  });
+  return out;
+}
+
+std::optional<TagInfo> HistoryReader::tag(const std::string& name) {
+  for (auto& info : tags())
+    if (info.name == name) return info;
+  return std::nullopt;
+}
+
+std::optional<CommitInfo> HistoryReader::commit_at(std::int64_t time) {
+  std::lock_guard lock(mutex_);
+  auto all = commits_locked();
+  for (const auto& commit : *all)  // newest first
+    if (commit.time <= time) return commit;
+  return std::nullopt;
+}
+
+CommitInfo HistoryReader::resolve(const std::string& rev) {
+  if (rev.empty()) throw HistoryError("empty revision");
+  if (auto when = parse_instant(rev)) {
+    auto found = commit_at(*when);
+    if (!found) throw HistoryError("no commit at or before " + format_instant(*when));
+    return *found;
+  }
+  std::lock_guard lock(mutex_);
+  if (is_hex(rev) && rev.size() < 4) throw HistoryError("commit id prefix " + rev + " is too short (4+ hex digits)");
+  git_object* raw = nullptr;
+  int result = git_revparse_single(&raw, repo_.get(), rev.c_str());
+  if (result == GIT_EAMBIGUOUS) throw HistoryError("commit id prefix " + rev + " is ambiguous; give more digits");
+  if (result != 0)
+    throw HistoryError("unknown revision " + rev + " (expected a commit id, a snapshot name, HEAD~N or a UTC time)");
+  ObjectPtr object(raw);
+  git_object* raw_commit = nullptr;
+  if (git_object_peel(&raw_commit, object.get(), GIT_OBJECT_COMMIT) != 0)
+    throw HistoryError("revision " + rev + " does not name a commit");
+  ObjectPtr commit(raw_commit);
+  return info_of(reinterpret_cast<git_commit*>(commit.get()));
+}
+
+TagInfo HistoryReader::snapshot(const std::string& name, const std::string& message) {
+  {
+    std::lock_guard lock(mutex_);
+    int valid = 0;
+    if (git_tag_name_is_valid(&valid, name.c_str()) != 0 || !valid || name.find('/') != std::string::npos ||
+        name.starts_with("-") || name == "tags" || name == "commits" || name == "at" || name == "versions" ||
+        name == "latest")
+      throw HistoryError("invalid snapshot name \"" + name +
+                         "\": use letters, digits, '.', '_' and '-' (no '/', no spaces, not a .history folder name)");
+    git_reference* existing = nullptr;
+    if (git_reference_lookup(&existing, repo_.get(), ("refs/tags/" + name).c_str()) == 0) {
+      git_reference_free(existing);
+      throw HistoryError("snapshot " + name + " already exists");
+    }
+    git_oid head;
+    if (git_reference_name_to_id(&head, repo_.get(), kBranchRef) != 0)
+      throw HistoryError("nothing to snapshot: there is no commit yet");
+    git_object* raw_target = nullptr;
+    check(git_object_lookup(&raw_target, repo_.get(), &head, GIT_OBJECT_COMMIT), "read head");
+    ObjectPtr target(raw_target);
+    git_signature* raw_tagger = nullptr;
+    check(git_signature_now(&raw_tagger, "histfs", "histfs@localhost"), "make tagger");
+    SignaturePtr tagger(raw_tagger);
+    git_oid tag_id;
+    const std::string text = message.empty() ? "snapshot " + name + "\n" : message + "\n";
+    int result = git_tag_create(&tag_id, repo_.get(), name.c_str(), target.get(), tagger.get(), text.c_str(), 0);
+    if (result == GIT_EEXISTS) throw HistoryError("snapshot " + name + " already exists");
+    check(result, "create tag");
+  }
+  auto made = tag(name);
+  if (!made) throw HistoryError("snapshot " + name + " vanished after it was made");
+  return *made;
+}
+
+}  // namespace histfs::gitstore
+
+namespace histfs::gitstore {
+
+std::map<std::string, TreeEntryInfo> HistoryReader::files_under(const git_oid& tree_id, const std::string& path) {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, TreeEntryInfo> out;
+  auto top = entry_locked(tree_id, path);
+  if (!top) return out;
+  if (top->mode != GIT_FILEMODE_TREE) {
+    out.emplace(path, *top);
+    return out;
+  }
+  git_tree* raw = nullptr;
+  check(git_tree_lookup(&raw, repo_.get(), &top->oid), "read tree");
+  TreePtr tree(raw);
+  struct Walk {
+    std::map<std::string, TreeEntryInfo>* out;
+    std::string prefix;
+  } walk{&out, path.empty() ? "" : path + "/"};
+  check(git_tree_walk(
+            tree.get(), GIT_TREEWALK_PRE,
+            [](const char* root, const git_tree_entry* entry, void* payload) {
+              auto* w = static_cast<Walk*>(payload);
+              if (git_tree_entry_type(entry) == GIT_OBJECT_TREE) return 0;
+              w->out->emplace(w->prefix + root + git_tree_entry_name(entry),
+                              TreeEntryInfo{*git_tree_entry_id(entry), git_tree_entry_filemode(entry)});
+              return 0;
+            },
+            &walk),
+        "walk tree");
+  return out;
+}
+
+std::string HistoryReader::blob_content(const git_oid& blob_id) {
+  std::lock_guard lock(mutex_);
+  git_blob* raw = nullptr;
+  check(git_blob_lookup(&raw, repo_.get(), &blob_id), "read blob");
+  BlobPtr blob(raw);
+  return std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())), size_t(git_blob_rawsize(blob.get())));
+}
+
+}  // namespace histfs::gitstore

@@ -1,0 +1,159 @@
+#include "tools/histfs/control_commands.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include "tools/histfs/control_client.hpp"
+
+namespace histfs::cli {
+namespace {
+
+using nlohmann::json;
+namespace stdfs = std::filesystem;
+
+struct Common {
+  std::string mount;  // --mount
+  bool as_json = false;
+};
+
+// PATH as the user typed it (relative to the current directory) -> relative to the mount root.
+std::string mount_relative(const MountRef& mount, const std::string& path) {
+  if (path.empty()) return "";
+  const stdfs::path absolute = stdfs::absolute(path).lexically_normal();
+  const stdfs::path relative = absolute.lexically_relative(mount.mountpoint);
+  const std::string text = relative.string();
+  if (text.empty() || text == ".") return "";
+  if (text == ".." || text.starts_with("../")) throw ClientError(path + " is not inside the mount " + mount.mountpoint);
+  return text;
+}
+
+void print_commits(const json& commits) {
+  for (const auto& c : commits)
+    printf("%s  %s  %s\n", c["id"].get<std::string>().substr(0, 12).c_str(), c["time"].get<std::string>().c_str(),
+           c["subject"].get<std::string>().c_str());
+}
+
+void print_restore(const json& r) {
+  const bool dry = r["dry_run"];
+  for (const auto& change : r["changes"])
+    printf("%s %s\n", change["action"] == "delete" ? (dry ? "would delete" : "deleted") : (dry ? "would write" : "wrote"),
+           change["path"].get<std::string>().c_str());
+  if (r["changes"].empty()) printf("nothing to restore: the files already match %s\n", r["rev"].get<std::string>().substr(0, 12).c_str());
+  else if (!dry) printf("committed %s\n", r["commit"].get<std::string>().substr(0, 12).c_str());
+}
+
+void print_status(const json& s) {
+  printf("mount:        %s\n", s["mountpoint"].get<std::string>().c_str());
+  printf("backing dir:  %s\n", s["backing"].get<std::string>().c_str());
+  printf("git dir:      %s\n", s["git_dir"].get<std::string>().c_str());
+  if (s["head"].is_null()) {
+    printf("HEAD:         (no commit yet)\n");
+  } else {
+    printf("HEAD:         %s %s\n", s["head"].get<std::string>().substr(0, 12).c_str(),
+           s["last_commit"]["subject"].get<std::string>().c_str());
+    printf("last commit:  %s\n", s["last_commit"]["time"].get<std::string>().c_str());
+  }
+  printf("pending:      %zu change(s) not yet committed\n", s["pending_changes"].get<size_t>());
+  printf("remote:       none\n");
+  if (!s["last_error"].get<std::string>().empty())
+    printf("last error:   %s\n", s["last_error"].get<std::string>().c_str());
+}
+
+// Registers one subcommand whose work is: build a request, send it, print the answer.
+CLI::App* add(CLI::App& app, const char* name, const char* help, std::shared_ptr<Common> common, bool json_option,
+              std::function<json(const MountRef&)> request, std::function<void(const json&)> print) {
+  CLI::App* sub = app.add_subcommand(name, help);
+  sub->add_option("--mount", common->mount, "The mount point (default: the mount holding the current directory)");
+  if (json_option) sub->add_flag("--json", common->as_json, "Print the answer as JSON");
+  sub->callback([=] {
+    try {
+      const MountRef mount = locate_mount(common->mount);
+      json answer = call_daemon(mount, request(mount));
+      answer.erase("ok");
+      if (common->as_json)
+        printf("%s\n", answer.dump(2).c_str());
+      else
+        print(answer);
+    } catch (const std::exception& error) {
+      fprintf(stderr, "histfs %s: %s\n", name, error.what());
+      throw CLI::RuntimeError(1);
+    }
+  });
+  return sub;
+}
+
+}  // namespace
+
+void add_control_commands(CLI::App& app) {
+  auto common = std::make_shared<Common>();
+
+  add(app, "status", "Show the mount, its git dir, HEAD and pending changes", common, true,
+      [](const MountRef&) { return json{{"command", "status"}}; }, print_status);
+
+  add(app, "flush", "Commit pending changes now", common, false,
+      [](const MountRef&) { return json{{"command", "flush"}}; },
+      [](const json& a) { printf("HEAD is %s\n", a["head"].is_null() ? "unborn" : a["head"].get<std::string>().substr(0, 12).c_str()); });
+
+  auto log_path = std::make_shared<std::string>();
+  auto log_count = std::make_shared<size_t>(20);
+  CLI::App* log = add(app, "log", "List commits, newest first, or those that changed PATH", common, true,
+                      [=](const MountRef& m) {
+                        return json{{"command", "log"}, {"path", mount_relative(m, *log_path)}, {"limit", *log_count}};
+                      },
+                      [](const json& a) { print_commits(a["commits"]); });
+  log->add_option("PATH", *log_path, "A file or folder in the mount");
+  log->add_option("-n", *log_count, "How many commits (default 20)")->check(CLI::PositiveNumber);
+
+  auto snap_name = std::make_shared<std::string>();
+  auto snap_message = std::make_shared<std::string>();
+  CLI::App* snapshot = add(app, "snapshot", "Commit pending changes, then tag HEAD as a named snapshot", common, true,
+                           [=](const MountRef&) {
+                             return json{{"command", "snapshot"}, {"name", *snap_name}, {"message", *snap_message}};
+                           },
+                           [](const json& a) {
+                             printf("snapshot %s at %s\n", a["name"].get<std::string>().c_str(),
+                                    a["commit"].get<std::string>().substr(0, 12).c_str());
+                           });
+  snapshot->add_option("NAME", *snap_name, "Snapshot name (default: the UTC time, like 2026-11-24T10-00-00Z)");
+  snapshot->add_option("-m,--message", *snap_message, "What this snapshot is");
+
+  add(app, "snapshots", "List snapshots, newest first", common, true,
+      [](const MountRef&) { return json{{"command", "snapshots"}}; },
+      [](const json& a) {
+        for (const auto& s : a["snapshots"])
+          printf("%-28s %s  %s  %s\n", s["name"].get<std::string>().c_str(), s["time"].get<std::string>().c_str(),
+                 s["commit"].get<std::string>().substr(0, 12).c_str(),
+                 s["message"].get<std::string>().substr(0, s["message"].get<std::string>().find('\n')).c_str());
+      });
+
+  auto restore_path = std::make_shared<std::string>();
+  auto restore_rev = std::make_shared<std::string>();
+  auto dry_run = std::make_shared<bool>(false);
+  auto mass_delete = std::make_shared<bool>(false);
+  CLI::App* restore = add(app, "restore", "Bring a file, a folder or . back to how it was at REV", common, true,
+                          [=](const MountRef& m) {
+                            return json{{"command", "restore"},         {"path", mount_relative(m, *restore_path)},
+                                        {"rev", *restore_rev},          {"dry_run", *dry_run},
+                                        {"allow_mass_delete", *mass_delete}};
+                          },
+                          print_restore);
+  restore->add_option("PATH", *restore_path, "A file, a folder, or . for everything")->required();
+  restore->add_option("--to", *restore_rev, "A commit id or prefix, a snapshot, HEAD~N, or a UTC time")->required();
+  restore->add_flag("--dry-run", *dry_run, "List what would change, change nothing");
+  restore->add_flag("--allow-mass-delete", *mass_delete, "Allow deleting more than git.maxDelete files");
+
+  auto reconcile_path = std::make_shared<std::string>();
+  CLI::App* reconcile = add(app, "reconcile", "Commit changes that reached the backing dir without the mount", common, true,
+                            [=](const MountRef& m) {
+                              return json{{"command", "reconcile"}, {"path", mount_relative(m, *reconcile_path)}};
+                            },
+                            [](const json& a) {
+                              printf(a["committed"] ? "committed %s\n" : "nothing to commit\n",
+                                     a["head"].is_null() ? "" : a["head"].get<std::string>().substr(0, 12).c_str());
+                            });
+  reconcile->add_option("PATH", *reconcile_path, "Only compare this file or folder");
+}
+
+}  // namespace histfs::cli

@@ -1,0 +1,252 @@
+#include "tools/histfs/daemon_commands.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "fs/passthrough.hpp"
+#include "gitstore/time_text.hpp"
+#include "gitstore/worktree_sync.hpp"
+
+namespace histfs::cli {
+namespace {
+
+using nlohmann::json;
+using gitstore::HistoryError;
+using gitstore::oid_hex;
+namespace stdfs = std::filesystem;
+
+constexpr auto kFlushTimeout = std::chrono::seconds(120);
+
+json commit_json(const gitstore::CommitInfo& commit) {
+  return {{"id", oid_hex(commit.id)},
+          {"time", gitstore::format_instant(commit.time)},
+          {"subject", commit.subject},
+          {"author", commit.author}};
+}
+
+// Commits what is pending; throws when the commit failed.
+void flush(DaemonContext& d) {
+  const unsigned long ticket = d.changes.request_flush();
+  if (!d.committer.wait_flushed(ticket, kFlushTimeout)) throw std::runtime_error("timed out waiting for the commit");
+  const auto status = d.committer.status();
+  if (!status.last_error.empty()) throw std::runtime_error("commit failed: " + status.last_error);
+}
+
+// A mount-relative path from the client, checked: no "..", no absolute path, not inside .history.
+std::string checked_path(const json& request) {
+  std::string path = request.value("path", std::string());
+  const stdfs::path normal = stdfs::path(path).lexically_normal();
+  std::string text = normal.string();
+  if (text == "." || text == "./") text.clear();
+  while (!text.empty() && text.back() == '/') text.pop_back();
+  if (!text.empty() && (normal.is_absolute() || text == ".." || text.starts_with("../")))
+    throw HistoryError("path " + path + " is outside the mount");
+  if (text == ".history" || text.starts_with(".history/")) throw HistoryError("paths under .history are read-only history");
+  return text;
+}
+
+json status(DaemonContext& d) {
+  const auto committer = d.committer.status();
+  json out = {{"mountpoint", d.mountpoint},
+              {"backing", d.backing},
+              {"git_dir", d.git_dir},
+              {"pending_changes", d.changes.pending()},
+              {"commits_since_start", committer.commits},
+              {"started", gitstore::format_instant(d.started)},
+              {"last_error", committer.last_error},
+              {"remote", nullptr}};
+  if (auto head = d.history.head()) {
+    auto info = d.history.resolve(oid_hex(*head));
+    out["head"] = oid_hex(*head);
+    out["last_commit"] = commit_json(info);
+  } else {
+    out["head"] = nullptr;
+    out["last_commit"] = nullptr;
+  }
+  return out;
+}
+
+json log(DaemonContext& d, const json& request) {
+  const size_t limit = request.value("limit", size_t(20));
+  json commits = json::array();
+  for (const auto& commit : d.history.log(checked_path(request), limit)) commits.push_back(commit_json(commit));
+  return {{"commits", commits}};
+}
+
+json snapshot(DaemonContext& d, const json& request) {
+  std::string name = request.value("name", std::string());
+  if (name.empty()) {
+    // Default name from the UTC time: 2026-11-24T10-00-00Z (no colons, easy to type and to cd into).
+    name = gitstore::format_instant(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+    std::replace(name.begin(), name.end(), ':', '-');
+  }
+  flush(d);
+  auto tag = d.history.snapshot(name, request.value("message", std::string()));
+  spdlog::info("git_snapshot {} at {}", tag.name, oid_hex(tag.commit).substr(0, 12));
+  return {{"name", tag.name}, {"commit", oid_hex(tag.commit)}, {"time", gitstore::format_instant(tag.time)}};
+}
+
+json snapshots(DaemonContext& d) {
+  json out = json::array();
+  for (const auto& tag : d.history.tags())
+    out.push_back({{"name", tag.name},
+                   {"commit", oid_hex(tag.commit)},
+                   {"time", gitstore::format_instant(tag.time)},
+                   {"message", tag.message}});
+  return {{"snapshots", out}};
+}
+
+json reconcile(DaemonContext& d, const json& request) {
+  const std::string path = checked_path(request);
+  const auto before = d.history.head();
+  d.changes.rescan(path);
+  flush(d);
+  // What changed behind our back may sit in the kernel's caches.
+  d.passthrough.invalidate_all();
+  const auto after = d.history.head();
+  const bool committed = after && (!before || !git_oid_equal(&*before, &*after));
+  return {{"committed", committed}, {"head", after ? json(oid_hex(*after)) : json(nullptr)}};
+}
+
+// --- restore ---------------------------------------------------------------
+
+struct Step {
+  enum Kind { Write, Delete } kind;
+  std::string path;
+  gitstore::TreeEntryInfo entry{};
+};
+
+std::vector<Step> plan_restore(DaemonContext& d, const gitstore::CommitInfo& target, const std::string& path) {
+  auto wanted = d.history.files_under(target.tree, path);
+  // Compared with the files as they are now, so a dry run needs no commit first.
+  const auto current = gitstore::hash_worktree(d.root_fd, d.ignore, path);
+  if (wanted.empty() && !path.empty())
+    throw HistoryError(path + " did not exist at " + oid_hex(target.id).substr(0, 12) + "; nothing changed");
+  std::vector<Step> steps;
+  for (const auto& [file, entry] : current)
+    if (!wanted.count(file)) steps.push_back({Step::Delete, file, entry});
+  for (const auto& [file, entry] : wanted) {
+    auto now = current.find(file);
+    if (now == current.end() || !(now->second == entry)) steps.push_back({Step::Write, file, entry});
+  }
+  return steps;
+}
+
+void write_through_mount(DaemonContext& d, const Step& step) {
+  const stdfs::path target = stdfs::path(d.mountpoint) / step.path;
+  std::error_code ignored;
+  if (step.kind == Step::Delete) {
+    stdfs::remove(target, ignored);
+    // Leave no directory behind that only held restored-away files.
+    for (auto dir = target.parent_path(); dir != stdfs::path(d.mountpoint) && stdfs::is_empty(dir, ignored);
+         dir = dir.parent_path())
+      stdfs::remove(dir, ignored);
+    return;
+  }
+  // A file where a directory must go (or the other way round) makes way.
+  for (auto dir = target.parent_path(); dir != stdfs::path(d.mountpoint); dir = dir.parent_path())
+    if (stdfs::is_symlink(dir, ignored) || (stdfs::exists(dir, ignored) && !stdfs::is_directory(dir, ignored)))
+      stdfs::remove(dir, ignored);
+  stdfs::create_directories(target.parent_path());
+  if (stdfs::is_directory(stdfs::symlink_status(target, ignored))) stdfs::remove_all(target);
+  const std::string content = d.history.blob_content(step.entry.oid);
+  if (step.entry.mode == GIT_FILEMODE_LINK) {
+    stdfs::remove(target, ignored);
+    stdfs::create_symlink(content, target);
+    return;
+  }
+  if (stdfs::is_symlink(target, ignored)) stdfs::remove(target, ignored);
+  const mode_t mode = step.entry.mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644;
+  int fd = open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) throw std::runtime_error("cannot write " + step.path + ": " + strerror(errno));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int error = errno;
+      close(fd);
+      throw std::runtime_error("cannot write " + step.path + ": " + strerror(error));
+    }
+    done += size_t(n);
+  }
+  struct stat st;
+  if (fstat(fd, &st) == 0) {
+    const bool executable = step.entry.mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+    const mode_t want = executable ? (st.st_mode | ((st.st_mode & 0444) >> 2)) : (st.st_mode & ~mode_t(0111));
+    if ((want & 07777) != (st.st_mode & 07777)) fchmod(fd, want & 07777);
+  }
+  if (close(fd) != 0) throw std::runtime_error("cannot write " + step.path + ": " + strerror(errno));
+}
+
+json restore(DaemonContext& d, const json& request) {
+  const std::string path = checked_path(request);
+  const std::string rev = request.value("rev", std::string());
+  const bool dry_run = request.value("dry_run", false);
+  const bool allow_mass_delete = request.value("allow_mass_delete", false);
+  const auto target = d.history.resolve(rev);
+  if (!dry_run) flush(d);  // the user's own pending edits get their own commit first
+  const auto steps = plan_restore(d, target, path);
+  size_t deletes = 0;
+  json changes = json::array();
+  for (const auto& step : steps) {
+    deletes += step.kind == Step::Delete;
+    changes.push_back({{"action", step.kind == Step::Delete ? "delete" : "write"}, {"path", step.path}});
+  }
+  json out = {{"rev", oid_hex(target.id)}, {"changes", changes}, {"dry_run", dry_run}};
+  const auto max_delete = size_t(d.config.git.max_delete);
+  if (deletes > max_delete && !allow_mass_delete)
+    throw HistoryError("restore would delete " + std::to_string(deletes) + " files, more than git.maxDelete (" +
+                       std::to_string(max_delete) + "); nothing changed. Rerun with --allow-mass-delete");
+  if (dry_run || steps.empty()) {
+    out["commit"] = nullptr;
+    return out;
+  }
+  const std::string shown = path.empty() ? "." : path;
+  // One commit for the whole restore: no batch is cut while its writes go through the mount.
+  d.changes.hold();
+  try {
+    for (const auto& step : steps)
+      if (step.kind == Step::Delete) write_through_mount(d, step);
+    for (const auto& step : steps)
+      if (step.kind == Step::Write) write_through_mount(d, step);
+  } catch (...) {
+    d.changes.release();
+    throw;
+  }
+  d.changes.label_next_commit("restore: " + shown + " to " + rev, {"Restored-From: " + oid_hex(target.id)});
+  d.changes.release();
+  flush(d);
+  out["commit"] = d.history.head() ? json(oid_hex(*d.history.head())) : json(nullptr);
+  spdlog::info("git_restore {} to {} ({} changes)", shown, oid_hex(target.id).substr(0, 12), steps.size());
+  return out;
+}
+
+}  // namespace
+
+json handle_request(DaemonContext& d, const json& request) {
+  const std::string command = request["command"];
+  if (command == "status") return status(d);
+  if (command == "flush") {
+    flush(d);
+    return {{"head", d.history.head() ? json(oid_hex(*d.history.head())) : json(nullptr)}};
+  }
+  if (command == "log") return log(d, request);
+  if (command == "snapshot") return snapshot(d, request);
+  if (command == "snapshots") return snapshots(d);
+  if (command == "restore") return restore(d, request);
+  if (command == "reconcile") return reconcile(d, request);
+  throw std::invalid_argument("unknown command " + command);
+}
+
+}  // namespace histfs::cli
