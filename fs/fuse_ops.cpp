@@ -108,6 +108,11 @@ void Passthrough::init(fuse_conn_info* conn) {
   want(FUSE_CAP_PARALLEL_DIROPS);
   want(FUSE_CAP_READDIRPLUS);
   want(FUSE_CAP_READDIRPLUS_AUTO);
+  // The kernel keeps ACLs with the inode: `ls -l` then costs no getxattr round trips.
+  want(FUSE_CAP_POSIX_ACL);
+  // Data is invalidated explicitly when the daemon changes files; no need to drop the
+  // page cache whenever attributes are refreshed.
+  conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
   // No writeback cache: an acknowledged write must be in the backing dir even if the daemon dies.
   conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 }

@@ -13,7 +13,10 @@ namespace histfs::fs {
 struct PassthroughOptions {
   double entry_timeout = 86400;  // the backing dir changes only through us (or we invalidate)
   double attr_timeout = 86400;
-  bool xattr = true;             // answer xattr calls (off: the kernel stops asking)
+  // Pass xattrs through. Off, the first call answers ENOSYS and the kernel never asks
+  // again: `ls -l` (security.selinux per file) and writes (security.capability) then
+  // cost no round trip, and xattr calls fail with EOPNOTSUPP.
+  bool xattr = false;
 };
 
 class Passthrough {

@@ -43,10 +43,13 @@ bool read_exact(int fd, char* buffer, size_t length, off_t offset) {
   return true;
 }
 
-git_oid write_small(git_odb* odb, const char* data, size_t length) {
+git_oid write_small(git_odb* odb, const char* data, size_t length, ObjectSync* written) {
   git_oid oid;
   check(git_odb_hash(&oid, data, length, GIT_OBJECT_BLOB), "hash blob");
-  if (!git_odb_exists(odb, &oid)) check(git_odb_write(&oid, odb, data, length, GIT_OBJECT_BLOB), "write blob");
+  if (!git_odb_exists(odb, &oid)) {
+    check(git_odb_write(&oid, odb, data, length, GIT_OBJECT_BLOB), "write blob");
+    if (written) written->add(oid);
+  }
   return oid;
 }
 
@@ -69,13 +72,17 @@ std::optional<git_oid> write_large(git_odb* odb, int fd, size_t size) {
   return oid;
 }
 
-std::optional<git_oid> store_file_content(git_odb* odb, int fd, size_t size) {
-  if (size > kWholeReadLimit) return write_large(odb, fd, size);
+std::optional<git_oid> store_file_content(git_odb* odb, int fd, size_t size, ObjectSync* written) {
+  if (size > kWholeReadLimit) {
+    auto oid = write_large(odb, fd, size);
+    if (oid && written) written->add(*oid);
+    return oid;
+  }
   std::vector<char> buffer(size);
   if (!read_exact(fd, buffer.data(), size, 0)) return std::nullopt;
   char extra;
   if (pread(fd, &extra, 1, off_t(size)) > 0) return std::nullopt;
-  return write_small(odb, buffer.data(), size);
+  return write_small(odb, buffer.data(), size, written);
 }
 
 }  // namespace
@@ -105,17 +112,18 @@ std::optional<StoredEntry> hash_path(int root_fd, const std::string& path, const
   return StoredEntry{oid, mode};
 }
 
-std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, StatCache& cache) {
+std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, StatCache& cache,
+                                      ObjectSync* written) {
   struct stat st;
   if (fstatat(root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw_errno("stat " + path);
   }
-  return store_path(odb, root_fd, path, st, cache);
+  return store_path(odb, root_fd, path, st, cache, written);
 }
 
 std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, const struct stat& st,
-                                      StatCache& cache) {
+                                      StatCache& cache, ObjectSync* written) {
   const git_filemode_t mode = git_mode_of(st);
   if (mode == GIT_FILEMODE_UNREADABLE) return std::nullopt;
   if (auto known = cache.lookup(path, st)) return StoredEntry{*known, mode};
@@ -127,7 +135,7 @@ std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::stri
       if (errno == ENOENT || errno == EINVAL) return std::nullopt;
       throw_errno("readlink " + path);
     }
-    return StoredEntry{write_small(odb, target.data(), size_t(n)), mode};
+    return StoredEntry{write_small(odb, target.data(), size_t(n), written), mode};
   }
 
   // Retry a few times when the file changes while it is read; the writer's next
@@ -143,7 +151,7 @@ std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::stri
     struct stat now;
     if (fstat(fd.get(), &now) != 0) throw_errno("stat " + path);
     if (!S_ISREG(now.st_mode)) return std::nullopt;
-    if (auto oid = store_file_content(odb, fd.get(), size_t(now.st_size))) {
+    if (auto oid = store_file_content(odb, fd.get(), size_t(now.st_size), written)) {
       struct stat after;
       if (fstat(fd.get(), &after) == 0 && after.st_mtim.tv_sec == now.st_mtim.tv_sec &&
           after.st_mtim.tv_nsec == now.st_mtim.tv_nsec && after.st_size == now.st_size)

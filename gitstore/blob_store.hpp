@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "gitstore/object_sync.hpp"
 #include "gitstore/stat_cache.hpp"
 
 namespace histfs::gitstore {
@@ -21,11 +22,13 @@ git_filemode_t git_mode_of(const struct stat& st);
 
 // Stores `path` (relative to root_fd; not followed if a symlink). nullopt when the path is
 // missing or not a file or symlink. Throws GitError or std::system_error on I/O failure.
-std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, StatCache& cache);
+std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, StatCache& cache,
+                                      ObjectSync* written = nullptr);
 
 // Same, with a stat result the caller already has.
+// New objects are added to `written` so the caller can make them durable in one go.
 std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, const struct stat& st,
-                                      StatCache& cache);
+                                      StatCache& cache, ObjectSync* written = nullptr);
 
 // The blob id `path` would get, computed without storing anything. nullopt as above.
 std::optional<StoredEntry> hash_path(int root_fd, const std::string& path, const struct stat& st);

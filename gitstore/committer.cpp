@@ -58,9 +58,9 @@ std::optional<CommitResult> Committer::reconcile() {
   return result;
 }
 
-ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch) {
+ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, ObjectSync& written) {
   ChangeSummary summary;
-  const WorktreeContext context{repo_.odb(), root_fd_, ignore_, cache_};
+  const WorktreeContext context{repo_.odb(), root_fd_, ignore_, cache_, &written};
   std::set<std::string> reread = batch.dirty;
 
   for (const auto& op : batch.ops) {
@@ -117,8 +117,9 @@ std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, co
   const auto head = repo_.head_commit();
   const auto base_tree = repo_.head_tree();
   TreeOverlay overlay(repo_.get(), base_tree ? &*base_tree : nullptr);
-  ChangeSummary summary = apply(overlay, batch);
-  const git_oid tree = overlay.write();
+  ObjectSync written(repo_.git_dir());
+  ChangeSummary summary = apply(overlay, batch, written);
+  const git_oid tree = overlay.write(&written);
   if (base_tree ? git_oid_equal(&tree, &*base_tree) : summary.count() == 0) {
     spdlog::debug("batch left the tree unchanged; no commit");
     return std::nullopt;
@@ -127,7 +128,7 @@ std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, co
   const std::string message =
       commit_message(what, result.summary, batch.actors, result.correlation_id, batch.subject, batch.trailers);
   const std::string subject = message.substr(0, message.find('\n'));
-  result.commit = repo_.commit(tree, head, message, author_of(batch.actors), "histfs: " + subject);
+  result.commit = repo_.commit(tree, head, message, author_of(batch.actors), "histfs: " + subject, written);
   ++commits_;
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
   spdlog::info("git_commit {} {} ({} paths, {:.1f} ms, correlation {})", oid_hex(result.commit).substr(0, 12), subject, result.summary.count(), elapsed.count() / 1000.0, result.correlation_id);

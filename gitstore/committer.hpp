@@ -68,7 +68,7 @@ class Committer {
 
  private:
   void run();
-  ChangeSummary apply(class TreeOverlay& overlay, const ChangeBatch& batch);
+  ChangeSummary apply(class TreeOverlay& overlay, const ChangeBatch& batch, ObjectSync& written);
   std::string stat_cache_file() const;
 
   Repository& repo_;

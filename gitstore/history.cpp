@@ -116,7 +116,7 @@ std::vector<TagInfo> HistoryReader::tags() {
     git_object* raw = nullptr;
     if (git_revparse_single(&raw, repo_.get(), (std::string("refs/tags/") + names.strings[i]).c_str()) != 0) continue;
     ObjectPtr object(raw);
-    TagInfo info{names.strings[i], {}, {}, 0, ""};
+    TagInfo info{names.strings[i], {}, {}, 0, 0, ""};
     if (git_object_type(object.get()) == GIT_OBJECT_TAG) {
       auto* tag = reinterpret_cast<git_tag*>(object.get());
       const git_signature* tagger = git_tag_tagger(tag);
@@ -129,7 +129,8 @@ std::vector<TagInfo> HistoryReader::tags() {
     auto* as_commit = reinterpret_cast<git_commit*>(commit.get());
     info.commit = *git_commit_id(as_commit);
     info.tree = *git_commit_tree_id(as_commit);
-    if (info.time == 0) info.time = git_commit_time(as_commit);
+    info.commit_time = git_commit_time(as_commit);
+    if (info.time == 0) info.time = info.commit_time;
     out.push_back(std::move(info));
   }
   git_strarray_dispose(&names);
@@ -249,6 +250,30 @@ std::string HistoryReader::blob_content(const git_oid& blob_id) {
   check(git_blob_lookup(&raw, repo_.get(), &blob_id), "read blob");
   BlobPtr blob(raw);
   return std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())), size_t(git_blob_rawsize(blob.get())));
+}
+
+}  // namespace histfs::gitstore
+
+namespace histfs::gitstore {
+
+std::vector<HistoryReader::FileVersion> HistoryReader::versions(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  auto all = commits_locked();
+  std::vector<FileVersion> out;
+  for (auto it = all->rbegin(); it != all->rend(); ++it) {  // oldest first
+    auto entry = entry_locked(it->tree, path);
+    if (!entry || entry->mode == GIT_FILEMODE_TREE) continue;
+    if (!out.empty() && out.back().entry == *entry) continue;
+    out.push_back({*it, *entry});
+  }
+  return out;
+}
+
+std::optional<git_filemode_t> HistoryReader::kind_in_history(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  for (const auto& commit : *commits_locked())
+    if (auto entry = entry_locked(commit.tree, path)) return entry->mode;
+  return std::nullopt;
 }
 
 }  // namespace histfs::gitstore

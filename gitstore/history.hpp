@@ -37,6 +37,7 @@ struct TagInfo {
   git_oid commit;
   git_oid tree;
   std::int64_t time;  // the tagger's time (the commit's for lightweight tags)
+  std::int64_t commit_time;
   std::string message;
 };
 
@@ -67,6 +68,15 @@ class HistoryReader {
   std::map<std::string, TreeEntryInfo> files_under(const git_oid& tree, const std::string& path);
   // A blob's bytes.
   std::string blob_content(const git_oid& blob);
+
+  struct FileVersion {
+    CommitInfo commit;  // the oldest commit with this content
+    TreeEntryInfo entry;
+  };
+  // Each distinct past content of `path`, oldest first.
+  std::vector<FileVersion> versions(const std::string& path);
+  // What `path` was in any commit: a tree, a file (or link), or nothing.
+  std::optional<git_filemode_t> kind_in_history(const std::string& path);
 
   // For callers that need the handle itself: hold the lock for as long as they use it.
   std::unique_lock<std::mutex> lock() { return std::unique_lock(mutex_); }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gitstore/git_handle.hpp"
+#include "gitstore/object_sync.hpp"
 
 namespace histfs::gitstore {
 
@@ -35,10 +36,11 @@ class Repository {
   std::optional<git_oid> head_commit() const;
   std::optional<git_oid> head_tree() const;
 
-  // Creates a commit of `tree` on top of `parent` (nullopt: first commit) and moves the
-  // branch only if it still points at `parent`. Returns the new commit id.
+  // Creates a commit of `tree` on top of `parent` (nullopt: first commit), makes it and
+  // `objects` (everything it names that was just written) durable, then moves the branch
+  // only if it still points at `parent`, and flushes the ref. Returns the new commit id.
   git_oid commit(const git_oid& tree, const std::optional<git_oid>& parent, const std::string& message,
-                 const Person& author, const std::string& reflog_message);
+                 const Person& author, const std::string& reflog_message, ObjectSync& objects);
 
  private:
   Repository(RepositoryPtr repo, OdbPtr odb, std::string git_dir)

@@ -157,7 +157,7 @@ std::optional<TreeEntryInfo> TreeOverlay::get(std::string_view path) {
   if (!dir) return std::nullopt;
   auto it = dir->entries.find(leaf);
   if (it == dir->entries.end()) return std::nullopt;
-  if (it->second.dir && it->second.dir->dirty) write_dir(*it->second.dir);
+  if (it->second.dir && it->second.dir->dirty) it->second.info.oid = write_dir(*it->second.dir, nullptr);
   return it->second.info;
 }
 
@@ -185,13 +185,13 @@ void TreeOverlay::visit_files(Node& node, const std::string& prefix,
   }
 }
 
-git_oid TreeOverlay::write_dir(Dir& dir) {
+git_oid TreeOverlay::write_dir(Dir& dir, ObjectSync* written) {
   git_treebuilder* raw = nullptr;
   check(git_treebuilder_new(&raw, repo_, nullptr), "create tree builder");
   TreeBuilderPtr builder(raw);
   for (auto it = dir.entries.begin(); it != dir.entries.end();) {
     Node& child = it->second;
-    if (child.dir && child.dir->dirty) child.info.oid = write_dir(*child.dir);
+    if (child.dir && child.dir->dirty) child.info.oid = write_dir(*child.dir, written);
     if (is_tree(child.info.mode) && child.dir && child.dir->entries.empty()) {
       it = dir.entries.erase(it);  // git holds no empty directories
       continue;
@@ -202,13 +202,14 @@ git_oid TreeOverlay::write_dir(Dir& dir) {
   }
   git_oid oid;
   check(git_treebuilder_write(&oid, builder.get()), "write tree");
+  if (written) written->add(oid);
   dir.dirty = false;
   return oid;
 }
 
-git_oid TreeOverlay::write() {
+git_oid TreeOverlay::write(ObjectSync* written) {
   Dir& dir = load(root_);
-  if (dir.dirty) root_.info.oid = write_dir(dir);
+  if (dir.dirty) root_.info.oid = write_dir(dir, written);
   return root_.info.oid;
 }
 

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "gitstore/object_sync.hpp"
+
 namespace histfs::gitstore {
 
 struct TreeEntryInfo {
@@ -48,7 +50,8 @@ class TreeOverlay {
   void for_each_file(std::string_view path,
                      const std::function<void(const std::string&, const TreeEntryInfo&)>& visit);
   // Writes the changed trees; returns the root tree id. The overlay stays usable.
-  git_oid write();
+  // Trees written are added to `written` when given.
+  git_oid write(ObjectSync* written = nullptr);
 
  private:
   struct Dir;
@@ -66,7 +69,7 @@ class TreeOverlay {
   Dir* parent_of(std::string_view path, bool create, std::string_view* leaf);
   std::optional<Node> detach(std::string_view path);
   void attach(std::string_view path, Node node);
-  git_oid write_dir(Dir& dir);
+  git_oid write_dir(Dir& dir, ObjectSync* written);
   void visit_files(Node& node, const std::string& prefix,
                    const std::function<void(const std::string&, const TreeEntryInfo&)>& visit);
 

@@ -84,7 +84,7 @@ void sync_directory(TreeOverlay& overlay, const std::string& dir, const Worktree
     summary.removed.push_back(path);
   }
   for (const auto& [path, st] : on_disk) {
-    auto stored = store_path(context.odb, context.root_fd, path, st, context.cache);
+    auto stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written);
     if (!stored) continue;
     auto before = in_tree.find(path);
     if (before != in_tree.end() && before->second == TreeEntryInfo{stored->oid, stored->mode}) continue;
@@ -128,7 +128,7 @@ void sync_path(TreeOverlay& overlay, const std::string& path, const WorktreeCont
 
   const bool trackable = (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && !context.ignore.is_ignored(path, false);
   if (!trackable) return remove_path(overlay, path, summary);
-  auto stored = store_path(context.odb, context.root_fd, path, st, context.cache);
+  auto stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written);
   if (!stored) return remove_path(overlay, path, summary);
   auto before = overlay.get(path);
   if (before && before->mode == GIT_FILEMODE_TREE) remove_path(overlay, path, summary);

@@ -19,6 +19,7 @@ struct WorktreeContext {
   int root_fd;  // the backing dir
   const IgnoreRules& ignore;
   StatCache& cache;
+  ObjectSync* written = nullptr;  // collects new objects for one flush at commit time
 };
 
 // Makes the overlay's entry at `path` ("" = the root) equal the backing dir's, whatever it

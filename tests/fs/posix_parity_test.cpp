@@ -75,7 +75,7 @@ class Recorder {
 };
 
 // The script: every operation editors, sync tools and indexers use, and their error cases.
-void run_script(Recorder& r) {
+void run_script(Recorder& r, bool xattr) {
   int fd = -1;
   char buffer[64] = {};
   auto text = [&] { return std::string(buffer); };
@@ -154,11 +154,13 @@ void run_script(Recorder& r) {
     return std::string(back) == "still here" && st.st_nlink == 0 ? n : -1;
   });
   r.step("lstat gone (ENOENT)", [&] { struct stat st; return long(lstat(r.at("gone").c_str(), &st)); });
+  if (xattr) {
   r.step("setxattr user.tag", [&] { return long(setxattr(r.at("a").c_str(), "user.tag", "blue", 4, 0)); });
   r.step("getxattr user.tag", [&] { long n = getxattr(r.at("a").c_str(), "user.tag", buffer, sizeof buffer - 1); buffer[n > 0 ? n : 0] = 0; return n; }, text);
   r.step("getxattr missing (ENODATA)", [&] { return long(getxattr(r.at("a").c_str(), "user.none", buffer, sizeof buffer)); });
   r.step("setxattr XATTR_CREATE again (EEXIST)", [&] { return long(setxattr(r.at("a").c_str(), "user.tag", "x", 1, XATTR_CREATE)); });
   r.step("removexattr user.tag", [&] { return long(removexattr(r.at("a").c_str(), "user.tag")); });
+  }
   r.step("fallocate", [&] {
     int ffd = open(r.at("big").c_str(), O_CREAT | O_RDWR, 0644);
     long n = fallocate(ffd, 0, 0, 65536);
@@ -185,13 +187,31 @@ void run_script(Recorder& r) {
 TEST_CASE("syscalls on the mount match a plain directory", "[fs][mount]") {
   if (!fuse_available()) return;
   TempDir plain;
+  MountFixture mount({"--xattr"});
+  Recorder on_plain(plain.path().string());
+  Recorder on_mount(mount.mnt());
+  run_script(on_plain, true);
+  run_script(on_mount, true);
+  REQUIRE(on_plain.outcomes.size() == on_mount.outcomes.size());
+  for (size_t i = 0; i < on_plain.outcomes.size(); ++i) CHECK(on_mount.outcomes[i] == on_plain.outcomes[i]);
+}
+
+TEST_CASE("without --xattr, everything but xattrs matches and xattrs say EOPNOTSUPP", "[fs][mount]") {
+  if (!fuse_available()) return;
+  TempDir plain;
   MountFixture mount;
   Recorder on_plain(plain.path().string());
   Recorder on_mount(mount.mnt());
-  run_script(on_plain);
-  run_script(on_mount);
+  run_script(on_plain, false);
+  run_script(on_mount, false);
   REQUIRE(on_plain.outcomes.size() == on_mount.outcomes.size());
   for (size_t i = 0; i < on_plain.outcomes.size(); ++i) CHECK(on_mount.outcomes[i] == on_plain.outcomes[i]);
+  char value[8];
+  errno = 0;
+  CHECK(getxattr(on_mount.at("log").c_str(), "user.tag", value, sizeof value) == -1);
+  CHECK(errno == EOPNOTSUPP);
+  CHECK(setxattr(on_mount.at("log").c_str(), "user.tag", "x", 1, 0) == -1);
+  CHECK(errno == EOPNOTSUPP);
 }
 
 }  // namespace

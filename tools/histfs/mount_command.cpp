@@ -40,7 +40,7 @@ struct MountArguments {
   std::string commit_quiet, commit_max_delay, log_level, log_file;
   bool foreground = false;
   bool no_git = false;
-  bool no_xattr = false;
+  bool xattr = false;
   bool debug_fuse = false;
 };
 
@@ -166,7 +166,7 @@ int run_mount(const MountArguments& args) {
   }
 
   fs::PassthroughOptions fs_options;
-  fs_options.xattr = !args.no_xattr;
+  fs_options.xattr = args.xattr;
   fs::Passthrough passthrough(root_fd, backing, changes.get(), fs_options);
 
   fs::MountOptions mount_options;
@@ -231,7 +231,9 @@ void add_mount_command(CLI::App& app) {
   mount->add_option("--log-level", args->log_level, "trace, debug, info, warn, error or off");
   mount->add_option("--log-file", args->log_file, "Also write the log to this file");
   mount->add_flag("--no-git", args->no_git, "Plain passthrough, no versioning (git.enabled=false)");
-  mount->add_flag("--no-xattr", args->no_xattr, "Answer no extended-attribute calls (fewer round trips)");
+  mount->add_flag("--xattr", args->xattr,
+                  "Pass extended attributes through (off by default: then `ls -l` and every write cost a round trip "
+                  "more per file)");
   mount->add_flag("--debug-fuse", args->debug_fuse, "Print every FUSE request (implies -f)");
   mount->callback([args] {
     if (args->debug_fuse) args->foreground = true;
