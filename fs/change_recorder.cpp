@@ -75,6 +75,7 @@ void ChangeRecorder::changed(fuse_req_t req, Inode& inode) {
   const unsigned generation = changes_->generation();
   const fuse_ctx* ctx = fuse_req_ctx(req);
   changes_->dirty(path, ctx->uid, ctx->pid);
+  rescan_if_linked(inode);
   inode.recorded_generation.store(generation);
 }
 
@@ -88,7 +89,15 @@ void ChangeRecorder::written(fuse_req_t req, Inode& inode) {
   if (!path_of(inode, path) || path.empty()) return;
   const fuse_ctx* ctx = fuse_req_ctx(req);
   changes_->dirty(path, ctx->uid, ctx->pid);
+  rescan_if_linked(inode);
   inode.recorded_generation.store(generation, std::memory_order_relaxed);
+}
+
+void ChangeRecorder::rescan_if_linked(const Inode& inode) {
+  // Other names of a hard-linked file changed too, and /proc gives only one of them:
+  // compare the whole tree (the stat cache keeps that cheap).
+  struct stat st;
+  if (inode.file_type == S_IFREG && fstat(inode.fd, &st) == 0 && st.st_nlink > 1) changes_->rescan("");
 }
 
 }  // namespace histfs::fs

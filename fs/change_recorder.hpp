@@ -33,6 +33,7 @@ class ChangeRecorder {
 
  private:
   bool child_path(const Inode& parent, const char* name, std::string& path) const;
+  void rescan_if_linked(const Inode& inode);
 
   std::mutex order_mutex_;
   gitstore::ChangeSet* changes_;

@@ -9,7 +9,7 @@
 namespace histfs::fs {
 namespace {
 
-Passthrough& fs_of(fuse_req_t req) { return *static_cast<Passthrough*>(fuse_req_userdata(req)); }
+Router& fs_of(fuse_req_t req) { return *static_cast<Router*>(fuse_req_userdata(req)); }
 
 int errno_of_current_exception() {
   try {
@@ -49,45 +49,45 @@ void call_no_reply(fuse_req_t req, Args... args) {
 
 fuse_lowlevel_ops make_operations() {
   fuse_lowlevel_ops ops{};
-  ops.init = [](void* userdata, fuse_conn_info* conn) { static_cast<Passthrough*>(userdata)->init(conn); };
-  ops.lookup = call<&Passthrough::lookup, fuse_ino_t, const char*>;
-  ops.forget = call_no_reply<&Passthrough::forget, fuse_ino_t, uint64_t>;
-  ops.forget_multi = call_no_reply<&Passthrough::forget_multi, size_t, fuse_forget_data*>;
-  ops.getattr = call<&Passthrough::getattr, fuse_ino_t, fuse_file_info*>;
-  ops.setattr = call<&Passthrough::setattr, fuse_ino_t, struct stat*, int, fuse_file_info*>;
-  ops.readlink = call<&Passthrough::readlink, fuse_ino_t>;
-  ops.mknod = call<&Passthrough::mknod, fuse_ino_t, const char*, mode_t, dev_t>;
-  ops.mkdir = call<&Passthrough::mkdir, fuse_ino_t, const char*, mode_t>;
-  ops.symlink = call<&Passthrough::symlink, const char*, fuse_ino_t, const char*>;
-  ops.link = call<&Passthrough::link, fuse_ino_t, fuse_ino_t, const char*>;
-  ops.unlink = call<&Passthrough::unlink, fuse_ino_t, const char*>;
-  ops.rmdir = call<&Passthrough::rmdir, fuse_ino_t, const char*>;
-  ops.rename = call<&Passthrough::rename, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned int>;
-  ops.open = call<&Passthrough::open, fuse_ino_t, fuse_file_info*>;
-  ops.create = call<&Passthrough::create, fuse_ino_t, const char*, mode_t, fuse_file_info*>;
-  ops.read = call<&Passthrough::read, fuse_ino_t, size_t, off_t, fuse_file_info*>;
-  ops.write_buf = call<&Passthrough::write_buf, fuse_ino_t, fuse_bufvec*, off_t, fuse_file_info*>;
-  ops.flush = call<&Passthrough::flush, fuse_ino_t, fuse_file_info*>;
-  ops.release = call<&Passthrough::release, fuse_ino_t, fuse_file_info*>;
-  ops.fsync = call<&Passthrough::fsync, fuse_ino_t, int, fuse_file_info*>;
-  ops.opendir = call<&Passthrough::opendir, fuse_ino_t, fuse_file_info*>;
+  ops.init = [](void* userdata, fuse_conn_info* conn) { static_cast<Router*>(userdata)->init(conn); };
+  ops.lookup = call<&Router::lookup, fuse_ino_t, const char*>;
+  ops.forget = call_no_reply<&Router::forget, fuse_ino_t, uint64_t>;
+  ops.forget_multi = call_no_reply<&Router::forget_multi, size_t, fuse_forget_data*>;
+  ops.getattr = call<&Router::getattr, fuse_ino_t, fuse_file_info*>;
+  ops.setattr = call<&Router::setattr, fuse_ino_t, struct stat*, int, fuse_file_info*>;
+  ops.readlink = call<&Router::readlink, fuse_ino_t>;
+  ops.mknod = call<&Router::mknod, fuse_ino_t, const char*, mode_t, dev_t>;
+  ops.mkdir = call<&Router::mkdir, fuse_ino_t, const char*, mode_t>;
+  ops.symlink = call<&Router::symlink, const char*, fuse_ino_t, const char*>;
+  ops.link = call<&Router::link, fuse_ino_t, fuse_ino_t, const char*>;
+  ops.unlink = call<&Router::unlink, fuse_ino_t, const char*>;
+  ops.rmdir = call<&Router::rmdir, fuse_ino_t, const char*>;
+  ops.rename = call<&Router::rename, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned int>;
+  ops.open = call<&Router::open, fuse_ino_t, fuse_file_info*>;
+  ops.create = call<&Router::create, fuse_ino_t, const char*, mode_t, fuse_file_info*>;
+  ops.read = call<&Router::read, fuse_ino_t, size_t, off_t, fuse_file_info*>;
+  ops.write_buf = call<&Router::write_buf, fuse_ino_t, fuse_bufvec*, off_t, fuse_file_info*>;
+  ops.flush = call<&Router::flush, fuse_ino_t, fuse_file_info*>;
+  ops.release = call<&Router::release, fuse_ino_t, fuse_file_info*>;
+  ops.fsync = call<&Router::fsync, fuse_ino_t, int, fuse_file_info*>;
+  ops.opendir = call<&Router::opendir, fuse_ino_t, fuse_file_info*>;
   ops.readdir = [](fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
-    call<&Passthrough::readdir, fuse_ino_t, size_t, off_t, fuse_file_info*, bool>(req, ino, size, off, fi, false);
+    call<&Router::readdir, fuse_ino_t, size_t, off_t, fuse_file_info*, bool>(req, ino, size, off, fi, false);
   };
   ops.readdirplus = [](fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
-    call<&Passthrough::readdir, fuse_ino_t, size_t, off_t, fuse_file_info*, bool>(req, ino, size, off, fi, true);
+    call<&Router::readdir, fuse_ino_t, size_t, off_t, fuse_file_info*, bool>(req, ino, size, off, fi, true);
   };
-  ops.releasedir = call<&Passthrough::releasedir, fuse_ino_t, fuse_file_info*>;
-  ops.fsyncdir = call<&Passthrough::fsyncdir, fuse_ino_t, int, fuse_file_info*>;
-  ops.statfs = call<&Passthrough::statfs, fuse_ino_t>;
-  ops.setxattr = call<&Passthrough::setxattr, fuse_ino_t, const char*, const char*, size_t, int>;
-  ops.getxattr = call<&Passthrough::getxattr, fuse_ino_t, const char*, size_t>;
-  ops.listxattr = call<&Passthrough::listxattr, fuse_ino_t, size_t>;
-  ops.removexattr = call<&Passthrough::removexattr, fuse_ino_t, const char*>;
-  ops.fallocate = call<&Passthrough::fallocate, fuse_ino_t, int, off_t, off_t, fuse_file_info*>;
-  ops.copy_file_range = call<&Passthrough::copy_file_range, fuse_ino_t, off_t, fuse_file_info*, fuse_ino_t, off_t,
+  ops.releasedir = call<&Router::releasedir, fuse_ino_t, fuse_file_info*>;
+  ops.fsyncdir = call<&Router::fsyncdir, fuse_ino_t, int, fuse_file_info*>;
+  ops.statfs = call<&Router::statfs, fuse_ino_t>;
+  ops.setxattr = call<&Router::setxattr, fuse_ino_t, const char*, const char*, size_t, int>;
+  ops.getxattr = call<&Router::getxattr, fuse_ino_t, const char*, size_t>;
+  ops.listxattr = call<&Router::listxattr, fuse_ino_t, size_t>;
+  ops.removexattr = call<&Router::removexattr, fuse_ino_t, const char*>;
+  ops.fallocate = call<&Router::fallocate, fuse_ino_t, int, off_t, off_t, fuse_file_info*>;
+  ops.copy_file_range = call<&Router::copy_file_range, fuse_ino_t, off_t, fuse_file_info*, fuse_ino_t, off_t,
                              fuse_file_info*, size_t, int>;
-  ops.lseek = call<&Passthrough::lseek, fuse_ino_t, off_t, int, fuse_file_info*>;
+  ops.lseek = call<&Router::lseek, fuse_ino_t, off_t, int, fuse_file_info*>;
   return ops;
 }
 

@@ -22,7 +22,7 @@ void block_session_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-MountSession::MountSession(Passthrough& fs, const MountOptions& options) : options_(options) {
+MountSession::MountSession(Router& fs, const MountOptions& options) : options_(options) {
   std::vector<std::string> words = {"histfs"};
   if (options.debug) words.push_back("-d");
   for (const auto& option : options.fuse_options) {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "fs/passthrough.hpp"
+#include "fs/router.hpp"
 
 struct fuse_session;
 
@@ -22,7 +22,7 @@ struct MountOptions {
 class MountSession {
  public:
   // Throws std::runtime_error with a clear message when the mount fails.
-  MountSession(Passthrough& fs, const MountOptions& options);
+  MountSession(Router& fs, const MountOptions& options);
   ~MountSession();
   MountSession(const MountSession&) = delete;
   MountSession& operator=(const MountSession&) = delete;

@@ -3,6 +3,8 @@
 // records every change for the committer. One method per operation; each
 // replies exactly once, and errors are -errno values from the syscall that
 // failed. Called from many loop threads at once.
+#include <atomic>
+#include <functional>
 #include <string>
 
 #include "fs/change_recorder.hpp"
@@ -66,6 +68,13 @@ class Passthrough {
   // Never call from a FUSE request thread.
   void invalidate_all();
 
+  // `hidden` is never listed in the root (it belongs to the history view); when `extra`
+  // is set, its entry is listed at the end of the root instead.
+  void set_root_listing(std::string hidden, std::function<fuse_entry_param()> extra) {
+    hidden_root_name_ = std::move(hidden);
+    extra_root_entry_ = std::move(extra);
+  }
+
   InodeTable& inodes() { return inodes_; }
   ChangeRecorder& recorder() { return recorder_; }
 
@@ -78,6 +87,8 @@ class Passthrough {
   ChangeRecorder recorder_;
   PassthroughOptions options_;
   std::atomic<fuse_session*> session_{nullptr};
+  std::string hidden_root_name_;
+  std::function<fuse_entry_param()> extra_root_entry_;
 };
 
 }  // namespace histfs::fs

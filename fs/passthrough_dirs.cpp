@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -27,6 +28,10 @@ struct DirHandle {
 DirHandle& handle_of(fuse_file_info* fi) { return *reinterpret_cast<DirHandle*>(fi->fh); }
 
 bool is_dot(const char* name) { return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')); }
+
+// Offset of the synthetic entry listed after the root's real ones (telldir cookies stay below it).
+constexpr off_t kExtraRootEntryOffset = INT64_MAX - 1;
+constexpr off_t kListingDone = INT64_MAX;
 
 }  // namespace
 
@@ -52,7 +57,9 @@ void Passthrough::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
   std::vector<char> buffer(size);
   size_t used = 0;
 
-  if (off != dir.offset) {
+  if (off == kListingDone) return (void)fuse_reply_buf(req, nullptr, 0);
+  if (off == kExtraRootEntryOffset) dir.pending = nullptr;
+  if (off != dir.offset && off != kExtraRootEntryOffset) {
     seekdir(dir.stream, off);
     dir.pending = nullptr;
     dir.offset = off;
@@ -61,11 +68,25 @@ void Passthrough::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
     dirent* entry = dir.pending;
     if (!entry) {
       errno = 0;
-      entry = ::readdir(dir.stream);
+      entry = off == kExtraRootEntryOffset ? nullptr : ::readdir(dir.stream);
       if (!entry) {
         if (errno && used == 0) return (void)fuse_reply_err(req, errno);
+        if (ino == FUSE_ROOT_ID && extra_root_entry_ && errno == 0) {
+          fuse_entry_param e = extra_root_entry_();
+          size_t need = plus ? fuse_add_direntry_plus(req, buffer.data() + used, size - used, hidden_root_name_.c_str(),
+                                                      &e, kListingDone)
+                             : fuse_add_direntry(req, buffer.data() + used, size - used, hidden_root_name_.c_str(),
+                                                 &e.attr, kListingDone);
+          if (need <= size - used) used += need;
+          else dir.offset = kExtraRootEntryOffset;
+        }
         break;
       }
+    }
+    if (ino == FUSE_ROOT_ID && !hidden_root_name_.empty() && hidden_root_name_ == entry->d_name) {
+      dir.pending = nullptr;
+      dir.offset = entry->d_off;  // shadowed by the history view
+      continue;
     }
     dir.pending = entry;
     const off_t next = entry->d_off;

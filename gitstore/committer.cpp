@@ -72,8 +72,10 @@ ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, O
     switch (op.kind) {
       case PathOp::Kind::Remove:
         remove_path(overlay, op.path, summary);
+        if (is_gitignore(op.path)) reread.insert(op.path);  // what it ignored may come back
         break;
       case PathOp::Kind::Move:
+        if (is_gitignore(op.path)) reread.insert(op.path);
         // A move keeps the entry (and its blob) as it is; anything uncertain is re-read.
         if (!overlay.move(op.path, op.other)) {
           reread.insert(op.other);
@@ -130,6 +132,7 @@ std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, co
   const std::string subject = message.substr(0, message.find('\n'));
   result.commit = repo_.commit(tree, head, message, author_of(batch.actors), "histfs: " + subject, written);
   ++commits_;
+  if (on_commit_) on_commit_();
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
   spdlog::info("git_commit {} {} ({} paths, {:.1f} ms, correlation {})", oid_hex(result.commit).substr(0, 12), subject, result.summary.count(), elapsed.count() / 1000.0, result.correlation_id);
   return result;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -62,6 +63,8 @@ class Committer {
   // Number of commits made since start-up (for tests and status).
   unsigned long commits() const { return commits_.load(); }
   CommitterStatus status() const;
+  // Called on the committer thread after each commit (before start() only).
+  void on_commit(std::function<void()> callback) { on_commit_ = std::move(callback); }
   // Blocks until the batch holding flush `ticket` (ChangeSet::request_flush) is committed
   // or found unchanged. False on timeout or when the committer has stopped.
   bool wait_flushed(unsigned long ticket, std::chrono::milliseconds timeout);
@@ -79,6 +82,7 @@ class Committer {
   StatCache cache_;
   std::thread thread_;
   std::atomic<unsigned long> commits_{0};
+  std::function<void()> on_commit_;
 
   void finish(unsigned long ticket, const std::optional<CommitResult>& result, const std::string& error);
   mutable std::mutex status_mutex_;  // guards the fields below; a leaf lock

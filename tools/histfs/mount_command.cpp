@@ -14,7 +14,9 @@
 #include <fuse_lowlevel.h>
 #include <spdlog/spdlog.h>
 
+#include "fs/history_view.hpp"
 #include "fs/mount_session.hpp"
+#include "fs/router.hpp"
 #include "fs/passthrough.hpp"
 #include "gitstore/committer.hpp"
 #include "gitstore/ignore_rules.hpp"
@@ -38,6 +40,7 @@ struct MountArguments {
   std::vector<std::string> fuse_options;
   std::vector<std::string> settings;  // --set key=value
   std::string commit_quiet, commit_max_delay, log_level, log_file;
+  std::string history = "hidden";
   bool foreground = false;
   bool no_git = false;
   bool xattr = false;
@@ -102,6 +105,13 @@ int lock_git_dir(const std::string& git_dir) {
 }
 
 // The fsname is the git dir: `histfs status` finds the control socket through /proc/self/mountinfo.
+// A daemon killed while moving the branch leaves its lock file; we hold the git dir's
+// lock, so no one else is moving it now.
+void remove_stale_ref_lock(const std::string& git_dir) {
+  const std::string lock = git_dir + "/" + gitstore::kBranchRef + ".lock";
+  if (unlink(lock.c_str()) == 0) spdlog::warn("removed {} left by a daemon that did not stop cleanly", lock);
+}
+
 std::vector<std::string> default_fuse_options(const std::string& source) {
   std::vector<std::string> options = {"default_permissions", "fsname=" + source, "subtype=histfs"};
   if (geteuid() == 0) options.push_back("allow_other");  // root mounts serve every user, as the directory did
@@ -152,6 +162,7 @@ int run_mount(const MountArguments& args) {
   if (config.git.enabled) {
     repo.emplace(gitstore::Repository::open_or_create(git_dir));
     lock_fd = lock_git_dir(git_dir);
+    remove_stale_ref_lock(git_dir);
     std::vector<std::string> excluded = gitstore::default_ignore_patterns();
     excluded.insert(excluded.end(), config.git.ignore.begin(), config.git.ignore.end());
     gitstore::write_info_exclude(git_dir, excluded);
@@ -168,6 +179,18 @@ int run_mount(const MountArguments& args) {
   fs::PassthroughOptions fs_options;
   fs_options.xattr = args.xattr;
   fs::Passthrough passthrough(root_fd, backing, changes.get(), fs_options);
+  std::unique_ptr<gitstore::HistoryReader> history;
+  std::unique_ptr<fs::HistoryView> history_view;
+  if (config.git.enabled) {
+    history = std::make_unique<gitstore::HistoryReader>(git_dir);
+    struct stat root_st;
+    fstat(root_fd, &root_st);
+    history_view = std::make_unique<fs::HistoryView>(*history, root_st);
+  }
+  const fs::HistoryMode history_mode = args.history == "visible" ? fs::HistoryMode::Visible
+                                       : args.history == "off"   ? fs::HistoryMode::Off
+                                                                 : fs::HistoryMode::Hidden;
+  fs::Router router(passthrough, history_view.get(), history_mode);
 
   fs::MountOptions mount_options;
   mount_options.mountpoint = mountpoint;
@@ -176,12 +199,14 @@ int run_mount(const MountArguments& args) {
   for (const auto& option : args.fuse_options)
     for (const auto& word : split_commas(option)) mount_options.fuse_options.push_back(word);
 
-  fs::MountSession session(passthrough, mount_options);
+  fs::MountSession session(router, mount_options);
   passthrough.set_session(session.get());
   spdlog::info("mounted {} at {}{}", backing, mountpoint, config.git.enabled ? " (git dir " + git_dir + ")" : "");
   // Detach only now, so that the shell sees mount errors; threads start after the fork.
   if (fuse_daemonize(args.foreground ? 1 : 0) != 0) throw std::runtime_error("cannot detach from the terminal");
   if (committer) {
+    if (history_view && history_mode != fs::HistoryMode::Off)
+      committer->on_commit([&history_view, &session] { history_view->invalidate_live(session.get()); });
     sigset_t old_mask, blocked;
     sigemptyset(&blocked);
     sigaddset(&blocked, SIGINT);
@@ -191,11 +216,9 @@ int run_mount(const MountArguments& args) {
     committer->start();
     pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   }
-  std::unique_ptr<gitstore::HistoryReader> history;
   std::unique_ptr<DaemonContext> context;
   std::unique_ptr<ControlServer> control;
   if (committer) {
-    history = std::make_unique<gitstore::HistoryReader>(git_dir);
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     context.reset(new DaemonContext{backing, mountpoint, git_dir, config, *changes, *committer, *history, passthrough, root_fd, *ignore,
                                     std::chrono::duration_cast<std::chrono::seconds>(now).count()});
@@ -234,6 +257,9 @@ void add_mount_command(CLI::App& app) {
   mount->add_flag("--xattr", args->xattr,
                   "Pass extended attributes through (off by default: then `ls -l` and every write cost a round trip "
                   "more per file)");
+  mount->add_option("--history", args->history,
+                    "The read-only .history/ tree: hidden (reachable by path, not listed; default), visible, or off")
+      ->check(CLI::IsMember({"hidden", "visible", "off"}));
   mount->add_flag("--debug-fuse", args->debug_fuse, "Print every FUSE request (implies -f)");
   mount->callback([args] {
     if (args->debug_fuse) args->foreground = true;

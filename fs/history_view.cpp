@@ -1,0 +1,438 @@
+#include "fs/history_view.hpp"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <system_error>
+#include <vector>
+
+#include "gitstore/git_handle.hpp"
+#include "gitstore/time_text.hpp"
+
+namespace histfs::fs {
+namespace {
+
+using gitstore::oid_hex;
+
+constexpr double kImmutableTimeout = 86400;  // content-addressed: never changes
+constexpr double kLiveTimeout = 1;           // names that new commits and tags change
+
+const std::set<std::string> kReservedNames = {"tags", "commits", "at", "versions", "latest"};
+
+[[noreturn]] void fail(int error) { throw std::system_error(error, std::generic_category()); }
+
+bool is_hex(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isxdigit(c); });
+}
+
+std::string extension_of(const std::string& path) {
+  const std::string name = path.substr(path.rfind('/') + 1);
+  const auto dot = name.rfind('.');
+  return dot == std::string::npos || dot == 0 ? "" : name.substr(dot);
+}
+
+std::string join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
+
+// Names for instants given oldest first: "2026-11-23T10:00:00Z"; several in one second
+// become "...00.1Z", "...00.2Z", then the last "...00Z", so names sort in time order.
+std::vector<std::string> instant_names(const std::vector<std::int64_t>& times) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < times.size(); ++i) {
+    size_t before = 0;
+    while (before < i && times[i - before - 1] == times[i]) ++before;
+    std::string name = gitstore::format_instant(times[i]);
+    if (i + 1 < times.size() && times[i + 1] == times[i]) name.insert(name.size() - 1, "." + std::to_string(before + 1));
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+struct DirListing {
+  std::vector<std::pair<std::string, fuse_ino_t>> entries;
+};
+
+struct OpenBlob {
+  gitstore::BlobPtr blob;
+};
+
+}  // namespace
+
+HistoryView::HistoryView(gitstore::HistoryReader& reader, const struct stat& root) : reader_(reader), root_(root) {
+  intern(node_of(Kind::Root));
+}
+
+fuse_ino_t HistoryView::intern(Node n) {
+  std::string key = std::to_string(int(n.kind)) + ":" + oid_hex(n.oid) + ":" + std::to_string(n.mode) + ":" +
+                    std::to_string(n.time) + ":" + n.path;
+  {
+    std::shared_lock lock(mutex_);
+    auto it = ids_.find(key);
+    if (it != ids_.end()) return it->second;
+  }
+  std::unique_lock lock(mutex_);
+  auto [it, inserted] = ids_.try_emplace(key, 0);
+  if (inserted) {
+    nodes_.push_back(std::move(n));
+    it->second = 2 * (nodes_.size() - 1) + 3;
+  }
+  return it->second;
+}
+
+HistoryView::Node HistoryView::node(fuse_ino_t ino) {
+  std::shared_lock lock(mutex_);
+  const size_t index = (ino - 3) / 2;
+  if (!is_history(ino) || index >= nodes_.size()) fail(ENOENT);
+  return nodes_[index];
+}
+
+fuse_ino_t HistoryView::tree_child(const git_oid& oid, git_filemode_t mode, std::int64_t time) {
+  Node n;
+  n.kind = mode == GIT_FILEMODE_TREE ? Kind::Tree : mode == GIT_FILEMODE_LINK ? Kind::Link : Kind::Blob;
+  n.oid = oid;
+  n.mode = mode;
+  n.time = time;
+  return intern(std::move(n));
+}
+
+std::int64_t HistoryView::head_time() {
+  auto commits = reader_.commits();
+  return commits->empty() ? root_.st_mtim.tv_sec : commits->front().time;
+}
+
+std::vector<HistoryView::Child> HistoryView::children(fuse_ino_t ino) {
+  const Node n = node(ino);
+  std::vector<Child> out;
+  auto add_tree = [&](const std::string& name, const git_oid& tree, std::int64_t time) {
+    out.push_back({name, tree_child(tree, GIT_FILEMODE_TREE, time)});
+  };
+  switch (n.kind) {
+    case Kind::Root:
+      for (const auto& tag : reader_.tags())
+        if (!kReservedNames.count(tag.name)) add_tree(tag.name, tag.tree, tag.commit_time);
+      out.push_back({"tags", intern(node_of(Kind::Tags))});
+      out.push_back({"commits", intern(node_of(Kind::Commits))});
+      out.push_back({"at", intern(node_of(Kind::At))});
+      out.push_back({"versions", intern(node_of(Kind::Versions))});
+      out.push_back({"latest", intern(node_of(Kind::Latest))});
+      break;
+    case Kind::Tags:
+      for (const auto& tag : reader_.tags()) add_tree(tag.name, tag.tree, tag.commit_time);
+      break;
+    case Kind::Commits:
+      for (const auto& commit : *reader_.commits()) add_tree(oid_hex(commit.id), commit.tree, commit.time);
+      break;
+    case Kind::At: {
+      auto commits = reader_.commits();
+      std::vector<std::int64_t> times;
+      for (auto it = commits->rbegin(); it != commits->rend(); ++it) times.push_back(it->time);
+      const auto names = instant_names(times);
+      size_t i = 0;
+      for (auto it = commits->rbegin(); it != commits->rend(); ++it) add_tree(names[i++], it->tree, it->time);
+      break;
+    }
+    case Kind::Versions: {
+      auto head = reader_.head();
+      if (!head) break;
+      auto top = reader_.entry(reader_.resolve(oid_hex(*head)).tree, n.path);
+      if (!top || top->mode != GIT_FILEMODE_TREE) break;
+      auto lock = reader_.lock();
+      git_tree* raw = nullptr;
+      gitstore::check(git_tree_lookup(&raw, reader_.repository_locked(), &top->oid), "read tree");
+      gitstore::TreePtr tree(raw);
+      std::vector<std::pair<std::string, bool>> names;
+      for (size_t i = 0; i < git_tree_entrycount(tree.get()); ++i) {
+        const git_tree_entry* e = git_tree_entry_byindex(tree.get(), i);
+        names.emplace_back(git_tree_entry_name(e), git_tree_entry_filemode(e) == GIT_FILEMODE_TREE);
+      }
+      lock.unlock();
+      for (const auto& [name, is_dir] : names) {
+        Node child = node_of(is_dir ? Kind::Versions : Kind::FileVersions);
+        child.path = join(n.path, name);
+        out.push_back({name, intern(std::move(child))});
+      }
+      break;
+    }
+    case Kind::FileVersions: {
+      const auto versions = reader_.versions(n.path);
+      std::vector<std::int64_t> times;
+      for (const auto& version : versions) times.push_back(version.commit.time);
+      const auto names = instant_names(times);
+      for (size_t i = 0; i < versions.size(); ++i) {
+        const auto& version = versions[i];
+        const std::string name = names[i] + "_" + oid_hex(version.commit.id).substr(0, 8) + extension_of(n.path);
+        out.push_back({name, tree_child(version.entry.oid, version.entry.mode, version.commit.time)});
+      }
+      break;
+    }
+    case Kind::Tree: {
+      auto lock = reader_.lock();
+      git_tree* raw = nullptr;
+      gitstore::check(git_tree_lookup(&raw, reader_.repository_locked(), &n.oid), "read tree");
+      gitstore::TreePtr tree(raw);
+      std::vector<std::tuple<std::string, git_oid, git_filemode_t>> entries;
+      for (size_t i = 0; i < git_tree_entrycount(tree.get()); ++i) {
+        const git_tree_entry* e = git_tree_entry_byindex(tree.get(), i);
+        if (git_tree_entry_filemode(e) == GIT_FILEMODE_COMMIT) continue;  // submodules hold no files here
+        entries.emplace_back(git_tree_entry_name(e), *git_tree_entry_id(e), git_tree_entry_filemode(e));
+      }
+      lock.unlock();
+      for (const auto& [name, oid, mode] : entries) out.push_back({name, tree_child(oid, mode, n.time)});
+      break;
+    }
+    default:
+      fail(ENOTDIR);
+  }
+  return out;
+}
+
+fuse_ino_t HistoryView::find_child(fuse_ino_t parent, const std::string& name) {
+  const Node n = node(parent);
+  auto search_listing = [&]() -> fuse_ino_t {
+    for (const auto& child : children(parent))
+      if (child.name == name) return child.ino;
+    return 0;
+  };
+  switch (n.kind) {
+    case Kind::Root:
+      if (name == "tags") return intern(node_of(Kind::Tags));
+      if (name == "commits") return intern(node_of(Kind::Commits));
+      if (name == "at") return intern(node_of(Kind::At));
+      if (name == "versions") return intern(node_of(Kind::Versions));
+      if (name == "latest") return intern(node_of(Kind::Latest));
+      [[fallthrough]];
+    case Kind::Tags: {
+      auto tag = reader_.tag(name);
+      return tag ? tree_child(tag->tree, GIT_FILEMODE_TREE, tag->commit_time) : 0;
+    }
+    case Kind::Commits: {
+      if (name.starts_with("HEAD")) {
+        try {
+          auto commit = reader_.resolve(name);
+          return tree_child(commit.tree, GIT_FILEMODE_TREE, commit.time);
+        } catch (const std::exception&) {
+          return 0;
+        }
+      }
+      if (!is_hex(name) || name.size() < 4 || name.size() > GIT_OID_HEXSZ) return 0;
+      std::string lower = name;
+      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+      const gitstore::CommitInfo* found = nullptr;
+      for (const auto& commit : *reader_.commits()) {
+        if (oid_hex(commit.id).compare(0, lower.size(), lower) != 0) continue;
+        if (found) return 0;  // ambiguous prefix
+        found = &commit;
+      }
+      return found ? tree_child(found->tree, GIT_FILEMODE_TREE, found->time) : 0;
+    }
+    case Kind::At: {
+      if (auto exact = search_listing()) return exact;
+      auto when = gitstore::parse_instant(name);
+      if (!when) return 0;
+      auto commit = reader_.commit_at(*when);
+      return commit ? tree_child(commit->tree, GIT_FILEMODE_TREE, commit->time) : 0;
+    }
+    case Kind::Versions: {
+      const std::string path = join(n.path, name);
+      std::optional<git_filemode_t> kind;
+      if (auto head = reader_.head())
+        if (auto e = reader_.entry(reader_.resolve(oid_hex(*head)).tree, path)) kind = e->mode;
+      if (!kind) kind = reader_.kind_in_history(path);
+      if (!kind) return 0;
+      Node child = node_of(*kind == GIT_FILEMODE_TREE ? Kind::Versions : Kind::FileVersions);
+      child.path = path;
+      return intern(std::move(child));
+    }
+    case Kind::FileVersions:
+      return search_listing();
+    case Kind::Tree: {
+      auto lock = reader_.lock();
+      git_tree* raw = nullptr;
+      gitstore::check(git_tree_lookup(&raw, reader_.repository_locked(), &n.oid), "read tree");
+      gitstore::TreePtr tree(raw);
+      const git_tree_entry* e = git_tree_entry_byname(tree.get(), name.c_str());
+      if (!e || git_tree_entry_filemode(e) == GIT_FILEMODE_COMMIT) return 0;
+      const git_oid oid = *git_tree_entry_id(e);
+      const git_filemode_t mode = git_tree_entry_filemode(e);
+      lock.unlock();
+      return tree_child(oid, mode, n.time);
+    }
+    default:
+      fail(ENOTDIR);
+  }
+}
+
+struct stat HistoryView::attributes(fuse_ino_t ino) {
+  Node n = node(ino);
+  struct stat st{};
+  st.st_ino = ino;
+  st.st_uid = root_.st_uid;
+  st.st_gid = root_.st_gid;
+  st.st_blksize = 4096;
+  const std::int64_t time = is_immutable(n.kind) ? n.time : head_time();
+  st.st_mtim.tv_sec = st.st_ctim.tv_sec = st.st_atim.tv_sec = time;
+  if (n.kind == Kind::Blob || n.kind == Kind::Link || n.kind == Kind::Latest) {
+    if (n.kind == Kind::Latest) {
+      auto head = reader_.head();
+      n.size = head ? std::strlen("commits/") + GIT_OID_HEXSZ : 0;
+    } else if (!n.size_known) {
+      auto lock = reader_.lock();
+      git_odb* odb = nullptr;
+      gitstore::check(git_repository_odb(&odb, reader_.repository_locked()), "open object database");
+      gitstore::OdbPtr owned(odb);
+      size_t size = 0;
+      git_object_t type;
+      gitstore::check(git_odb_read_header(&size, &type, odb, &n.oid), "read object header");
+      lock.unlock();
+      std::unique_lock nodes_lock(mutex_);
+      nodes_[(ino - 3) / 2].size = size;
+      nodes_[(ino - 3) / 2].size_known = true;
+      n.size = size;
+    }
+    st.st_size = off_t(n.size);
+    st.st_blocks = (st.st_size + 511) / 512;
+    st.st_nlink = 1;
+    if (n.kind == Kind::Blob)
+      st.st_mode = S_IFREG | (n.mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
+    else
+      st.st_mode = S_IFLNK | 0777;
+  } else {
+    st.st_mode = S_IFDIR | 0755;
+    st.st_nlink = 2;
+    st.st_size = 4096;
+  }
+  return st;
+}
+
+fuse_entry_param HistoryView::entry_of(fuse_ino_t ino) {
+  fuse_entry_param e{};
+  e.ino = ino;
+  e.attr = attributes(ino);
+  const bool fixed = is_immutable(node(ino).kind);
+  e.attr_timeout = fixed ? kImmutableTimeout : 0;
+  e.entry_timeout = kLiveTimeout;
+  return e;
+}
+
+fuse_entry_param HistoryView::root_entry() { return entry_of(3); }
+
+void HistoryView::reply_root_entry(fuse_req_t req) {
+  fuse_entry_param e = root_entry();
+  fuse_reply_entry(req, &e);
+}
+
+void HistoryView::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  fuse_ino_t child = find_child(parent, name);
+  if (!child) return (void)fuse_reply_err(req, ENOENT);
+  fuse_entry_param e = entry_of(child);
+  // A name inside a commit's tree always means the same thing.
+  if (node(parent).kind == Kind::Tree || node(parent).kind == Kind::Commits) e.entry_timeout = kImmutableTimeout;
+  fuse_reply_entry(req, &e);
+}
+
+void HistoryView::getattr(fuse_req_t req, fuse_ino_t ino) {
+  struct stat st = attributes(ino);
+  fuse_reply_attr(req, &st, is_immutable(node(ino).kind) ? kImmutableTimeout : 0);
+}
+
+void HistoryView::readlink(fuse_req_t req, fuse_ino_t ino) {
+  const Node n = node(ino);
+  if (n.kind == Kind::Latest) {
+    auto head = reader_.head();
+    if (!head) return (void)fuse_reply_err(req, ENOENT);
+    return (void)fuse_reply_readlink(req, ("commits/" + oid_hex(*head)).c_str());
+  }
+  if (n.kind != Kind::Link) return (void)fuse_reply_err(req, EINVAL);
+  fuse_reply_readlink(req, reader_.blob_content(n.oid).c_str());
+}
+
+void HistoryView::opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  auto listing = std::make_unique<DirListing>();
+  for (auto& child : children(ino)) listing->entries.emplace_back(std::move(child.name), child.ino);
+  fi->fh = reinterpret_cast<uint64_t>(listing.release());
+  if (is_immutable(node(ino).kind)) {
+    fi->cache_readdir = 1;
+    fi->keep_cache = 1;
+  }
+  fuse_reply_open(req, fi);
+}
+
+void HistoryView::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi, bool plus) {
+  auto& listing = *reinterpret_cast<DirListing*>(fi->fh);
+  std::vector<char> buffer(size);
+  size_t used = 0;
+  // Offsets: 1 and 2 are "." and "..", then entry i is i + 3.
+  for (off_t index = off; index < off_t(listing.entries.size()) + 2; ++index) {
+    std::string name;
+    fuse_entry_param e{};
+    if (index == 0 || index == 1) {
+      name = index == 0 ? "." : "..";
+      e.attr.st_ino = ino;
+      e.attr.st_mode = S_IFDIR;
+    } else {
+      const auto& [child_name, child] = listing.entries[size_t(index - 2)];
+      name = child_name;
+      if (plus) {
+        e = entry_of(child);
+      } else {
+        e.attr.st_ino = child;
+        e.attr.st_mode = attributes(child).st_mode & S_IFMT;
+      }
+    }
+    size_t need = plus
+                      ? fuse_add_direntry_plus(req, buffer.data() + used, size - used, name.c_str(), &e, index + 1)
+                      : fuse_add_direntry(req, buffer.data() + used, size - used, name.c_str(), &e.attr, index + 1);
+    if (need > size - used) break;
+    used += need;
+  }
+  fuse_reply_buf(req, buffer.data(), used);
+}
+
+void HistoryView::releasedir(fuse_req_t req, fuse_file_info* fi) {
+  delete reinterpret_cast<DirListing*>(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+void HistoryView::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) return (void)fuse_reply_err(req, EROFS);
+  const Node n = node(ino);
+  if (n.kind != Kind::Blob) return (void)fuse_reply_err(req, n.kind == Kind::Link ? ELOOP : EISDIR);
+  auto handle = std::make_unique<OpenBlob>();
+  {
+    auto lock = reader_.lock();
+    git_blob* raw = nullptr;
+    gitstore::check(git_blob_lookup(&raw, reader_.repository_locked(), &n.oid), "read blob");
+    handle->blob.reset(raw);
+  }
+  fi->fh = reinterpret_cast<uint64_t>(handle.release());
+  fi->keep_cache = 1;  // the content of a blob never changes
+  fi->noflush = 1;
+  fuse_reply_open(req, fi);
+}
+
+void HistoryView::read(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi) {
+  auto& handle = *reinterpret_cast<OpenBlob*>(fi->fh);
+  const auto* data = static_cast<const char*>(git_blob_rawcontent(handle.blob.get()));
+  const auto length = size_t(git_blob_rawsize(handle.blob.get()));
+  if (off < 0 || size_t(off) >= length) return (void)fuse_reply_buf(req, nullptr, 0);
+  fuse_reply_buf(req, data + off, std::min(size, length - size_t(off)));
+}
+
+void HistoryView::invalidate_live(fuse_session* session) {
+  if (!session) return;
+  for (Kind kind : {Kind::Latest, Kind::Root, Kind::Tags, Kind::Commits, Kind::At, Kind::Versions})
+    fuse_lowlevel_notify_inval_inode(session, intern(node_of(kind)), 0, 0);
+}
+
+void HistoryView::release(fuse_req_t req, fuse_file_info* fi) {
+  auto* handle = reinterpret_cast<OpenBlob*>(fi->fh);
+  {
+    auto lock = reader_.lock();  // freeing touches the repository's object cache
+    delete handle;
+  }
+  fuse_reply_err(req, 0);
+}
+
+}  // namespace histfs::fs

@@ -1,0 +1,92 @@
+#pragma once
+// The read-only `.history/` tree inside the mount: every tag, commit, instant
+// and past file version as plain files, served lazily from the git objects.
+//
+//   .history/<tag>/...         .history/tags/<tag>/...     .history/commits/<id>/...
+//   .history/at/<time>/...     .history/versions/<path>/<time>_<id><ext>
+//   .history/latest -> commits/<HEAD id>
+//
+// Its inode numbers are odd (ours for real files are pointers, so even) and
+// stay fixed while mounted: a node is named by what it shows (object id, mode,
+// time), so the same file reached twice is the same inode.
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+
+#include <fuse_lowlevel.h>
+
+#include "gitstore/history.hpp"
+
+namespace histfs::fs {
+
+inline constexpr const char* kHistoryName = ".history";
+
+class HistoryView {
+ public:
+  HistoryView(gitstore::HistoryReader& reader, const struct stat& root);
+
+  static bool is_history(fuse_ino_t ino) { return (ino & 1) && ino != FUSE_ROOT_ID; }
+
+  // lookup(".history") in the mount root.
+  void reply_root_entry(fuse_req_t req);
+  // The entry of .history itself, for a readdirplus of the mount root.
+  fuse_entry_param root_entry();
+
+  void lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
+  void getattr(fuse_req_t req, fuse_ino_t ino);
+  void readlink(fuse_req_t req, fuse_ino_t ino);
+  void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+  void readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi, bool plus);
+  void releasedir(fuse_req_t req, fuse_file_info* fi);
+  void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+  void read(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi);
+  void release(fuse_req_t req, fuse_file_info* fi);
+
+  // After a commit: the kernel may hold `latest` (a cached symlink) and the live
+  // directories' attributes. Never call from a FUSE request thread.
+  void invalidate_live(fuse_session* session);
+
+ private:
+  enum class Kind { Root, Tags, Commits, At, Versions, FileVersions, Latest, Tree, Blob, Link };
+  struct Node {
+    Kind kind;
+    git_oid oid{};
+    git_filemode_t mode = GIT_FILEMODE_TREE;
+    std::int64_t time = 0;
+    std::string path;  // Versions / FileVersions: the file path in the tree
+    std::uint64_t size = 0;
+    bool size_known = false;
+  };
+  static Node node_of(Kind kind) {
+    Node n;
+    n.kind = kind;
+    return n;
+  }
+  struct Child {
+    std::string name;
+    fuse_ino_t ino;
+  };
+
+  fuse_ino_t intern(Node node);
+  Node node(fuse_ino_t ino);
+  fuse_ino_t tree_child(const git_oid& oid, git_filemode_t mode, std::int64_t time);
+  std::vector<Child> children(fuse_ino_t ino);  // throws errno as std::system_error
+  fuse_ino_t find_child(fuse_ino_t parent, const std::string& name);  // 0 when absent
+  struct stat attributes(fuse_ino_t ino);
+  fuse_entry_param entry_of(fuse_ino_t ino);
+  bool is_immutable(Kind kind) const { return kind == Kind::Tree || kind == Kind::Blob || kind == Kind::Link; }
+  std::int64_t head_time();
+
+  gitstore::HistoryReader& reader_;
+  const struct stat root_;
+  std::shared_mutex mutex_;  // guards nodes_ and ids_
+  std::deque<Node> nodes_;   // node i has inode number 2*i + 3
+  std::map<std::string, fuse_ino_t> ids_;
+};
+
+}  // namespace histfs::fs
