@@ -120,8 +120,8 @@ std::vector<std::string> default_fuse_options(const std::string& source) {
 
 // Keys of features still to come are checked now but do nothing yet; say so rather than stay silent.
 void warn_about_inactive_keys(const Config& config) {
-  static const char* const inactive[] = {"git.repo",     "git.autoPushInterval",  "git.fetchInterval", "git.allowNonFF",
-                                         "git.maxDelete", "git.lfs.sizeThreshold", "git.lfs.track"};
+  static const char* const inactive[] = {"git.repo", "git.autoPushInterval", "git.fetchInterval", "git.allowNonFF",
+                                         "git.lfs.sizeThreshold", "git.lfs.track"};
   for (const char* key : inactive)
     if (get_setting(config, key) != get_setting(Config{}, key))
       spdlog::warn("{} is set but has no effect in this version (remote and LFS support are not built yet)", key);
