@@ -160,10 +160,10 @@ void ChangeSet::release() {
   wake_.notify_all();
 }
 
-void ChangeSet::label_next_commit(std::string subject, std::vector<std::string> trailers) {
+void ChangeSet::label_next_commit(CommitLabel label) {
   std::lock_guard lock(mutex_);
-  batch_.subject = std::move(subject);
-  batch_.trailers = std::move(trailers);
+  batch_.label = std::move(label);
+  if (!first_change_) first_change_ = Clock::now();  // a labelled batch is due even if nothing changed
 }
 
 void ChangeSet::request_stop() {

@@ -2,6 +2,7 @@
 // The changes recorded by the FUSE layer since the last commit. Cheap to
 // record from any thread: no I/O, no hashing. Paths are relative to the
 // backing root. Content is read when the batch is committed.
+#include <git2.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -33,17 +34,25 @@ struct PathOp {
   std::string other;  // destination of a move, partner of an exchange
 };
 
+// How the commit of a batch made on a user's or the remote's behalf is written.
+struct CommitLabel {
+  std::string subject;                // replaces the chore(sync) subject when not empty
+  std::vector<std::string> trailers;  // "Key: value" lines
+  std::vector<git_oid> extra_parents;  // a merge: parents after HEAD
+  // A fast-forward: when the batch's tree equals this commit's tree, the branch moves to
+  // it and no commit is made.
+  std::optional<git_oid> adopt;
+};
+
 struct ChangeBatch {
   std::vector<PathOp> ops;            // replayed first, in order
   std::set<std::string> dirty;        // then each of these is re-read from the backing dir (current names)
   std::set<std::string> rescan_dirs;  // whole directories to compare with the tree ("" = everything)
   std::set<Actor> actors;
-  // Set for a commit made on a user's request (restore): its subject and extra trailers.
-  std::string subject;
-  std::vector<std::string> trailers;
+  CommitLabel label;
   // Every flush requested up to this ticket is done once this batch is committed.
   unsigned long flush_ticket = 0;
-  bool empty() const { return ops.empty() && dirty.empty() && rescan_dirs.empty(); }
+  bool empty() const { return ops.empty() && dirty.empty() && rescan_dirs.empty() && !label.adopt; }
 };
 
 class ChangeSet {
@@ -70,8 +79,8 @@ class ChangeSet {
   // While held, no batch is cut (except at stop): a restore's writes become one commit.
   void hold();
   void release();
-  // The subject and trailers of the next commit (cleared when the batch is taken).
-  void label_next_commit(std::string subject, std::vector<std::string> trailers);
+  // How the next commit is written (cleared when the batch is taken).
+  void label_next_commit(CommitLabel label);
   void request_stop();
   bool stopping() const;
   // Sleeps for `duration` unless a stop is requested first.

@@ -122,20 +122,42 @@ std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, co
   ObjectSync written(repo_.git_dir());
   ChangeSummary summary = apply(overlay, batch, written);
   const git_oid tree = overlay.write(&written);
-  if (base_tree ? git_oid_equal(&tree, &*base_tree) : summary.count() == 0) {
+  if (batch.label.adopt) {
+    if (auto adopted = adopt(*batch.label.adopt, tree, head, written)) return CommitResult{*adopted, std::move(summary), ""};
+  }
+  const bool merge = !batch.label.extra_parents.empty();
+  if (!merge && (base_tree ? git_oid_equal(&tree, &*base_tree) : summary.count() == 0)) {
     spdlog::debug("batch left the tree unchanged; no commit");
     return std::nullopt;
   }
   CommitResult result{{}, std::move(summary), new_correlation_id()};
-  const std::string message =
-      commit_message(what, result.summary, batch.actors, result.correlation_id, batch.subject, batch.trailers);
+  const std::string message = commit_message(what, result.summary, batch.actors, result.correlation_id,
+                                             batch.label.subject, batch.label.trailers);
   const std::string subject = message.substr(0, message.find('\n'));
-  result.commit = repo_.commit(tree, head, message, author_of(batch.actors), "histfs: " + subject, written);
+  result.commit = repo_.commit(tree, head, message, author_of(batch.actors), "histfs: " + subject, written,
+                               batch.label.extra_parents);
   ++commits_;
   if (on_commit_) on_commit_();
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
   spdlog::info("git_commit {} {} ({} paths, {:.1f} ms, correlation {})", oid_hex(result.commit).substr(0, 12), subject, result.summary.count(), elapsed.count() / 1000.0, result.correlation_id);
   return result;
+}
+
+std::optional<git_oid> Committer::adopt(const git_oid& target, const git_oid& tree, const std::optional<git_oid>& head,
+                                        ObjectSync& written) {
+  git_commit* raw = nullptr;
+  check(git_commit_lookup(&raw, repo_.get(), &target), "read commit to adopt");
+  CommitPtr commit(raw);
+  if (!git_oid_equal(git_commit_tree_id(commit.get()), &tree)) {
+    spdlog::warn("the files differ from {} after applying it; committing them instead", oid_hex(target).substr(0, 12));
+    return std::nullopt;
+  }
+  written.sync();
+  repo_.move_branch(target, head, "histfs: fast-forward to " + oid_hex(target));
+  ++commits_;
+  if (on_commit_) on_commit_();
+  spdlog::info("git_pull fast-forward to {}", oid_hex(target).substr(0, 12));
+  return target;
 }
 
 void Committer::start() {

@@ -71,6 +71,9 @@ class Committer {
 
  private:
   void run();
+  // Moves the branch to `target` when `tree` is its tree (a fast-forward); nullopt otherwise.
+  std::optional<git_oid> adopt(const git_oid& target, const git_oid& tree, const std::optional<git_oid>& head,
+                               ObjectSync& written);
   ChangeSummary apply(class TreeOverlay& overlay, const ChangeBatch& batch, ObjectSync& written);
   std::string stat_cache_file() const;
 

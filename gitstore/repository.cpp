@@ -64,7 +64,8 @@ std::optional<git_oid> Repository::head_tree() const {
 }
 
 git_oid Repository::commit(const git_oid& tree_id, const std::optional<git_oid>& parent, const std::string& message,
-                           const Person& author, const std::string& reflog_message, ObjectSync& objects) {
+                           const Person& author, const std::string& reflog_message, ObjectSync& objects,
+                           const std::vector<git_oid>& extra_parents) {
   git_tree* raw_tree = nullptr;
   check(git_tree_lookup(&raw_tree, repo_.get(), &tree_id), "read new tree");
   TreePtr tree(raw_tree);
@@ -82,27 +83,40 @@ git_oid Repository::commit(const git_oid& tree_id, const std::optional<git_oid>&
   check(git_signature_now(&raw_committer, "histfs", "histfs@localhost"), "make committer signature");
   SignaturePtr committer(raw_committer);
 
-  const git_commit* parents[1] = {parent_commit.get()};
+  std::vector<CommitPtr> others;
+  std::vector<const git_commit*> parents;
+  if (parent_commit) parents.push_back(parent_commit.get());
+  for (const auto& id : extra_parents) {
+    git_commit* raw = nullptr;
+    check(git_commit_lookup(&raw, repo_.get(), &id), "read merge parent");
+    others.emplace_back(raw);
+    parents.push_back(raw);
+  }
   git_oid commit_id;
   check(git_commit_create(&commit_id, repo_.get(), nullptr, author_signature.get(), committer.get(), nullptr,
-                          message.c_str(), tree.get(), parent ? 1 : 0, parents),
+                          message.c_str(), tree.get(), parents.size(), parents.data()),
         "create commit");
   // Every object the commit names reaches the disk before the branch points at it.
   objects.add(commit_id);
   objects.sync();
 
+  move_branch(commit_id, parent, reflog_message);
+  return commit_id;
+}
+
+void Repository::move_branch(const git_oid& target, const std::optional<git_oid>& expected,
+                             const std::string& reflog_message) {
   git_reference* raw_ref = nullptr;
-  if (parent)
-    check(git_reference_create_matching(&raw_ref, repo_.get(), kBranchRef, &commit_id, 1, &*parent,
+  if (expected)
+    check(git_reference_create_matching(&raw_ref, repo_.get(), kBranchRef, &target, 1, &*expected,
                                         reflog_message.c_str()),
           "move branch");
   else
-    check(git_reference_create(&raw_ref, repo_.get(), kBranchRef, &commit_id, 0, reflog_message.c_str()),
+    check(git_reference_create(&raw_ref, repo_.get(), kBranchRef, &target, 0, reflog_message.c_str()),
           "create branch");
   ReferencePtr ref(raw_ref);
   ObjectSync::sync_file(git_dir_ + "/" + kBranchRef);
   ObjectSync::sync_file(git_dir_ + "/logs/" + kBranchRef);
-  return commit_id;
 }
 
 void write_info_exclude(const std::string& git_dir, const std::vector<std::string>& patterns) {

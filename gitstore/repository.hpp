@@ -40,7 +40,10 @@ class Repository {
   // `objects` (everything it names that was just written) durable, then moves the branch
   // only if it still points at `parent`, and flushes the ref. Returns the new commit id.
   git_oid commit(const git_oid& tree, const std::optional<git_oid>& parent, const std::string& message,
-                 const Person& author, const std::string& reflog_message, ObjectSync& objects);
+                 const Person& author, const std::string& reflog_message, ObjectSync& objects,
+                 const std::vector<git_oid>& extra_parents = {});
+  // Moves the branch to an existing commit if it still points at `expected`; flushes the ref.
+  void move_branch(const git_oid& target, const std::optional<git_oid>& expected, const std::string& reflog_message);
 
  private:
   Repository(RepositoryPtr repo, OdbPtr odb, std::string git_dir)

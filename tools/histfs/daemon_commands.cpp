@@ -14,6 +14,7 @@
 #include "fs/passthrough.hpp"
 #include "gitstore/time_text.hpp"
 #include "gitstore/worktree_sync.hpp"
+#include "tools/histfs/mount_writer.hpp"
 
 namespace histfs::cli {
 namespace {
@@ -23,21 +24,11 @@ using gitstore::HistoryError;
 using gitstore::oid_hex;
 namespace stdfs = std::filesystem;
 
-constexpr auto kFlushTimeout = std::chrono::seconds(120);
-
 json commit_json(const gitstore::CommitInfo& commit) {
   return {{"id", oid_hex(commit.id)},
           {"time", gitstore::format_instant(commit.time)},
           {"subject", commit.subject},
           {"author", commit.author}};
-}
-
-// Commits what is pending; throws when the commit failed.
-void flush(DaemonContext& d) {
-  const unsigned long ticket = d.changes.request_flush();
-  if (!d.committer.wait_flushed(ticket, kFlushTimeout)) throw std::runtime_error("timed out waiting for the commit");
-  const auto status = d.committer.status();
-  if (!status.last_error.empty()) throw std::runtime_error("commit failed: " + status.last_error);
 }
 
 // A mount-relative path from the client, checked: no "..", no absolute path, not inside .history.
@@ -120,73 +111,13 @@ json reconcile(DaemonContext& d, const json& request) {
 
 // --- restore ---------------------------------------------------------------
 
-struct Step {
-  enum Kind { Write, Delete } kind;
-  std::string path;
-  gitstore::TreeEntryInfo entry{};
-};
-
-std::vector<Step> plan_restore(DaemonContext& d, const gitstore::CommitInfo& target, const std::string& path) {
+std::vector<WriteStep> plan_restore(DaemonContext& d, const gitstore::CommitInfo& target, const std::string& path) {
   auto wanted = d.history.files_under(target.tree, path);
   // Compared with the files as they are now, so a dry run needs no commit first.
   const auto current = gitstore::hash_worktree(d.root_fd, d.ignore, path);
   if (wanted.empty() && !path.empty())
     throw HistoryError(path + " did not exist at " + oid_hex(target.id).substr(0, 12) + "; nothing changed");
-  std::vector<Step> steps;
-  for (const auto& [file, entry] : current)
-    if (!wanted.count(file)) steps.push_back({Step::Delete, file, entry});
-  for (const auto& [file, entry] : wanted) {
-    auto now = current.find(file);
-    if (now == current.end() || !(now->second == entry)) steps.push_back({Step::Write, file, entry});
-  }
-  return steps;
-}
-
-void write_through_mount(DaemonContext& d, const Step& step) {
-  const stdfs::path target = stdfs::path(d.mountpoint) / step.path;
-  std::error_code ignored;
-  if (step.kind == Step::Delete) {
-    stdfs::remove(target, ignored);
-    // Leave no directory behind that only held restored-away files.
-    for (auto dir = target.parent_path(); dir != stdfs::path(d.mountpoint) && stdfs::is_empty(dir, ignored);
-         dir = dir.parent_path())
-      stdfs::remove(dir, ignored);
-    return;
-  }
-  // A file where a directory must go (or the other way round) makes way.
-  for (auto dir = target.parent_path(); dir != stdfs::path(d.mountpoint); dir = dir.parent_path())
-    if (stdfs::is_symlink(dir, ignored) || (stdfs::exists(dir, ignored) && !stdfs::is_directory(dir, ignored)))
-      stdfs::remove(dir, ignored);
-  stdfs::create_directories(target.parent_path());
-  if (stdfs::is_directory(stdfs::symlink_status(target, ignored))) stdfs::remove_all(target);
-  const std::string content = d.history.blob_content(step.entry.oid);
-  if (step.entry.mode == GIT_FILEMODE_LINK) {
-    stdfs::remove(target, ignored);
-    stdfs::create_symlink(content, target);
-    return;
-  }
-  if (stdfs::is_symlink(target, ignored)) stdfs::remove(target, ignored);
-  const mode_t mode = step.entry.mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644;
-  int fd = open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) throw std::runtime_error("cannot write " + step.path + ": " + strerror(errno));
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int error = errno;
-      close(fd);
-      throw std::runtime_error("cannot write " + step.path + ": " + strerror(error));
-    }
-    done += size_t(n);
-  }
-  struct stat st;
-  if (fstat(fd, &st) == 0) {
-    const bool executable = step.entry.mode == GIT_FILEMODE_BLOB_EXECUTABLE;
-    const mode_t want = executable ? (st.st_mode | ((st.st_mode & 0444) >> 2)) : (st.st_mode & ~mode_t(0111));
-    if ((want & 07777) != (st.st_mode & 07777)) fchmod(fd, want & 07777);
-  }
-  if (close(fd) != 0) throw std::runtime_error("cannot write " + step.path + ": " + strerror(errno));
+  return diff_files(current, wanted);
 }
 
 json restore(DaemonContext& d, const json& request) {
@@ -200,8 +131,8 @@ json restore(DaemonContext& d, const json& request) {
   size_t deletes = 0;
   json changes = json::array();
   for (const auto& step : steps) {
-    deletes += step.kind == Step::Delete;
-    changes.push_back({{"action", step.kind == Step::Delete ? "delete" : "write"}, {"path", step.path}});
+    deletes += step.kind == WriteStep::Delete;
+    changes.push_back({{"action", step.kind == WriteStep::Delete ? "delete" : "write"}, {"path", step.path}});
   }
   json out = {{"rev", oid_hex(target.id)}, {"changes", changes}, {"dry_run", dry_run}};
   const auto max_delete = size_t(d.config.git.max_delete);
@@ -213,20 +144,7 @@ json restore(DaemonContext& d, const json& request) {
     return out;
   }
   const std::string shown = path.empty() ? "." : path;
-  // One commit for the whole restore: no batch is cut while its writes go through the mount.
-  d.changes.hold();
-  try {
-    for (const auto& step : steps)
-      if (step.kind == Step::Delete) write_through_mount(d, step);
-    for (const auto& step : steps)
-      if (step.kind == Step::Write) write_through_mount(d, step);
-  } catch (...) {
-    d.changes.release();
-    throw;
-  }
-  d.changes.label_next_commit("restore: " + shown + " to " + rev, {"Restored-From: " + oid_hex(target.id)});
-  d.changes.release();
-  flush(d);
+  commit_through_mount(d, steps, {"restore: " + shown + " to " + rev, {"Restored-From: " + oid_hex(target.id)}, {}, {}});
   out["commit"] = d.history.head() ? json(oid_hex(*d.history.head())) : json(nullptr);
   spdlog::info("git_restore {} to {} ({} changes)", shown, oid_hex(target.id).substr(0, 12), steps.size());
   return out;

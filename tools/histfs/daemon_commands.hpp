@@ -3,6 +3,7 @@
 // flush, log, snapshot, snapshots, restore, reconcile). Runs on the control
 // server's thread; commits still happen only on the committer thread.
 #include <chrono>
+#include <mutex>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -31,6 +32,7 @@ struct DaemonContext {
   int root_fd;  // the backing dir
   const gitstore::IgnoreRules& ignore;
   std::int64_t started;  // unix seconds
+  std::mutex mount_writer{};  // one restore, pull or merge writes through the mount at a time
 };
 
 nlohmann::json handle_request(DaemonContext& daemon, const nlohmann::json& request);

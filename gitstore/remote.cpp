@@ -1,0 +1,119 @@
+#include "gitstore/remote.hpp"
+
+#include <cstring>
+
+#include "gitstore/git_handle.hpp"
+#include "gitstore/repository.hpp"
+
+namespace histfs::gitstore {
+namespace {
+
+using RemotePtr = GitPtr<git_remote, git_remote_free>;
+
+}  // namespace
+
+std::string redact_url(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto at = url.find('@', scheme == std::string::npos ? 0 : scheme + 3);
+  const auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (scheme == std::string::npos || at == std::string::npos || (slash != std::string::npos && at > slash)) return url;
+  return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
+}
+
+RemoteClient::RemoteClient(git_repository* repo, std::string url, std::string token)
+    : repo_(repo), url_(std::move(url)), token_(std::move(token)) {}
+
+void RemoteClient::fail(const std::string& what) {
+  const git_error* error = git_error_last();
+  std::string message = error && error->message ? error->message : "unknown error";
+  // libgit2 may quote the URL it was given; ours carries no credentials, but be sure.
+  if (!token_.empty())
+    for (auto at = message.find(token_); at != std::string::npos; at = message.find(token_))
+      message.replace(at, token_.size(), "***");
+  throw RemoteError(what + " " + redact_url(url_) + ": " + message);
+}
+
+git_remote_callbacks RemoteClient::callbacks() {
+  git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
+  cb.payload = this;
+  cb.credentials = [](git_credential** out, const char*, const char*, unsigned int allowed, void* payload) -> int {
+    auto* self = static_cast<RemoteClient*>(payload);
+    // libgit2 asks again after a refusal; a second ask means the token is wrong.
+    if (self->token_.empty() || ++self->credential_attempts_ > 1 || !(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
+      git_error_set_str(GIT_ERROR_NET, self->token_.empty() ? "the remote wants credentials and no token was given"
+                                                            : "authentication failed: the token was refused");
+      return GIT_EUSER;
+    }
+    return git_credential_userpass_plaintext_new(out, "x-access-token", self->token_.c_str());
+  };
+  cb.certificate_check = [](git_cert*, int, const char*, void*) -> int { return GIT_PASSTHROUGH; };
+  return cb;
+}
+
+PushOutcome RemoteClient::push() {
+  credential_attempts_ = 0;
+  git_remote* raw = nullptr;
+  if (git_remote_create_anonymous(&raw, repo_, url_.c_str()) != 0) fail("cannot use remote");
+  RemotePtr remote(raw);
+
+  std::vector<std::string> specs = {std::string(kBranchRef) + ":" + kBranchRef};
+  git_strarray tags{};
+  check(git_tag_list(&tags, repo_), "list tags");
+  for (size_t i = 0; i < tags.count; ++i)
+    specs.push_back(std::string("refs/tags/") + tags.strings[i] + ":refs/tags/" + tags.strings[i]);
+  git_strarray_dispose(&tags);
+  std::vector<char*> pointers;
+  for (auto& spec : specs) pointers.push_back(spec.data());
+  git_strarray refspecs{pointers.data(), pointers.size()};
+
+  PushOutcome outcome;
+  pushing_ = &outcome;
+  git_push_options options = GIT_PUSH_OPTIONS_INIT;
+  options.callbacks = callbacks();
+  // git_remote_push succeeds even when the server refuses a ref: the refusal arrives only here.
+  options.callbacks.push_update_reference = [](const char* ref, const char* status, void* payload) -> int {
+    if (status) static_cast<RemoteClient*>(payload)->pushing_->rejected.push_back(std::string(ref) + " (" + status + ")");
+    return 0;
+  };
+  const int result = git_remote_push(remote.get(), &refspecs, &options);
+  pushing_ = nullptr;
+  if (result != 0) fail("cannot push to");
+  return outcome;
+}
+
+std::optional<git_oid> RemoteClient::fetch() {
+  credential_attempts_ = 0;
+  git_remote* raw = nullptr;
+  if (git_remote_create_anonymous(&raw, repo_, url_.c_str()) != 0) fail("cannot use remote");
+  RemotePtr remote(raw);
+  std::string spec = std::string("+") + kBranchRef + ":" + kRemoteTrackingRef;
+  char* pointer = spec.data();
+  git_strarray refspecs{&pointer, 1};
+  git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
+  options.callbacks = callbacks();
+  options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+  options.update_fetchhead = 0;
+  if (git_remote_fetch(remote.get(), &refspecs, &options, "histfs: fetch") != 0) fail("cannot fetch from");
+  // A remote without main leaves no tracking ref behind (or a stale one: check what it advertised).
+  const git_remote_head** heads = nullptr;
+  size_t count = 0;
+  if (git_remote_ls(&heads, &count, remote.get()) != 0) fail("cannot list refs of");
+  for (size_t i = 0; i < count; ++i)
+    if (std::strcmp(heads[i]->name, kBranchRef) == 0) return heads[i]->oid;
+  return std::nullopt;
+}
+
+bool RemoteClient::is_empty() {
+  credential_attempts_ = 0;
+  git_remote* raw = nullptr;
+  if (git_remote_create_anonymous(&raw, repo_, url_.c_str()) != 0) fail("cannot use remote");
+  RemotePtr remote(raw);
+  git_remote_callbacks cb = callbacks();
+  if (git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &cb, nullptr, nullptr) != 0) fail("cannot connect to");
+  const git_remote_head** heads = nullptr;
+  size_t count = 0;
+  if (git_remote_ls(&heads, &count, remote.get()) != 0) fail("cannot list refs of");
+  return count == 0;
+}
+
+}  // namespace histfs::gitstore

@@ -1,0 +1,33 @@
+#pragma once
+// Changing the files on the daemon's own behalf (restore, pull, merge): every
+// write goes through the mount, so editors, indexers and inotify watchers on
+// it see each change exactly as if a program had made it, and the kernel's
+// caches stay right. The result is one commit, labelled by the caller.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gitstore/change_set.hpp"
+#include "gitstore/tree_overlay.hpp"
+#include "tools/histfs/daemon_commands.hpp"
+
+namespace histfs::cli {
+
+struct WriteStep {
+  enum Kind { Write, Delete } kind;
+  std::string path;  // relative to the mount root
+  gitstore::TreeEntryInfo entry{};
+};
+
+// What turns `current` into `wanted` (both: every file by path).
+std::vector<WriteStep> diff_files(const std::map<std::string, gitstore::TreeEntryInfo>& current,
+                                  const std::map<std::string, gitstore::TreeEntryInfo>& wanted);
+
+// Commits what is pending now; throws when that commit failed.
+void flush(DaemonContext& daemon);
+
+// Deletes, then writes, through the mount, then commits it all as one commit with `label`.
+// Serialized with every other caller by DaemonContext::mount_writer.
+void commit_through_mount(DaemonContext& daemon, const std::vector<WriteStep>& steps, gitstore::CommitLabel label);
+
+}  // namespace histfs::cli
