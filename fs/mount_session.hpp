@@ -2,7 +2,9 @@
 // One FUSE mount: the libfuse session, its multithreaded loop, and the
 // signals that end it. Construction mounts; run() serves until SIGINT,
 // SIGTERM, SIGHUP or `fusermount3 -u`; destruction unmounts.
+#include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fs/router.hpp"
@@ -39,7 +41,8 @@ class MountSession {
   bool mounted_ = false;
 };
 
-// Blocks the signals libfuse handles in the calling thread; call in threads we create.
-void block_session_signals();
+// Starts a thread that never receives SIGINT, SIGTERM or SIGHUP: libfuse's handlers
+// must run on the thread in the session loop, which is how the mount ends cleanly.
+std::thread start_quiet_thread(std::function<void()> body);
 
 }  // namespace histfs::fs

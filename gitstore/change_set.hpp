@@ -52,7 +52,9 @@ struct ChangeBatch {
   CommitLabel label;
   // Every flush requested up to this ticket is done once this batch is committed.
   unsigned long flush_ticket = 0;
-  bool empty() const { return ops.empty() && dirty.empty() && rescan_dirs.empty() && !label.adopt; }
+  bool empty() const {
+    return ops.empty() && dirty.empty() && rescan_dirs.empty() && !label.adopt && label.extra_parents.empty();
+  }
 };
 
 class ChangeSet {

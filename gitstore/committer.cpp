@@ -160,12 +160,13 @@ std::optional<git_oid> Committer::adopt(const git_oid& target, const git_oid& tr
   return target;
 }
 
-void Committer::start() {
+void Committer::start(std::function<std::thread(std::function<void()>)> start_thread) {
+  start_thread_ = std::move(start_thread);
   {
     std::lock_guard lock(status_mutex_);
     running_ = true;
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = start_thread_([this] { run(); });
 }
 
 void Committer::stop() {

@@ -52,7 +52,10 @@ class Committer {
   // recovery commit (or the initial commit). Call before start().
   std::optional<CommitResult> reconcile();
 
-  void start();
+  // `start_thread` lets the caller choose how the thread is made (signal masks).
+  void start(std::function<std::thread(std::function<void()>)> start_thread = [](std::function<void()> body) {
+    return std::thread(std::move(body));
+  });
   // Commits everything pending, then stops the thread. Safe to call twice.
   void stop();
 
@@ -86,6 +89,7 @@ class Committer {
   std::thread thread_;
   std::atomic<unsigned long> commits_{0};
   std::function<void()> on_commit_;
+  std::function<std::thread(std::function<void()>)> start_thread_;
 
   void finish(unsigned long ticket, const std::optional<CommitResult>& result, const std::string& error);
   mutable std::mutex status_mutex_;  // guards the fields below; a leaf lock

@@ -56,7 +56,22 @@ void print_status(const json& s) {
     printf("last commit:  %s\n", s["last_commit"]["time"].get<std::string>().c_str());
   }
   printf("pending:      %zu change(s) not yet committed\n", s["pending_changes"].get<size_t>());
-  printf("remote:       none\n");
+  if (s["remote"].is_null()) {
+    printf("remote:       none (histfs connect --remote URL)\n");
+  } else {
+    const json& r = s["remote"];
+    auto text = [&](const char* key) { return r[key].is_null() ? std::string("never") : r[key].get<std::string>(); };
+    printf("remote:       %s (%s)\n", r["url"].get<std::string>().c_str(), r["state"].get<std::string>().c_str());
+    printf("last push:    %s\n", text("last_push").c_str());
+    printf("last fetch:   %s\n", text("last_fetch").c_str());
+    printf("last webhook: %s\n", text("last_webhook").c_str());
+    if (!r["held"].is_null()) printf("push held:    %s\n", r["held"].get<std::string>().c_str());
+    if (!r["refused"].is_null()) printf("pull refused: %s\n", r["refused"].get<std::string>().c_str());
+    if (!r["last_error"].get<std::string>().empty()) printf("remote error: %s\n", r["last_error"].get<std::string>().c_str());
+    for (const auto& c : r["conflicts"])
+      printf("conflict:     %s (the remote's version is %s)\n", c["path"].get<std::string>().c_str(),
+             c["copy"].get<std::string>().c_str());
+  }
   if (!s["last_error"].get<std::string>().empty())
     printf("last error:   %s\n", s["last_error"].get<std::string>().c_str());
 }
@@ -143,6 +158,62 @@ void add_control_commands(CLI::App& app) {
   restore->add_option("--to", *restore_rev, "A commit id or prefix, a snapshot, HEAD~N, or a UTC time")->required();
   restore->add_flag("--dry-run", *dry_run, "List what would change, change nothing");
   restore->add_flag("--allow-mass-delete", *mass_delete, "Allow deleting more than git.maxDelete files");
+
+  auto remote_url = std::make_shared<std::string>();
+  auto token_file = std::make_shared<std::string>();
+  auto token_env = std::make_shared<std::string>();
+  auto prefer = std::make_shared<std::string>();
+  CLI::App* connect = add(app, "connect", "Back this mount up to a remote (and pull from it)", common, true,
+                          [=](const MountRef&) {
+                            return json{{"command", "connect"},
+                                        {"remote", *remote_url},
+                                        {"token_file", token_file->empty() ? "" : stdfs::absolute(*token_file).string()},
+                                        {"token_env", *token_env},
+                                        {"prefer", *prefer}};
+                          },
+                          [](const json& a) {
+                            printf("connected to %s\n", a["remote"].get<std::string>().c_str());
+                            const json& r = a["result"];
+                            if (r.contains("imported"))
+                              printf(r["imported"] == "remote"
+                                         ? "the remote's files replaced the local ones (%zu changed); the local state is kept as tag %s\n"
+                                         : "the local files were kept (%zu changed) and the remote's history merged in%s\n",
+                                     r["files_changed"].get<size_t>(),
+                                     r.value("kept_as_tag", std::string()).c_str());
+                            else
+                              printf("the remote was empty: pushed everything\n");
+                          });
+  connect->add_option("--remote", *remote_url, "https://..., http://..., file:///... or /path/to/bare.git")->required();
+  auto* file_option = connect->add_option("--token-file", *token_file, "Read the access token from this file");
+  connect->add_option("--token-env", *token_env, "Read the access token from this environment variable of the daemon")
+      ->excludes(file_option);
+  connect->add_option("--prefer", *prefer, "For a remote that already has history: local or remote")
+      ->check(CLI::IsMember({"local", "remote"}));
+
+  auto allow_delete = std::make_shared<bool>(false);
+  CLI::App* push = add(app, "push", "Push to the remote now", common, true,
+                       [=](const MountRef&) { return json{{"command", "push"}, {"allow_mass_delete", *allow_delete}}; },
+                       [](const json& a) {
+                         if (a.contains("held")) printf("push held: %s\n", a["held"].get<std::string>().c_str());
+                         else if (a.value("pushed", false)) printf("pushed %s\n", a["head"].get<std::string>().substr(0, 12).c_str());
+                         else printf("%s\n", a.value("reason", std::string("nothing to push")).c_str());
+                       });
+  push->add_flag("--allow-mass-delete", *allow_delete, "Push even though the commits delete more than git.maxDelete files");
+
+  add(app, "pull", "Fetch from the remote now and bring its changes into the files", common, true,
+      [](const MountRef&) { return json{{"command", "pull"}}; },
+      [](const json& a) {
+        if (a.contains("refused")) printf("pull refused: %s\n", a["refused"].get<std::string>().c_str());
+        else if (!a.value("pulled", false)) printf("%s\n", a.value("reason", std::string("nothing to pull")).c_str());
+        else {
+          printf("%s: %zu file(s) changed\n", a["fast_forward"].get<bool>() ? "fast-forward" : "merged",
+                 a["files_changed"].get<size_t>());
+          if (a.contains("conflicts"))
+            for (const auto& c : a["conflicts"])
+              printf("conflict: %s (the remote's version is %s)\n", c["path"].get<std::string>().c_str(),
+                     c["copy"].get<std::string>().c_str());
+        }
+      });
 
   auto reconcile_path = std::make_shared<std::string>();
   CLI::App* reconcile = add(app, "reconcile", "Commit changes that reached the backing dir without the mount", common, true,

@@ -13,6 +13,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "fs/mount_session.hpp"
+
 namespace histfs::cli {
 namespace {
 
@@ -52,14 +54,7 @@ void ControlServer::start() {
     throw std::runtime_error("cannot listen on " + path_ + ": " + strerror(errno));
   if (pipe2(wake_pipe_, O_CLOEXEC) != 0) throw std::runtime_error("cannot create pipe");
 
-  sigset_t blocked, old;
-  sigemptyset(&blocked);
-  sigaddset(&blocked, SIGINT);
-  sigaddset(&blocked, SIGTERM);
-  sigaddset(&blocked, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &blocked, &old);
-  thread_ = std::thread([this] { serve(); });
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  thread_ = fs::start_quiet_thread([this] { serve(); });
 }
 
 void ControlServer::stop() {

@@ -15,6 +15,7 @@
 #include "gitstore/time_text.hpp"
 #include "gitstore/worktree_sync.hpp"
 #include "tools/histfs/mount_writer.hpp"
+#include "tools/histfs/remote_sync.hpp"
 
 namespace histfs::cli {
 namespace {
@@ -53,7 +54,7 @@ json status(DaemonContext& d) {
               {"commits_since_start", committer.commits},
               {"started", gitstore::format_instant(d.started)},
               {"last_error", committer.last_error},
-              {"remote", nullptr}};
+              {"remote", d.remote_sync() ? d.remote_sync()->status() : json(nullptr)}};
   if (auto head = d.history.head()) {
     auto info = d.history.resolve(oid_hex(*head));
     out["head"] = oid_hex(*head);
@@ -150,6 +151,50 @@ json restore(DaemonContext& d, const json& request) {
   return out;
 }
 
+json connect(DaemonContext& d, const json& request) {
+  RemoteSettings settings;
+  settings.url = request.value("remote", std::string());
+  settings.token_file = request.value("token_file", std::string());
+  settings.token_env = request.value("token_env", std::string());
+  const std::string prefer = request.value("prefer", std::string());
+  if (settings.url.empty()) throw std::invalid_argument("--remote URL is required");
+  Config checked = d.config;
+  apply_setting(checked, "git.repo", settings.url);  // the same checks as the config key (no credentials in URLs)
+  if (!prefer.empty() && prefer != "local" && prefer != "remote")
+    throw std::invalid_argument("--prefer must be local or remote");
+  settings.push_interval = d.config.git.auto_push_interval;
+  settings.fetch_interval = d.config.git.fetch_interval;
+  settings.allow_non_ff = d.config.git.allow_non_ff;
+  settings.max_delete = size_t(d.config.git.max_delete);
+  if (d.remote_sync()) throw std::invalid_argument("already connected; the remote is set in " + d.git_dir + "/config (histfs.remoteUrl)");
+
+  // Reachable, and with the right credentials, before anything is saved.
+  gitstore::RepositoryPtr repo;
+  {
+    git_repository* raw = nullptr;
+    gitstore::check(git_repository_open_bare(&raw, d.git_dir.c_str()), "open git dir");
+    repo.reset(raw);
+  }
+  const bool empty = gitstore::RemoteClient(repo.get(), settings.url, read_token(settings)).is_empty();
+  if (!empty && prefer.empty())
+    throw std::invalid_argument("the remote already has history: choose --prefer remote (its files replace these; "
+                                "the current state is kept as a tag) or --prefer local (these files stay; its "
+                                "history is merged in)");
+  save_remote_settings(d.git_dir, settings);
+  auto sync = std::make_shared<RemoteSync>(d, settings);
+  sync->start();
+  d.set_remote_sync(sync);
+  json out = {{"remote", gitstore::redact_url(settings.url)}, {"was_empty", empty}};
+  out["result"] = empty ? sync->push_now(false) : sync->import_now(prefer);
+  return out;
+}
+
+std::shared_ptr<RemoteSync> connected(DaemonContext& d) {
+  auto sync = d.remote_sync();
+  if (!sync) throw std::invalid_argument("no remote: run `histfs connect --remote URL` first");
+  return sync;
+}
+
 }  // namespace
 
 json handle_request(DaemonContext& d, const json& request) {
@@ -164,6 +209,9 @@ json handle_request(DaemonContext& d, const json& request) {
   if (command == "snapshots") return snapshots(d);
   if (command == "restore") return restore(d, request);
   if (command == "reconcile") return reconcile(d, request);
+  if (command == "connect") return connect(d, request);
+  if (command == "push") return connected(d)->push_now(request.value("allow_mass_delete", false));
+  if (command == "pull") return connected(d)->pull_now();
   throw std::invalid_argument("unknown command " + command);
 }
 

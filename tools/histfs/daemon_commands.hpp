@@ -3,6 +3,7 @@
 // flush, log, snapshot, snapshots, restore, reconcile). Runs on the control
 // server's thread; commits still happen only on the committer thread.
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -20,6 +21,8 @@ class Passthrough;
 
 namespace histfs::cli {
 
+class RemoteSync;
+
 struct DaemonContext {
   std::string backing;
   std::string mountpoint;
@@ -33,6 +36,18 @@ struct DaemonContext {
   const gitstore::IgnoreRules& ignore;
   std::int64_t started;  // unix seconds
   std::mutex mount_writer{};  // one restore, pull or merge writes through the mount at a time
+
+  // The remote, once connected. Read from several threads: take it with remote_sync().
+  std::shared_ptr<RemoteSync> remote_sync() {
+    std::lock_guard lock(remote_mutex);
+    return remote;
+  }
+  void set_remote_sync(std::shared_ptr<RemoteSync> sync) {
+    std::lock_guard lock(remote_mutex);
+    remote = std::move(sync);
+  }
+  std::mutex remote_mutex{};
+  std::shared_ptr<RemoteSync> remote{};
 };
 
 nlohmann::json handle_request(DaemonContext& daemon, const nlohmann::json& request);

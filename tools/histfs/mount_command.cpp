@@ -26,6 +26,7 @@
 #include "tools/histfs/control_server.hpp"
 #include "tools/histfs/daemon_commands.hpp"
 #include "tools/histfs/logging.hpp"
+#include "tools/histfs/remote_sync.hpp"
 
 namespace histfs::cli {
 namespace {
@@ -120,11 +121,25 @@ std::vector<std::string> default_fuse_options(const std::string& source) {
 
 // Keys of features still to come are checked now but do nothing yet; say so rather than stay silent.
 void warn_about_inactive_keys(const Config& config) {
-  static const char* const inactive[] = {"git.repo", "git.autoPushInterval", "git.fetchInterval", "git.allowNonFF",
-                                         "git.lfs.sizeThreshold", "git.lfs.track"};
+  static const char* const inactive[] = {"git.lfs.sizeThreshold", "git.lfs.track"};
   for (const char* key : inactive)
     if (get_setting(config, key) != get_setting(Config{}, key))
-      spdlog::warn("{} is set but has no effect in this version (remote and LFS support are not built yet)", key);
+      spdlog::warn("{} is set but has no effect in this version (LFS support is not built yet)", key);
+}
+
+// The remote remembered by `histfs connect`, or git.repo from the config.
+void start_remote_sync(DaemonContext& context, const Config& config) {
+  auto remote = load_remote_settings(context.git_dir);
+  if (!remote && !config.git.repo.empty()) remote = RemoteSettings{config.git.repo, "", "", {}, {}, false, 100};
+  if (!remote) return;
+  remote->push_interval = config.git.auto_push_interval;
+  remote->fetch_interval = config.git.fetch_interval;
+  remote->allow_non_ff = config.git.allow_non_ff;
+  remote->max_delete = size_t(config.git.max_delete);
+  auto sync = std::make_shared<RemoteSync>(context, *remote);
+  sync->start();
+  context.set_remote_sync(sync);
+  spdlog::info("backing up to {}", gitstore::redact_url(remote->url));
 }
 
 int run_mount(const MountArguments& args) {
@@ -204,33 +219,30 @@ int run_mount(const MountArguments& args) {
   spdlog::info("mounted {} at {}{}", backing, mountpoint, config.git.enabled ? " (git dir " + git_dir + ")" : "");
   // Detach only now, so that the shell sees mount errors; threads start after the fork.
   if (fuse_daemonize(args.foreground ? 1 : 0) != 0) throw std::runtime_error("cannot detach from the terminal");
-  if (committer) {
-    if (history_view && history_mode != fs::HistoryMode::Off)
-      committer->on_commit([&history_view, &session] { history_view->invalidate_live(session.get()); });
-    sigset_t old_mask, blocked;
-    sigemptyset(&blocked);
-    sigaddset(&blocked, SIGINT);
-    sigaddset(&blocked, SIGTERM);
-    sigaddset(&blocked, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &blocked, &old_mask);
-    committer->start();
-    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-  }
+  // Versioning services, started after the fork: the committer, the control socket, the remote.
   std::unique_ptr<DaemonContext> context;
   std::unique_ptr<ControlServer> control;
   if (committer) {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
-    context.reset(new DaemonContext{backing, mountpoint, git_dir, config, *changes, *committer, *history, passthrough, root_fd, *ignore,
-                                    std::chrono::duration_cast<std::chrono::seconds>(now).count()});
+    context.reset(new DaemonContext{backing, mountpoint, git_dir, config, *changes, *committer, *history, passthrough,
+                                    root_fd, *ignore, std::chrono::duration_cast<std::chrono::seconds>(now).count()});
+    committer->on_commit([&] {
+      if (history_view && history_mode != fs::HistoryMode::Off) history_view->invalidate_live(session.get());
+      if (auto sync = context->remote_sync()) sync->commit_made();
+    });
+    committer->start(fs::start_quiet_thread);
     control = std::make_unique<ControlServer>(git_dir + "/" + kSocketName,
                                               [&context](const nlohmann::json& request) {
                                                 return handle_request(*context, request);
                                               });
     control->start();
+    start_remote_sync(*context, config);
   }
   int status = session.run();
   spdlog::info("unmounted {}; committing what is pending", mountpoint);
   if (control) control->stop();
+  if (context)
+    if (auto sync = context->remote_sync()) sync->stop();
   if (committer) committer->stop();
   if (lock_fd >= 0) close(lock_fd);
   spdlog::info("stopped");

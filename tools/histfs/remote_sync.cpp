@@ -1,0 +1,441 @@
+#include "tools/histfs/remote_sync.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "fs/mount_session.hpp"
+#include "gitstore/merge_plan.hpp"
+#include "gitstore/repository.hpp"
+#include "gitstore/time_text.hpp"
+#include "tools/histfs/mount_writer.hpp"
+
+namespace histfs::cli {
+namespace {
+
+using nlohmann::json;
+using gitstore::check;
+using gitstore::oid_hex;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kPushedRef = "refs/histfs/pushed";  // what we last pushed: a force-push must keep it
+constexpr auto kBackoffStart = std::chrono::milliseconds(1000);
+constexpr auto kBackoffCap = std::chrono::milliseconds(60000);
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string short_id(const git_oid& oid) { return oid_hex(oid).substr(0, 12); }
+
+gitstore::ConfigPtr open_config(const std::string& git_dir, gitstore::RepositoryPtr& holder) {
+  git_repository* raw = nullptr;
+  check(git_repository_open_bare(&raw, git_dir.c_str()), "open git dir");
+  holder.reset(raw);
+  git_config* config = nullptr;
+  check(git_repository_config(&config, raw), "read git config");
+  return gitstore::ConfigPtr(config);
+}
+
+std::string config_string(git_config* config, const char* key) {
+  git_buf value = GIT_BUF_INIT;
+  if (git_config_get_string_buf(&value, config, key) != 0) return "";
+  std::string out(value.ptr, value.size);
+  git_buf_dispose(&value);
+  return out;
+}
+
+}  // namespace
+
+std::optional<RemoteSettings> load_remote_settings(const std::string& git_dir) {
+  gitstore::RepositoryPtr repo;
+  auto config = open_config(git_dir, repo);
+  RemoteSettings settings;
+  settings.url = config_string(config.get(), "histfs.remoteurl");
+  if (settings.url.empty()) return std::nullopt;
+  settings.token_file = config_string(config.get(), "histfs.tokenfile");
+  settings.token_env = config_string(config.get(), "histfs.tokenenv");
+  return settings;
+}
+
+void save_remote_settings(const std::string& git_dir, const RemoteSettings& settings) {
+  gitstore::RepositoryPtr repo;
+  auto config = open_config(git_dir, repo);
+  check(git_config_set_string(config.get(), "histfs.remoteUrl", settings.url.c_str()), "save remote");
+  for (auto [key, value] : {std::pair{"histfs.tokenFile", &settings.token_file}, std::pair{"histfs.tokenEnv", &settings.token_env}}) {
+    if (value->empty())
+      git_config_delete_entry(config.get(), key);
+    else
+      check(git_config_set_string(config.get(), key, value->c_str()), "save token source");
+  }
+}
+
+std::string read_token(const RemoteSettings& settings) {
+  if (!settings.token_file.empty()) {
+    std::ifstream in(settings.token_file);
+    if (!in) throw gitstore::RemoteError("cannot read the token file " + settings.token_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string token = text.str();
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+    if (token.empty()) throw gitstore::RemoteError("the token file " + settings.token_file + " is empty");
+    return token;
+  }
+  if (!settings.token_env.empty()) {
+    const char* token = std::getenv(settings.token_env.c_str());
+    if (!token || !*token) throw gitstore::RemoteError("the environment variable " + settings.token_env + " is not set");
+    return token;
+  }
+  return "";
+}
+
+RemoteSync::RemoteSync(DaemonContext& daemon, RemoteSettings settings) : daemon_(daemon), settings_(std::move(settings)) {
+  git_repository* raw = nullptr;
+  check(git_repository_open_bare(&raw, daemon_.git_dir.c_str()), "open git dir");
+  repo_.reset(raw);
+  state_ = {{"url", gitstore::redact_url(settings_.url)}, {"state", "starting"},   {"last_push", nullptr},
+            {"last_fetch", nullptr},                      {"last_error", ""},       {"held", nullptr},
+            {"refused", nullptr},                         {"conflicts", json::array()}, {"unpushed_commits", 0},
+            {"last_webhook", nullptr}};
+}
+
+RemoteSync::~RemoteSync() { stop(); }
+
+void RemoteSync::start() { thread_ = fs::start_quiet_thread([this] { run(); }); }
+
+void RemoteSync::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+    wake_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void RemoteSync::commit_made() {
+  std::lock_guard lock(mutex_);
+  push_wanted_ = true;
+  wake_.notify_all();
+}
+
+void RemoteSync::fetch_soon(const std::string& why) {
+  std::lock_guard lock(mutex_);
+  fetch_wanted_ = true;
+  fetch_reason_ = why;
+  if (why.starts_with("webhook")) state_["last_webhook"] = gitstore::format_instant(now_seconds());
+  next_try_ = Clock::now();  // a delivery says the remote is up: no need to wait out a backoff
+  wake_.notify_all();
+}
+
+json RemoteSync::status() {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+json RemoteSync::run_on_thread(Job job, bool allow_mass_delete) {
+  Request request{job, allow_mass_delete, std::nullopt, ""};
+  std::unique_lock lock(mutex_);
+  requests_.push_back(&request);
+  wake_.notify_all();
+  wake_.wait(lock, [&] { return request.answer.has_value() || !request.error.empty() || stop_; });
+  if (!request.error.empty()) throw std::runtime_error(request.error);
+  if (!request.answer) throw std::runtime_error("the daemon is stopping");
+  return *request.answer;
+}
+
+json RemoteSync::push_now(bool allow_mass_delete) { return run_on_thread(Job::Push, allow_mass_delete); }
+json RemoteSync::pull_now() { return run_on_thread(Job::Fetch, false); }
+
+json RemoteSync::import_now(const std::string& prefer) {
+  return run_on_thread(prefer == "remote" ? Job::ImportRemote : Job::ImportLocal, false);
+}
+
+json RemoteSync::do_import(bool prefer_remote) {
+  auto remote = client().fetch();
+  if (!remote) return do_push(false);
+  flush(daemon_);
+  const auto head = ref(gitstore::kBranchRef);
+  auto tree_of = [&](const git_oid& id) {
+    git_commit* raw = nullptr;
+    check(git_commit_lookup(&raw, repo_.get(), &id), "read commit");
+    gitstore::CommitPtr commit(raw);
+    return *git_commit_tree_id(commit.get());
+  };
+  json answer;
+  if (prefer_remote) {
+    std::string kept;
+    if (head) {
+      // Nothing local is lost: the state before the import stays reachable as a tag.
+      std::string stamp = gitstore::format_instant(now_seconds());
+      std::replace(stamp.begin(), stamp.end(), ':', '-');
+      kept = "before-connect-" + stamp;
+      git_object* target = nullptr;
+      check(git_object_lookup(&target, repo_.get(), &*head, GIT_OBJECT_COMMIT), "read head");
+      gitstore::ObjectPtr owned(target);
+      git_oid tag_id;
+      check(git_tag_create_lightweight(&tag_id, repo_.get(), kept.c_str(), target, 0), "tag the local state");
+    }
+    auto current = head ? gitstore::files_of_tree(repo_.get(), tree_of(*head)) : std::map<std::string, gitstore::TreeEntryInfo>{};
+    auto steps = diff_files(current, gitstore::files_of_tree(repo_.get(), tree_of(*remote)));
+    commit_through_mount(daemon_, steps, {"connect: take the remote's files", {}, {}, *remote});
+    answer = {{"imported", "remote"}, {"files_changed", steps.size()}, {"kept_as_tag", kept}};
+    spdlog::info("git_connect took the remote's files ({} changed); the local state is tag {}", steps.size(), kept);
+  } else {
+    commit_through_mount(daemon_, {}, {"connect: keep the local files, import the remote's history", {}, {*remote}, {}});
+    answer = {{"imported", "local"}, {"files_changed", 0}};
+    spdlog::info("git_connect kept the local files; the remote's history is a parent of {}", short_id(*ref(gitstore::kBranchRef)));
+  }
+  set_ref(kPushedRef, *remote);
+  answer["push"] = do_push(false);
+  return answer;
+}
+
+std::optional<git_oid> RemoteSync::ref(const char* name) {
+  git_oid oid;
+  if (git_reference_name_to_id(&oid, repo_.get(), name) != 0) return std::nullopt;
+  return oid;
+}
+
+void RemoteSync::set_ref(const char* name, const git_oid& value) {
+  git_reference* raw = nullptr;
+  check(git_reference_create(&raw, repo_.get(), name, &value, 1, "histfs: sync"), "update ref");
+  git_reference_free(raw);
+}
+
+gitstore::RemoteClient RemoteSync::client() { return gitstore::RemoteClient(repo_.get(), settings_.url, read_token(settings_)); }
+
+size_t RemoteSync::deletions_since_pushed(const git_oid& head) {
+  auto base = ref(kPushedRef);
+  if (!base) base = ref(gitstore::kRemoteTrackingRef);
+  if (!base) return 0;
+  auto tree_of = [&](const git_oid& commit_id) {
+    git_commit* commit = nullptr;
+    check(git_commit_lookup(&commit, repo_.get(), &commit_id), "read commit");
+    gitstore::CommitPtr owned(commit);
+    git_tree* tree = nullptr;
+    check(git_commit_tree(&tree, commit), "read tree");
+    return gitstore::TreePtr(tree);
+  };
+  auto old_tree = tree_of(*base);
+  auto new_tree = tree_of(head);
+  git_diff* raw = nullptr;
+  // Unchanged subtrees are skipped by id: the cost follows the change, not the repository.
+  check(git_diff_tree_to_tree(&raw, repo_.get(), old_tree.get(), new_tree.get(), nullptr), "diff trees");
+  std::unique_ptr<git_diff, decltype(&git_diff_free)> diff(raw, git_diff_free);
+  size_t deleted = 0;
+  for (size_t i = 0; i < git_diff_num_deltas(diff.get()); ++i)
+    deleted += git_diff_get_delta(diff.get(), i)->status == GIT_DELTA_DELETED;
+  return deleted;
+}
+
+json RemoteSync::do_push(bool allow_mass_delete) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const auto head = ref(gitstore::kBranchRef);
+    if (!head) return {{"pushed", false}, {"reason", "nothing to push yet"}};
+    const auto pushed = ref(kPushedRef);
+    if (pushed && git_oid_equal(&*pushed, &*head) && attempt == 0 && !allow_mass_delete) {
+      std::lock_guard lock(mutex_);
+      state_["state"] = "in sync";
+      state_["unpushed_commits"] = 0;
+      return {{"pushed", false}, {"reason", "already up to date"}, {"head", oid_hex(*head)}};
+    }
+    const size_t deleted = deletions_since_pushed(*head);
+    if (deleted > settings_.max_delete && !allow_mass_delete) {
+      const std::string reason = "the unpushed commits delete " + std::to_string(deleted) +
+                                 " files, more than git.maxDelete (" + std::to_string(settings_.max_delete) +
+                                 "); run `histfs push --allow-mass-delete` to push them";
+      std::lock_guard lock(mutex_);
+      if (state_["held"] != reason) spdlog::warn("git_push held: {}", reason);
+      state_["held"] = reason;
+      state_["state"] = "held";
+      return {{"pushed", false}, {"held", reason}};
+    }
+    auto outcome = client().push();
+    if (outcome.rejected.empty()) {
+      set_ref(kPushedRef, *head);
+      set_ref(gitstore::kRemoteTrackingRef, *head);
+      std::lock_guard lock(mutex_);
+      state_["last_push"] = gitstore::format_instant(now_seconds());
+      state_["held"] = nullptr;
+      state_["last_error"] = "";
+      state_["state"] = "in sync";
+      state_["unpushed_commits"] = 0;
+      spdlog::info("git_push {} to {}", short_id(*head), gitstore::redact_url(settings_.url));
+      return {{"pushed", true}, {"head", oid_hex(*head)}};
+    }
+    // The remote moved on: bring its history in, then try again.
+    spdlog::info("git_push rejected ({}); fetching to merge", outcome.rejected.front());
+    auto remote_head = client().fetch();
+    if (remote_head) {
+      json merged = integrate(*remote_head);
+      if (merged.contains("refused")) return merged;
+    }
+  }
+  throw gitstore::RemoteError("the remote kept rejecting the push");
+}
+
+json RemoteSync::do_fetch() {
+  auto remote_head = client().fetch();
+  {
+    std::lock_guard lock(mutex_);
+    state_["last_fetch"] = gitstore::format_instant(now_seconds());
+    state_["last_error"] = "";
+  }
+  if (!remote_head) {
+    commit_made();  // an empty remote: everything of ours is to be pushed
+    return {{"pulled", false}, {"reason", "the remote has no main branch yet"}};
+  }
+  return integrate(*remote_head);
+}
+
+json RemoteSync::integrate(const git_oid& remote) {
+  flush(daemon_);  // local edits become a commit first: they are never overwritten
+  const auto head = ref(gitstore::kBranchRef);
+  const auto pushed = ref(kPushedRef);
+  auto commit_tree = [&](const git_oid& id) {
+    git_commit* raw = nullptr;
+    check(git_commit_lookup(&raw, repo_.get(), &id), "read commit");
+    gitstore::CommitPtr commit(raw);
+    return *git_commit_tree_id(commit.get());
+  };
+  auto contains = [&](const git_oid& descendant, const git_oid& ancestor) {
+    return git_oid_equal(&descendant, &ancestor) || git_graph_descendant_of(repo_.get(), &descendant, &ancestor) == 1;
+  };
+
+  if (head && git_oid_equal(&*head, &remote)) {
+    set_ref(kPushedRef, remote);
+    std::lock_guard lock(mutex_);
+    state_["state"] = "in sync";
+    return {{"pulled", false}, {"reason", "already up to date"}};
+  }
+  if (head && contains(*head, remote)) {
+    commit_made();
+    return {{"pulled", false}, {"reason", "local is ahead; pushing"}};
+  }
+  if (pushed && !contains(remote, *pushed) && !settings_.allow_non_ff) {
+    const std::string reason = "the remote's main (" + short_id(remote) + ") no longer contains " + short_id(*pushed) +
+                               ", which histfs pushed: its history was rewritten (a force-push). Nothing was "
+                               "changed; set git.allowNonFF=true to merge it anyway";
+    spdlog::error("git_pull refused: {}", reason);
+    std::lock_guard lock(mutex_);
+    state_["refused"] = reason;
+    state_["state"] = "refused";
+    return {{"pulled", false}, {"refused", reason}};
+  }
+
+  auto current = head ? gitstore::files_of_tree(repo_.get(), commit_tree(*head))
+                      : std::map<std::string, gitstore::TreeEntryInfo>{};
+  json answer;
+  if (!head || contains(remote, *head)) {
+    auto wanted = gitstore::files_of_tree(repo_.get(), commit_tree(remote));
+    auto steps = diff_files(current, wanted);
+    commit_through_mount(daemon_, steps,
+                         {"pull: merge " + short_id(remote) + " from the remote", {}, {remote}, remote});
+    spdlog::info("git_pull fast-forward to {} ({} files changed)", short_id(remote), steps.size());
+    answer = {{"pulled", true}, {"fast_forward", true}, {"files_changed", steps.size()}};
+  } else {
+    git_oid base;
+    const bool has_base = git_merge_base(&base, repo_.get(), &*head, &remote) == 0;
+    const git_oid base_tree = has_base ? commit_tree(base) : git_oid{};
+    auto plan = gitstore::plan_merge(repo_.get(), has_base ? &base_tree : nullptr, commit_tree(*head),
+                                     commit_tree(remote), "main", now_seconds());
+    auto steps = diff_files(current, plan.files);
+    std::vector<std::string> trailers;
+    for (const auto& [path, copy] : plan.conflicts) {
+      trailers.push_back("Conflict: " + path);
+      spdlog::warn("git_conflict {}: both sides changed it; the remote's version is in \"{}\"", path, copy);
+    }
+    commit_through_mount(daemon_, steps, {"Merge remote main (" + short_id(remote) + ")", trailers, {remote}, {}});
+    spdlog::info("git_pull merged {} ({} files changed, {} conflicts)", short_id(remote), steps.size(),
+                 plan.conflicts.size());
+    json conflicts = json::array();
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& [path, copy] : plan.conflicts) {
+        json entry = {{"path", path}, {"copy", copy}, {"time", gitstore::format_instant(now_seconds())}};
+        state_["conflicts"].push_back(entry);
+        conflicts.push_back(entry);
+      }
+    }
+    answer = {{"pulled", true}, {"fast_forward", false}, {"files_changed", steps.size()}, {"conflicts", conflicts}};
+  }
+  set_ref(kPushedRef, remote);  // what the remote has is now part of ours
+  commit_made();
+  return answer;
+}
+
+void RemoteSync::run() {
+  std::mt19937 random{std::random_device{}()};
+  for (;;) {
+    Job job = Job::None;
+    Request* request = nullptr;
+    {
+      std::unique_lock lock(mutex_);
+      for (;;) {
+        if (stop_) {
+          for (auto* r : requests_) r->error = "the daemon is stopping";
+          wake_.notify_all();
+          return;
+        }
+        const auto now = Clock::now();
+        if (!requests_.empty()) {
+          request = requests_.front();
+          requests_.erase(requests_.begin());
+          job = request->job;
+          break;
+        }
+        if (now - last_fetch_attempt_ >= settings_.fetch_interval) fetch_wanted_ = true;
+        if (now >= next_try_ && (fetch_wanted_ || push_wanted_)) {
+          job = fetch_wanted_ ? Job::Fetch : Job::Push;
+          (job == Job::Fetch ? fetch_wanted_ : push_wanted_) = false;
+          break;
+        }
+        // Sleep until the next retry, periodic push or fetch is due.
+        auto until = last_fetch_attempt_ + settings_.fetch_interval;
+        if (push_wanted_ || fetch_wanted_) until = std::min(until, next_try_);
+        until = std::min(until, now + settings_.push_interval);
+        wake_.wait_until(lock, until);
+        if (Clock::now() >= until && state_["state"] != "in sync") push_wanted_ = true;  // periodic retry of unpushed work
+      }
+    }
+    json answer;
+    std::string error;
+    try {
+      if (job == Job::Fetch) last_fetch_attempt_ = Clock::now();
+      switch (job) {
+        case Job::Fetch: answer = do_fetch(); break;
+        case Job::ImportLocal: answer = do_import(false); break;
+        case Job::ImportRemote: answer = do_import(true); break;
+        default: answer = do_push(request && request->allow_mass_delete);
+      }
+      std::lock_guard lock(mutex_);
+      backoff_ = std::chrono::milliseconds(0);
+      next_try_ = Clock::now();
+    } catch (const std::exception& failure) {
+      error = failure.what();
+      std::lock_guard lock(mutex_);
+      backoff_ = std::min(std::max(backoff_ * 2, std::chrono::milliseconds(kBackoffStart)), std::chrono::milliseconds(kBackoffCap));
+      // Jitter spreads the retries of many daemons after an outage.
+      std::uniform_real_distribution<double> jitter(0.8, 1.2);
+      next_try_ = Clock::now() + std::chrono::milliseconds(long(backoff_.count() * jitter(random)));
+      (job == Job::Fetch ? fetch_wanted_ : push_wanted_) = true;
+      state_["last_error"] = error;
+      state_["state"] = "retrying";
+      spdlog::warn("git_{} failed (retry in {:.1f} s): {}", job == Job::Fetch ? "fetch" : "push",
+                   backoff_.count() / 1000.0, error);
+    }
+    if (request) {
+      std::lock_guard lock(mutex_);
+      if (error.empty())
+        request->answer = answer;
+      else
+        request->error = error;
+      wake_.notify_all();
+    }
+  }
+}
+
+}  // namespace histfs::cli

@@ -1,0 +1,100 @@
+#pragma once
+// Keeps main in step with the backup remote: pushes after every commit (and
+// again every git.autoPushInterval while something is unpushed), fetches when
+// a webhook or `histfs pull` asks and every git.fetchInterval, and brings
+// fetched history into the files: a fast-forward is written through the
+// mount; diverged histories are merged (conflicts keep both sides); a remote
+// that rewrote what we pushed is refused unless git.allowNonFF. Pushing never
+// blocks a filesystem operation: it runs on its own thread, with its own
+// repository handle, retrying with exponential backoff and jitter.
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gitstore/git_handle.hpp"
+#include "gitstore/remote.hpp"
+#include "tools/histfs/daemon_commands.hpp"
+
+namespace histfs::cli {
+
+struct RemoteSettings {
+  std::string url;
+  std::string token_file;  // read at every connection, so a rotated token is picked up
+  std::string token_env;
+  std::chrono::milliseconds push_interval{5000};
+  std::chrono::milliseconds fetch_interval{300000};
+  bool allow_non_ff = false;
+  size_t max_delete = 100;
+};
+
+// The remote settings remembered in the git dir (never the token itself).
+std::optional<RemoteSettings> load_remote_settings(const std::string& git_dir);
+void save_remote_settings(const std::string& git_dir, const RemoteSettings& settings);
+// The token named by the settings; throws with a clear message when it cannot be read.
+std::string read_token(const RemoteSettings& settings);
+
+class RemoteSync {
+ public:
+  RemoteSync(DaemonContext& daemon, RemoteSettings settings);
+  ~RemoteSync();
+  RemoteSync(const RemoteSync&) = delete;
+  RemoteSync& operator=(const RemoteSync&) = delete;
+
+  void start();
+  void stop();
+
+  void commit_made();  // any thread: push soon
+  void fetch_soon(const std::string& why);  // any thread: a webhook delivery, say
+  // Blocking, for `histfs push` and `histfs pull` (run on the sync thread, waited for).
+  nlohmann::json push_now(bool allow_mass_delete);
+  nlohmann::json pull_now();
+  // The first connection to a remote that already has history: `prefer` is "remote" (its
+  // files replace ours; our state is tagged first) or "local" (our files stay; its
+  // history becomes a parent of a merge commit).
+  nlohmann::json import_now(const std::string& prefer);
+  nlohmann::json status();
+
+ private:
+  enum class Job { None, Push, Fetch, ImportLocal, ImportRemote };
+  void run();
+  nlohmann::json do_push(bool allow_mass_delete);
+  nlohmann::json do_fetch();
+  nlohmann::json integrate(const git_oid& remote_head);
+  nlohmann::json do_import(bool prefer_remote);
+  gitstore::RemoteClient client();
+  std::optional<git_oid> ref(const char* name);
+  void set_ref(const char* name, const git_oid& value);
+  size_t deletions_since_pushed(const git_oid& head);
+  nlohmann::json run_on_thread(Job job, bool allow_mass_delete);
+
+  DaemonContext& daemon_;
+  RemoteSettings settings_;
+  gitstore::RepositoryPtr repo_;  // owned by the sync thread once started
+
+  std::mutex mutex_;  // guards everything below
+  std::condition_variable wake_;
+  bool stop_ = false;
+  bool push_wanted_ = true;   // push (and catch up) once at start
+  bool fetch_wanted_ = true;
+  std::string fetch_reason_ = "start-up";
+  struct Request {
+    Job job;
+    bool allow_mass_delete;
+    std::optional<nlohmann::json> answer;
+    std::string error;
+  };
+  std::vector<Request*> requests_;
+  std::chrono::steady_clock::time_point next_try_{};  // backoff after a failure
+  std::chrono::milliseconds backoff_{0};
+  std::chrono::steady_clock::time_point last_fetch_attempt_{};
+  nlohmann::json state_ = nlohmann::json::object();
+  std::thread thread_;
+};
+
+}  // namespace histfs::cli
