@@ -44,7 +44,10 @@ const char* const kEveryKey = R"({
     "allowNonFF": true,
     "lfs": { "sizeThreshold": "1MB", "track": ["*.png", "*.pdf"] },
     "maxDelete": 0,
-    "ignore": ["*.tmp", "build/"]
+    "ignore": ["*.tmp", "build/"],
+    "caFile": "/etc/ssl/own-ca.pem",
+    "webhook": { "listen": "0.0.0.0:9000", "secretFile": "/etc/histfs/secret", "repository": "owner/notes",
+                 "tlsCert": "/etc/histfs/cert.pem", "tlsKey": "/etc/histfs/key.pem" }
   },
   "log": { "level": "debug", "file": "/var/log/histfs.log" }
 })";
@@ -130,6 +133,17 @@ TEST_CASE("defaults", "[config]") {
   CHECK(parse_config_json(R"({"git": {"lfs": {}}, "log": {}})", "cfg.json") == config);
 }
 
+TEST_CASE("webhook settings are checked", "[config]") {
+  CHECK_THROWS_WITH(parse_config_json(R"({"git": {"webhook": {"listen": "8765"}}})", "cfg.json"),
+                    Catch::Contains("git.webhook.listen"));
+  CHECK_THROWS_WITH(parse_config_json(R"({"git": {"webhook": {"listen": "h:99999"}}})", "cfg.json"),
+                    Catch::Contains("git.webhook.listen"));
+  CHECK_THROWS_WITH(parse_config_json(R"({"git": {"webhook": {"secretFile": "rel/secret"}}})", "cfg.json"),
+                    Catch::Contains("git.webhook.secretFile"));
+  CHECK_THROWS_WITH(parse_config_json(R"({"git": {"webhook": {"tlsCert": "/c.pem"}}})", "cfg.json"),
+                    Catch::Contains("git.webhook.tlsKey"));
+}
+
 TEST_CASE("the seed's sample config parses", "[config]") {
   const Config config = parse_config_json(R"({
     "git": {
@@ -162,6 +176,12 @@ TEST_CASE("every key is parsed", "[config]") {
   CHECK(config.git.ignore == std::vector<std::string>{"*.tmp", "build/"});
   CHECK(config.log.level == "debug");
   CHECK(config.log.file == "/var/log/histfs.log");
+  CHECK(config.git.ca_file == "/etc/ssl/own-ca.pem");
+  CHECK(config.git.webhook_listen == "0.0.0.0:9000");
+  CHECK(config.git.webhook_secret_file == "/etc/histfs/secret");
+  CHECK(config.git.webhook_repository == "owner/notes");
+  CHECK(config.git.webhook_tls_cert == "/etc/histfs/cert.pem");
+  CHECK(config.git.webhook_tls_key == "/etc/histfs/key.pem");
 
   // The sample really covers the whole table: each key differs from its default.
   for (const auto& [name, description] : config_keys()) {

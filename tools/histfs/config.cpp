@@ -344,6 +344,14 @@ void check_repo(const std::string& url) {
   throw expected("expected an https://, http:// or file:// URL or an absolute path", as_literal(url));
 }
 
+void check_listen(const std::string& text) {
+  const auto colon = text.rfind(':');
+  const std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (colon == std::string::npos || port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535)
+    throw std::invalid_argument("expected HOST:PORT like 127.0.0.1:8765, got \"" + text + "\"");
+}
+
 void check_absolute_path(const std::string& path) {
   if (!path.empty() && path.front() != '/') throw expected("must be an absolute path", as_literal(path));
 }
@@ -429,6 +437,18 @@ const std::vector<Key>& keys() {
                  [](auto& c) -> auto& { return c.git.max_delete; }),
       key<StringList>("git.ignore", "Extra gitignore patterns kept out of git (the files stay on disk)",
                       [](auto& c) -> auto& { return c.git.ignore; }, check_ignore_patterns),
+      key<String>("git.caFile", "CA bundle (PEM, absolute path) for an https remote with its own CA",
+                  [](auto& c) -> auto& { return c.git.ca_file; }, check_absolute_path),
+      key<String>("git.webhook.listen", "Where the webhook server listens, HOST:PORT",
+                  [](auto& c) -> auto& { return c.git.webhook_listen; }, check_listen),
+      key<String>("git.webhook.secretFile", "File holding the webhook secret; empty means no webhook server",
+                  [](auto& c) -> auto& { return c.git.webhook_secret_file; }, check_absolute_path),
+      key<String>("git.webhook.repository", "Accept pushes only for this repository (owner/name); empty accepts any",
+                  [](auto& c) -> auto& { return c.git.webhook_repository; }),
+      key<String>("git.webhook.tlsCert", "Serve the webhook over HTTPS with this certificate chain (PEM)",
+                  [](auto& c) -> auto& { return c.git.webhook_tls_cert; }, check_absolute_path),
+      key<String>("git.webhook.tlsKey", "The private key (PEM) for git.webhook.tlsCert",
+                  [](auto& c) -> auto& { return c.git.webhook_tls_key; }, check_absolute_path),
       key<String>("log.level", "Log level: trace, debug, info, warn, error or off",
                   [](auto& c) -> auto& { return c.log.level; }, check_log_level),
       key<String>("log.file", "Also write the log to this file (absolute); empty means stderr only",
@@ -669,6 +689,8 @@ void validate(const Config& config) {
     throw ConfigError("git.commitMaxDelay: must be at least git.commitQuiet (" +
                       format_duration(config.git.commit_quiet) + "), got " +
                       format_duration(config.git.commit_max_delay));
+  if (config.git.webhook_tls_cert.empty() != config.git.webhook_tls_key.empty())
+    throw ConfigError("git.webhook.tlsCert: set together with git.webhook.tlsKey (HTTPS needs both)");
 }
 
 nlohmann::json to_json(const Config& config) {

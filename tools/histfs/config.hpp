@@ -64,6 +64,12 @@ struct GitConfig {
   std::vector<std::string> lfs_track;                   // git.lfs.track: gitattributes patterns ("*.png")
   int max_delete = 100;                                 // git.maxDelete (>= 0)
   std::vector<std::string> ignore;                      // git.ignore: extra gitignore patterns
+  std::string ca_file;                                  // git.caFile: CA bundle for an https remote
+  std::string webhook_listen = "127.0.0.1:8765";        // git.webhook.listen
+  std::string webhook_secret_file;                      // git.webhook.secretFile ("" = no webhook server)
+  std::string webhook_repository;                       // git.webhook.repository: "owner/name" ("" = any)
+  std::string webhook_tls_cert;                         // git.webhook.tlsCert
+  std::string webhook_tls_key;                          // git.webhook.tlsKey
 
   friend bool operator==(const GitConfig&, const GitConfig&) = default;
 };

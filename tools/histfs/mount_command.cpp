@@ -27,6 +27,7 @@
 #include "tools/histfs/daemon_commands.hpp"
 #include "tools/histfs/logging.hpp"
 #include "tools/histfs/remote_sync.hpp"
+#include "tools/histfs/webhook_service.hpp"
 
 namespace histfs::cli {
 namespace {
@@ -169,6 +170,10 @@ int run_mount(const MountArguments& args) {
 
   gitstore::LibGit2 libgit2;
   gitstore::configure_libgit2();
+  if (!config.git.ca_file.empty() &&
+      git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, config.git.ca_file.c_str(), nullptr) != 0)
+    throw ConfigError("git.caFile: cannot use " + config.git.ca_file);
+  auto webhooks = config.git.enabled ? WebhookService::prepare(config) : nullptr;
   std::optional<gitstore::Repository> repo;
   std::unique_ptr<gitstore::IgnoreRules> ignore;
   std::unique_ptr<gitstore::ChangeSet> changes;
@@ -237,9 +242,11 @@ int run_mount(const MountArguments& args) {
                                               });
     control->start();
     start_remote_sync(*context, config);
+    if (webhooks) webhooks->start(*context);
   }
   int status = session.run();
   spdlog::info("unmounted {}; committing what is pending", mountpoint);
+  if (webhooks) webhooks->stop();
   if (control) control->stop();
   if (context)
     if (auto sync = context->remote_sync()) sync->stop();
