@@ -53,6 +53,13 @@ void InodeTable::forget(Inode& inode, std::uint64_t count) {
   if (inode.nlookup == 0) inodes_.erase(std::make_pair(inode.src_dev, inode.src_ino));
 }
 
+Inode* InodeTable::find(dev_t dev, ino_t ino) {
+  if (dev == root_->src_dev && ino == root_->src_ino) return root_.get();
+  std::lock_guard lock(mutex_);
+  auto it = inodes_.find({dev, ino});
+  return it == inodes_.end() ? nullptr : it->second.get();
+}
+
 std::vector<fuse_ino_t> InodeTable::numbers() {
   std::lock_guard lock(mutex_);
   std::vector<fuse_ino_t> out{FUSE_ROOT_ID};

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "fs/change_recorder.hpp"
 #include "fs/inode_table.hpp"
@@ -67,6 +68,9 @@ class Passthrough {
   // changes that reached the backing dir without passing through the mount.
   // Never call from a FUSE request thread.
   void invalidate_all();
+  // Drops the kernel's cached names for these paths (and their parents' entries for
+  // each component), so a file replaced or removed behind the mount is looked up anew.
+  void invalidate_names(const std::vector<std::string>& paths);
 
   // `hidden` is never listed in the root (it belongs to the history view); when `extra`
   // is set, its entry is listed at the end of the root instead.

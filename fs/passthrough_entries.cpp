@@ -210,6 +210,28 @@ void Passthrough::invalidate_all() {
   for (fuse_ino_t ino : inodes_.numbers()) fuse_lowlevel_notify_inval_inode(session, ino, 0, 0);
 }
 
+void Passthrough::invalidate_names(const std::vector<std::string>& paths) {
+  fuse_session* session = session_.load();
+  if (!session) return;
+  const int root_fd = inodes_.root().fd;
+  for (const auto& path : paths) {
+    // Every component: a directory made or removed behind our back hides the names below it.
+    std::string parent;
+    size_t start = 0;
+    while (start < path.size()) {
+      size_t slash = path.find('/', start);
+      if (slash == std::string::npos) slash = path.size();
+      const std::string name = path.substr(start, slash - start);
+      struct stat st;
+      if (fstatat(root_fd, parent.empty() ? "." : parent.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) break;
+      if (Inode* dir = inodes_.find(st.st_dev, st.st_ino))
+        fuse_lowlevel_notify_inval_entry(session, inodes_.number_of(*dir), name.c_str(), name.size());
+      parent = parent.empty() ? name : parent + "/" + name;
+      start = slash + 1;
+    }
+  }
+}
+
 void Passthrough::statfs(fuse_req_t req, fuse_ino_t ino) {
   struct statvfs st;
   if (fstatvfs(inodes_.get(ino).fd, &st) != 0) return (void)fuse_reply_err(req, errno);

@@ -176,7 +176,23 @@ CommitInfo HistoryReader::resolve(const std::string& rev) {
   return info_of(reinterpret_cast<git_commit*>(commit.get()));
 }
 
+void HistoryReader::check_snapshot_name(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  int valid = 0;
+  if (git_tag_name_is_valid(&valid, name.c_str()) != 0 || !valid || name.find('/') != std::string::npos ||
+      name.starts_with("-") || name == "tags" || name == "commits" || name == "at" || name == "versions" ||
+      name == "latest")
+    throw HistoryError("invalid snapshot name \"" + name +
+                       "\": use letters, digits, '.', '_' and '-' (no '/', no spaces, not a .history folder name)");
+  git_reference* existing = nullptr;
+  if (git_reference_lookup(&existing, repo_.get(), ("refs/tags/" + name).c_str()) == 0) {
+    git_reference_free(existing);
+    throw HistoryError("snapshot " + name + " already exists");
+  }
+}
+
 TagInfo HistoryReader::snapshot(const std::string& name, const std::string& message) {
+  check_snapshot_name(name);
   {
     std::lock_guard lock(mutex_);
     int valid = 0;
@@ -263,7 +279,8 @@ std::vector<HistoryReader::FileVersion> HistoryReader::versions(const std::strin
   for (auto it = all->rbegin(); it != all->rend(); ++it) {  // oldest first
     auto entry = entry_locked(it->tree, path);
     if (!entry || entry->mode == GIT_FILEMODE_TREE) continue;
-    if (!out.empty() && out.back().entry == *entry) continue;
+    // One entry per distinct content: a file edited back to an earlier text shows it once, at its first commit.
+    if (std::any_of(out.begin(), out.end(), [&](const FileVersion& v) { return v.entry == *entry; })) continue;
     out.push_back({*it, *entry});
   }
   return out;

@@ -59,6 +59,8 @@ class HistoryReader {
   CommitInfo resolve(const std::string& rev);
   // The newest commit at or before `time`.
   std::optional<CommitInfo> commit_at(std::int64_t time);
+  // Throws HistoryError when `name` cannot be a new snapshot (invalid or taken).
+  void check_snapshot_name(const std::string& name);
   // An annotated tag on HEAD. Throws HistoryError for an invalid or existing name.
   TagInfo snapshot(const std::string& name, const std::string& message);
   // The entry at `path` ("" = the tree itself) in `tree`.
@@ -73,7 +75,7 @@ class HistoryReader {
     CommitInfo commit;  // the oldest commit with this content
     TreeEntryInfo entry;
   };
-  // Each distinct past content of `path`, oldest first.
+  // Each distinct past content of `path` (content and mode), at the oldest commit that had it, oldest first.
   std::vector<FileVersion> versions(const std::string& path);
   // What `path` was in any commit: a tree, a file (or link), or nothing.
   std::optional<git_filemode_t> kind_in_history(const std::string& path);

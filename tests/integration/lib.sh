@@ -168,3 +168,131 @@ assert_not_in_head() {
   paths=$(head_paths)
   for p in "$@"; do ! grep -qxF -- "$p" <<<"$paths" || fail "$p is in HEAD but should not be"; done
 }
+
+# ---------------------------------------------------------------------------
+# Helpers for the .history view and the control CLI (history_test, control_test).
+
+# python3 for small checks: the system one starts fastest (a pyenv shim costs ~0.2 s a call).
+PY=$(command -v /usr/bin/python3 || command -v python3 || true)
+require_python() { [ -n "$PY" ] || fail "python3 is needed by this test"; }
+
+# wait_for WHAT CMD...: poll CMD (up to ~15 s) until it succeeds.
+wait_for() {
+  local what=$1
+  shift
+  for _ in $(seq 150); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  fail "timed out after 15 s waiting until $what"
+}
+
+# errno_of OP PATH [ARG]: make one system call, print the errno name (EROFS, ENOENT...) or OK.
+errno_of() {
+  "$PY" - "$@" <<'PYEOF'
+import errno, os, sys
+op, a = sys.argv[1], sys.argv[2:]
+def opened(path, flags, mode=0o644):
+    os.close(os.open(path, flags, mode))
+ops = {
+    "create": lambda: opened(a[0], os.O_WRONLY | os.O_CREAT | os.O_EXCL),
+    "open-write": lambda: opened(a[0], os.O_WRONLY),
+    "open-rdwr": lambda: opened(a[0], os.O_RDWR),
+    "open-append": lambda: opened(a[0], os.O_WRONLY | os.O_APPEND),
+    "open-trunc": lambda: opened(a[0], os.O_RDONLY | os.O_TRUNC),
+    "read": lambda: open(a[0], "rb").read(),
+    "truncate": lambda: os.truncate(a[0], 0),
+    "unlink": lambda: os.unlink(a[0]),
+    "rmdir": lambda: os.rmdir(a[0]),
+    "mkdir": lambda: os.mkdir(a[0]),
+    "mkfifo": lambda: os.mkfifo(a[0]),
+    "rename": lambda: os.rename(a[0], a[1]),
+    "symlink": lambda: os.symlink(a[1], a[0]),  # symlink PATH TARGET
+    "link": lambda: os.link(a[0], a[1]),        # link EXISTING NEW
+    "chmod": lambda: os.chmod(a[0], 0o600),
+    "chown": lambda: os.chown(a[0], 1, 1, follow_symlinks=False),
+    "utime": lambda: os.utime(a[0], None, follow_symlinks=False),
+    "setxattr": lambda: os.setxattr(a[0], "user.histfs_test", b"1"),
+    "removexattr": lambda: os.removexattr(a[0], "user.histfs_test"),
+    "stat": lambda: os.lstat(a[0]),
+    "listdir": lambda: os.listdir(a[0]),
+}
+try:
+    ops[op]()
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+else:
+    print("OK")
+PYEOF
+}
+
+# expect_errno WANT OP PATH [ARG]: the system call OP fails with errno WANT (or succeeds, for OK).
+expect_errno() {
+  local want=$1 got
+  shift
+  got=$(errno_of "$@") || fail "the errno helper failed on $*"
+  [ "$got" = "$want" ] || fail "$* gave $got, expected $want"
+}
+
+# cli ARGS...: run the histfs control CLI; exit code in CLI_RC, output in $T/cli.out and $T/cli.err.
+CLI_RC=0
+cli() {
+  CLI_RC=0
+  "$HISTFS" "$@" >"$T/cli.out" 2>"$T/cli.err" || CLI_RC=$?
+}
+cli_out() { cat "$T/cli.out"; }
+cli_err() { cat "$T/cli.err"; }
+
+# cli_ok ARGS...: the CLI succeeds (exit 0).
+cli_ok() {
+  cli "$@"
+  [ "$CLI_RC" = 0 ] || fail "histfs $* exited with $CLI_RC; stderr: $(cli_err)"
+}
+
+# cli_error WORD ARGS...: the CLI exits 1 and its stderr contains WORD.
+cli_error() {
+  local word=$1
+  shift
+  cli "$@"
+  [ "$CLI_RC" = 1 ] || fail "histfs $* exited with $CLI_RC, expected 1; stdout: $(cli_out) stderr: $(cli_err)"
+  grep -qiF -- "$word" "$T/cli.err" || fail "histfs $* did not say '$word'; stderr: $(cli_err)"
+}
+
+# json_valid FILE: FILE holds one valid JSON document.
+json_valid() {
+  "$PY" -m json.tool "$1" >/dev/null 2>"$T/json.err" || fail "not valid JSON ($(cat "$T/json.err")): $(cat "$1")"
+}
+
+# json_get FILE EXPR: evaluate the Python expression EXPR over the parsed document `j`; strings print
+# as they are, everything else as JSON (true, null, [..]).
+json_get() {
+  "$PY" -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2])
+print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2" || fail "cannot evaluate $2 over $(cat "$1")"
+}
+
+# A digest of everything in directory $1: names, types, modes, sizes, mtimes, link targets, contents.
+dir_digest() {
+  (
+    cd "$1" && find . -printf '%p %y %m %s %T@ %l\n' | LC_ALL=C sort &&
+      find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum
+  ) | sha256sum | cut -d' ' -f1
+}
+
+# fail_later MSG: report a failure now but let the test go on (for checks that later steps do not
+# depend on); finish exits 1 if any was reported.
+FAILED_LATER=()
+fail_later() {
+  echo "FAIL [$STEP]: $*" >&2
+  FAILED_LATER+=("[$STEP] $*")
+}
+# finish MSG: end of a test: fail if fail_later reported anything, else print PASS: MSG.
+finish() {
+  if ((${#FAILED_LATER[@]})); then
+    echo "${#FAILED_LATER[@]} failure(s):" >&2
+    printf '  %s\n' "${FAILED_LATER[@]}" >&2
+    exit 1
+  fi
+  echo "PASS: $*"
+}

@@ -167,6 +167,30 @@ assert_in_head .gitignore a/b/.gitignore
 assert_not_in_head keys.log a/b/deep.log a/b/c/build.out
 [ -f "$DATA/keys.log" ] || fail "keys.log vanished from the backing dir"
 
+step "hard link: a write through one name changes both names in HEAD"
+echo "one" >"$MNT/hard1.md"
+ln "$MNT/hard1.md" "$MNT/hard2.md"
+synced
+head_content_is hard2.md one
+echo "two" >"$MNT/hard1.md"
+synced
+head_content_is hard1.md two
+head_content_is hard2.md two
+echo "three" >>"$MNT/hard2.md"
+synced
+head_content_is hard1.md $'two\nthree'
+head_content_is hard2.md $'two\nthree'
+
+step "deleting a .gitignore brings back the files it ignored; so does renaming one away"
+rm "$MNT/.gitignore"
+synced
+assert_in_head keys.log a/b/deep.log
+assert_not_in_head .gitignore a/b/c/build.out # build.out is still ignored by a/b/.gitignore
+mv "$MNT/a/b/.gitignore" "$MNT/a/b/gitignore.off"
+synced
+assert_in_head a/b/c/build.out a/b/gitignore.off
+assert_not_in_head a/b/.gitignore
+
 step "the mount shows exactly the backing dir"
 diff -r --no-dereference "$MNT" "$DATA" >&2 || fail "the mount and the backing dir differ"
 

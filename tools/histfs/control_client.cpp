@@ -90,8 +90,8 @@ nlohmann::json call_daemon(const MountRef& mount, const nlohmann::json& request)
                       "); is it running with versioning on?");
   }
   const std::string text = request.dump() + "\n";
-  if (send(fd, text.data(), text.size(), MSG_NOSIGNAL) != ssize_t(text.size()))
-    throw ClientError("cannot send the request to the daemon");
+  // A refusing daemon answers and closes without reading: the send may fail, the answer is still there.
+  const bool sent = send(fd, text.data(), text.size(), MSG_NOSIGNAL) == ssize_t(text.size());
   std::string reply;
   char buffer[65536];
   for (;;) {
@@ -104,7 +104,8 @@ nlohmann::json call_daemon(const MountRef& mount, const nlohmann::json& request)
   try {
     response = nlohmann::json::parse(reply);
   } catch (const std::exception&) {
-    throw ClientError("the daemon closed the connection without an answer");
+    throw ClientError(sent ? "the daemon closed the connection without an answer"
+                           : "cannot send the request to the daemon");
   }
   if (!response.value("ok", false)) throw ClientError(response.value("error", std::string("unknown error")));
   return response;

@@ -42,6 +42,8 @@ void print_restore(const json& r) {
            change["path"].get<std::string>().c_str());
   if (r["changes"].empty()) printf("nothing to restore: the files already match %s\n", r["rev"].get<std::string>().substr(0, 12).c_str());
   else if (!dry) printf("committed %s\n", r["commit"].get<std::string>().substr(0, 12).c_str());
+  if (r.contains("needs_allow_mass_delete"))
+    printf("note: %s; the restore itself needs --allow-mass-delete\n", r["needs_allow_mass_delete"].get<std::string>().c_str());
 }
 
 void print_status(const json& s) {
@@ -107,7 +109,7 @@ void add_control_commands(CLI::App& app) {
   add(app, "status", "Show the mount, its git dir, HEAD and pending changes", common, true,
       [](const MountRef&) { return json{{"command", "status"}}; }, print_status);
 
-  add(app, "flush", "Commit pending changes now", common, false,
+  add(app, "flush", "Commit pending changes now", common, true,
       [](const MountRef&) { return json{{"command", "flush"}}; },
       [](const json& a) { printf("HEAD is %s\n", a["head"].is_null() ? "unborn" : a["head"].get<std::string>().substr(0, 12).c_str()); });
 

@@ -82,6 +82,7 @@ json snapshot(DaemonContext& d, const json& request) {
                                         .count());
     std::replace(name.begin(), name.end(), ':', '-');
   }
+  d.history.check_snapshot_name(name);  // before the flush: a refused name changes nothing
   flush(d);
   auto tag = d.history.snapshot(name, request.value("message", std::string()));
   spdlog::info("git_snapshot {} at {}", tag.name, oid_hex(tag.commit).substr(0, 12));
@@ -101,11 +102,20 @@ json snapshots(DaemonContext& d) {
 json reconcile(DaemonContext& d, const json& request) {
   const std::string path = checked_path(request);
   const auto before = d.history.head();
+  auto files_at = [&](const std::optional<git_oid>& commit) {
+    return commit ? d.history.files_under(d.history.resolve(oid_hex(*commit)).tree, path)
+                  : std::map<std::string, gitstore::TreeEntryInfo>{};
+  };
+  const auto old_files = files_at(before);
   d.changes.rescan(path);
   flush(d);
-  // What changed behind our back may sit in the kernel's caches.
-  d.passthrough.invalidate_all();
   const auto after = d.history.head();
+  // What changed behind our back may sit in the kernel's caches: names (a replaced or
+  // removed file), attributes and pages.
+  std::vector<std::string> changed;
+  for (const auto& step : diff_files(old_files, files_at(after))) changed.push_back(step.path);
+  d.passthrough.invalidate_names(changed);
+  d.passthrough.invalidate_all();
   const bool committed = after && (!before || !git_oid_equal(&*before, &*after));
   return {{"committed", committed}, {"head", after ? json(oid_hex(*after)) : json(nullptr)}};
 }
@@ -127,6 +137,8 @@ json restore(DaemonContext& d, const json& request) {
   const bool dry_run = request.value("dry_run", false);
   const bool allow_mass_delete = request.value("allow_mass_delete", false);
   const auto target = d.history.resolve(rev);
+  if (!path.empty() && !d.history.entry(target.tree, path))
+    throw HistoryError(path + " did not exist at " + oid_hex(target.id).substr(0, 12) + "; nothing changed");
   if (!dry_run) flush(d);  // the user's own pending edits get their own commit first
   const auto steps = plan_restore(d, target, path);
   size_t deletes = 0;
@@ -137,7 +149,10 @@ json restore(DaemonContext& d, const json& request) {
   }
   json out = {{"rev", oid_hex(target.id)}, {"changes", changes}, {"dry_run", dry_run}};
   const auto max_delete = size_t(d.config.git.max_delete);
-  if (deletes > max_delete && !allow_mass_delete)
+  if (dry_run && deletes > max_delete && !allow_mass_delete)
+    out["needs_allow_mass_delete"] = "it deletes " + std::to_string(deletes) + " files, more than git.maxDelete (" +
+                                     std::to_string(max_delete) + ")";
+  if (!dry_run && deletes > max_delete && !allow_mass_delete)
     throw HistoryError("restore would delete " + std::to_string(deletes) + " files, more than git.maxDelete (" +
                        std::to_string(max_delete) + "); nothing changed. Rerun with --allow-mass-delete");
   if (dry_run || steps.empty()) {
