@@ -16,6 +16,9 @@ class ChangeRecorder {
   ChangeRecorder(gitstore::ChangeSet* changes, std::string backing_root);
 
   void created(fuse_req_t req, Inode& parent, const char* name);  // create, symlink, link
+  // The current batch's generation (0 when nothing is recorded): a new file's inode
+  // takes it, so its first write need not record again.
+  unsigned generation() const { return changes_ ? changes_->generation() : 0; }
   void removed(fuse_req_t req, Inode& parent, const char* name);
   void renamed(fuse_req_t req, Inode& parent, const char* name, Inode& new_parent, const char* new_name,
                unsigned flags);

@@ -217,15 +217,9 @@ fuse_ino_t HistoryView::find_child(fuse_ino_t parent, const std::string& name) {
         }
       }
       if (!is_hex(name) || name.size() < 4 || name.size() > GIT_OID_HEXSZ) return 0;
-      std::string lower = name;
-      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-      const gitstore::CommitInfo* found = nullptr;
-      for (const auto& commit : *reader_.commits()) {
-        if (oid_hex(commit.id).compare(0, lower.size(), lower) != 0) continue;
-        if (found) return 0;  // ambiguous prefix
-        found = &commit;
-      }
-      return found ? tree_child(found->tree, GIT_FILEMODE_TREE, found->time) : 0;
+      // Straight to the object database: no walk of the history, however long.
+      auto commit = reader_.commit_by_prefix(name);
+      return commit ? tree_child(commit->tree, GIT_FILEMODE_TREE, commit->time) : 0;
     }
     case Kind::At: {
       if (auto exact = search_listing()) return exact;

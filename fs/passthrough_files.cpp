@@ -39,13 +39,14 @@ void Passthrough::create(fuse_req_t req, fuse_ino_t parent, const char* name, mo
   auto order = recorder_.ordered();
   const int fd = openat(dir.fd, name, (fi->flags | O_CREAT) & ~O_NOFOLLOW, mode);
   if (fd < 0) return (void)fuse_reply_err(req, errno);
-  if (geteuid() == 0) {
-    // As in mknod: the caller owns what it creates.
-    const fuse_ctx* ctx = fuse_req_ctx(req);
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  if (geteuid() == 0 && (ctx->uid != 0 || ctx->gid != 0)) {
+    // As in mknod: the caller owns what it creates (a setgid parent already chose the group).
     struct stat parent_st;
     const bool setgid = fstatat(dir.fd, "", &parent_st, AT_EMPTY_PATH) == 0 && (parent_st.st_mode & S_ISGID);
-    if (ctx->uid != 0 || (!setgid && ctx->gid != 0)) (void)fchown(fd, ctx->uid, setgid ? gid_t(-1) : ctx->gid);
+    if (ctx->uid != 0 || !setgid) (void)fchown(fd, ctx->uid, setgid ? gid_t(-1) : ctx->gid);
   }
+  const unsigned generation = recorder_.generation();
   recorder_.created(req, dir, name);
   order.unlock();
   fuse_entry_param e;
@@ -53,6 +54,7 @@ void Passthrough::create(fuse_req_t req, fuse_ino_t parent, const char* name, mo
     close(fd);
     return (void)fuse_reply_err(req, error);
   }
+  inodes_.get(e.ino).recorded_generation.store(generation, std::memory_order_relaxed);
   fi->fh = static_cast<uint64_t>(fd);
   set_cache_flags(fi);
   fuse_reply_create(req, &e, fi);

@@ -54,12 +54,15 @@ bool is_same_or_below(const std::string& path, const std::string& dir) {
 
 void ChangeSet::touch_locked(uid_t uid, pid_t pid) {
   auto now = Clock::now();
-  if (!first_change_) first_change_ = now;
+  // Only the first change of a batch wakes the committer: later ones only push its
+  // deadline back, which it notices when its timer fires. No context switch per write.
+  const bool first = !first_change_;
+  if (first) first_change_ = now;
   last_change_ = now;
   auto [it, inserted] = process_names_.try_emplace(pid);
   if (inserted) it->second = read_process_name(pid);
   batch_.actors.insert(Actor{uid, pid, it->second});
-  wake_.notify_all();
+  if (first) wake_.notify_all();
 }
 
 void ChangeSet::erase_under_locked(const std::string& path) {

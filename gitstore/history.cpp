@@ -146,6 +146,16 @@ std::optional<TagInfo> HistoryReader::tag(const std::string& name) {
   return std::nullopt;
 }
 
+std::optional<CommitInfo> HistoryReader::commit_by_prefix(const std::string& hex) {
+  std::lock_guard lock(mutex_);
+  git_oid prefix;
+  if (git_oid_fromstrn(&prefix, hex.c_str(), hex.size()) != 0) return std::nullopt;
+  git_object* raw = nullptr;
+  if (git_object_lookup_prefix(&raw, repo_.get(), &prefix, hex.size(), GIT_OBJECT_COMMIT) != 0) return std::nullopt;
+  ObjectPtr object(raw);
+  return info_of(reinterpret_cast<git_commit*>(object.get()));
+}
+
 std::optional<CommitInfo> HistoryReader::commit_at(std::int64_t time) {
   std::lock_guard lock(mutex_);
   auto all = commits_locked();

@@ -57,6 +57,8 @@ class HistoryReader {
   std::optional<TagInfo> tag(const std::string& name);
   // A commit id or unique prefix of 4+ hex digits, a tag, HEAD~N / main~N, or a UTC time.
   CommitInfo resolve(const std::string& rev);
+  // The commit whose id starts with `hex` (4 to 40 digits); nullopt when none or several do.
+  std::optional<CommitInfo> commit_by_prefix(const std::string& hex);
   // The newest commit at or before `time`.
   std::optional<CommitInfo> commit_at(std::int64_t time);
   // Throws HistoryError when `name` cannot be a new snapshot (invalid or taken).
