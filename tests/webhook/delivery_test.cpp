@@ -1,0 +1,103 @@
+#include "webhook/delivery.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "webhook/signature.hpp"
+
+namespace histfs::webhook {
+namespace {
+
+const std::string kSecret = "s3cret";
+const std::string kAfter = "0123456789abcdef0123456789abcdef01234567";
+
+Delivery signed_delivery(const std::string& event, const std::string& body, const std::string& id = "d-1",
+                         const std::string& type = "application/json") {
+  return {event, id, "sha256=" + hmac_sha256_hex(kSecret, body), type, body};
+}
+
+std::string push_body(const std::string& ref = "refs/heads/main", const std::string& repo = "owner/notes",
+                      const std::string& after = kAfter) {
+  return R"({"ref":")" + ref + R"(","before":"0000000000000000000000000000000000000000","after":")" + after +
+         R"(","repository":{"full_name":")" + repo + R"(","default_branch":"main","created_at":1,"pushed_at":2}})";
+}
+
+struct Judge {
+  std::string head = "ffffffffffffffffffffffffffffffffffffffff";
+  DeliveryJudge judge{{kSecret, "owner/notes", "main"}, [this](const std::string& after) { return after == head; }};
+};
+
+TEST_CASE("a signed push for our branch asks for a fetch", "[webhook]") {
+  Judge j;
+  Verdict v = j.judge.judge(signed_delivery("push", push_body()));
+  CHECK(v.status == 202);
+  CHECK(v.fetch);
+  CHECK(v.after == kAfter);
+}
+
+TEST_CASE("form-encoded bodies carry the same payload", "[webhook]") {
+  Judge j;
+  std::string encoded;
+  for (char c : push_body()) {
+    char hex[4];
+    snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+    encoded += std::isalnum(static_cast<unsigned char>(c)) ? std::string(1, c) : std::string(hex);
+  }
+  Verdict v = j.judge.judge(signed_delivery("push", "payload=" + encoded, "d-2", "application/x-www-form-urlencoded"));
+  CHECK(v.status == 202);
+  CHECK(v.fetch);
+}
+
+TEST_CASE("what is refused or ignored", "[webhook]") {
+  Judge j;
+  SECTION("missing signature") {
+    Delivery d = signed_delivery("push", push_body());
+    d.signature.clear();
+    CHECK(j.judge.judge(d).status == 401);
+  }
+  SECTION("wrong signature") {
+    Delivery d = signed_delivery("push", push_body());
+    d.body += " ";
+    CHECK(j.judge.judge(d).status == 401);
+  }
+  SECTION("garbage, signed") { CHECK(j.judge.judge(signed_delivery("push", "{not json")).status == 400); }
+  SECTION("form body without payload") {
+    CHECK(j.judge.judge(signed_delivery("push", "x=1", "d", "application/x-www-form-urlencoded")).status == 400);
+  }
+  SECTION("no event header") { CHECK(j.judge.judge(signed_delivery("", push_body())).status == 400); }
+  SECTION("ping") { CHECK(j.judge.judge(signed_delivery("ping", R"({"zen":"Keep it simple.","hook_id":1})")).status == 200); }
+  SECTION("other events") {
+    Verdict v = j.judge.judge(signed_delivery("issues", R"({"action":"opened"})"));
+    CHECK(v.status == 202);
+    CHECK_FALSE(v.fetch);
+  }
+  SECTION("other branch") { CHECK_FALSE(j.judge.judge(signed_delivery("push", push_body("refs/heads/dev"))).fetch); }
+  SECTION("tags") { CHECK_FALSE(j.judge.judge(signed_delivery("push", push_body("refs/tags/v1"))).fetch); }
+  SECTION("other repository") { CHECK_FALSE(j.judge.judge(signed_delivery("push", push_body("refs/heads/main", "x/y"))).fetch); }
+  SECTION("branch deleted") {
+    CHECK_FALSE(j.judge.judge(signed_delivery("push", push_body("refs/heads/main", "owner/notes", std::string(40, '0')))).fetch);
+  }
+  SECTION("our own push coming back") {
+    j.head = kAfter;
+    Verdict v = j.judge.judge(signed_delivery("push", push_body()));
+    CHECK(v.status == 202);
+    CHECK_FALSE(v.fetch);
+  }
+  SECTION("a delivery seen before is not done twice") {
+    CHECK(j.judge.judge(signed_delivery("push", push_body(), "same")).fetch);
+    Verdict again = j.judge.judge(signed_delivery("push", push_body(), "same"));
+    CHECK(again.status == 202);
+    CHECK_FALSE(again.fetch);
+  }
+  SECTION("an after that is not a commit id") {
+    CHECK(j.judge.judge(signed_delivery("push", push_body("refs/heads/main", "owner/notes", "../../etc"))).status == 400);
+  }
+}
+
+TEST_CASE("form decoding", "[webhook]") {
+  CHECK(form_decode("a+b%20c%2Fd") == "a b c/d");
+  CHECK(form_decode("100%") == "100%");
+  CHECK(form_decode("%zz") == "%zz");
+}
+
+}  // namespace
+}  // namespace histfs::webhook
