@@ -205,17 +205,6 @@ TagInfo HistoryReader::snapshot(const std::string& name, const std::string& mess
   check_snapshot_name(name);
   {
     std::lock_guard lock(mutex_);
-    int valid = 0;
-    if (git_tag_name_is_valid(&valid, name.c_str()) != 0 || !valid || name.find('/') != std::string::npos ||
-        name.starts_with("-") || name == "tags" || name == "commits" || name == "at" || name == "versions" ||
-        name == "latest")
-      throw HistoryError("invalid snapshot name \"" + name +
-                         "\": use letters, digits, '.', '_' and '-' (no '/', no spaces, not a .history folder name)");
-    git_reference* existing = nullptr;
-    if (git_reference_lookup(&existing, repo_.get(), ("refs/tags/" + name).c_str()) == 0) {
-      git_reference_free(existing);
-      throw HistoryError("snapshot " + name + " already exists");
-    }
     git_oid head;
     if (git_reference_name_to_id(&head, repo_.get(), kBranchRef) != 0)
       throw HistoryError("nothing to snapshot: there is no commit yet");
