@@ -4,8 +4,11 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "tools/histfs/control_client.hpp"
+#include "tools/histfs/config.hpp"
+#include "tools/histfs/remote_sync.hpp"
 
 namespace histfs::cli {
 namespace {
@@ -16,6 +19,8 @@ namespace stdfs = std::filesystem;
 struct Common {
   std::string mount;  // --mount
   bool as_json = false;
+  // Set by a command that can also work without a running daemon (connect --git-dir).
+  std::function<std::optional<json>()> without_daemon;
 };
 
 // PATH as the user typed it (relative to the current directory) -> relative to the mount root.
@@ -86,8 +91,11 @@ CLI::App* add(CLI::App& app, const char* name, const char* help, std::shared_ptr
   if (json_option) sub->add_flag("--json", common->as_json, "Print the answer as JSON");
   sub->callback([=] {
     try {
-      const MountRef mount = locate_mount(common->mount);
-      json answer = call_daemon(mount, request(mount));
+      std::optional<json> offline = common->without_daemon ? common->without_daemon() : std::nullopt;
+      json answer = offline ? *offline : [&] {
+        const MountRef mount = locate_mount(common->mount);
+        return call_daemon(mount, request(mount));
+      }();
       answer.erase("ok");
       if (common->as_json)
         printf("%s\n", answer.dump(2).c_str());
@@ -176,7 +184,10 @@ void add_control_commands(CLI::App& app) {
                           [](const json& a) {
                             printf("connected to %s\n", a["remote"].get<std::string>().c_str());
                             const json& r = a["result"];
-                            if (r.contains("imported"))
+                            if (a.value("deferred", false))
+                              printf(a["was_empty"].get<bool>() ? "the next mount pushes everything\n"
+                                                                : "the next mount imports the remote's history\n");
+                            else if (r.contains("imported"))
                               printf(r["imported"] == "remote"
                                          ? "the remote's files replaced the local ones (%zu changed); the local state is kept as tag %s\n"
                                          : "the local files were kept (%zu changed) and the remote's history merged in%s\n",
@@ -191,6 +202,18 @@ void add_control_commands(CLI::App& app) {
       ->excludes(file_option);
   connect->add_option("--prefer", *prefer, "For a remote that already has history: local or remote")
       ->check(CLI::IsMember({"local", "remote"}));
+  auto git_dir = std::make_shared<std::string>();
+  connect->add_option("--git-dir", *git_dir, "Connect a git dir that is not mounted now (remembered for the next mount)");
+  common->without_daemon = [=]() -> std::optional<json> {
+    if (git_dir->empty()) return std::nullopt;
+    RemoteSettings settings;
+    settings.url = *remote_url;
+    settings.token_file = token_file->empty() ? "" : stdfs::absolute(*token_file).string();
+    settings.token_env = *token_env;
+    Config checked;
+    apply_setting(checked, "git.repo", settings.url);  // no credentials in URLs
+    return connect_offline(stdfs::absolute(*git_dir).lexically_normal().string(), settings, *prefer);
+  };
 
   auto allow_delete = std::make_shared<bool>(false);
   CLI::App* push = add(app, "push", "Push to the remote now", common, true,

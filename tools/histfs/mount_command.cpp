@@ -131,7 +131,10 @@ void warn_about_inactive_keys(const Config& config) {
 // The remote remembered by `histfs connect`, or git.repo from the config.
 void start_remote_sync(DaemonContext& context, const Config& config) {
   auto remote = load_remote_settings(context.git_dir);
-  if (!remote && !config.git.repo.empty()) remote = RemoteSettings{config.git.repo, "", "", {}, {}, false, 100};
+  if (!remote && !config.git.repo.empty()) {
+    remote.emplace();
+    remote->url = config.git.repo;
+  }
   if (!remote) return;
   remote->push_interval = config.git.auto_push_interval;
   remote->fetch_interval = config.git.fetch_interval;

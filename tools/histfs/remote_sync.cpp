@@ -58,6 +58,7 @@ std::optional<RemoteSettings> load_remote_settings(const std::string& git_dir) {
   if (settings.url.empty()) return std::nullopt;
   settings.token_file = config_string(config.get(), "histfs.tokenfile");
   settings.token_env = config_string(config.get(), "histfs.tokenenv");
+  settings.import_prefer = config_string(config.get(), "histfs.importprefer");
   return settings;
 }
 
@@ -65,7 +66,8 @@ void save_remote_settings(const std::string& git_dir, const RemoteSettings& sett
   gitstore::RepositoryPtr repo;
   auto config = open_config(git_dir, repo);
   check(git_config_set_string(config.get(), "histfs.remoteUrl", settings.url.c_str()), "save remote");
-  for (auto [key, value] : {std::pair{"histfs.tokenFile", &settings.token_file}, std::pair{"histfs.tokenEnv", &settings.token_env}}) {
+  for (auto [key, value] : {std::pair{"histfs.tokenFile", &settings.token_file}, std::pair{"histfs.tokenEnv", &settings.token_env},
+                            std::pair{"histfs.importPrefer", &settings.import_prefer}}) {
     if (value->empty())
       git_config_delete_entry(config.get(), key);
     else
@@ -90,6 +92,19 @@ std::string read_token(const RemoteSettings& settings) {
     return token;
   }
   return "";
+}
+
+json connect_offline(const std::string& git_dir, const RemoteSettings& settings, const std::string& prefer) {
+  gitstore::LibGit2 libgit2;
+  auto repo = gitstore::Repository::open_or_create(git_dir);
+  const bool empty = gitstore::RemoteClient(repo.get(), settings.url, read_token(settings)).is_empty();
+  if (!empty && prefer.empty())
+    throw std::invalid_argument("the remote already has history: choose --prefer remote or --prefer local");
+  RemoteSettings saved = settings;
+  saved.import_prefer = empty ? "" : prefer;
+  save_remote_settings(git_dir, saved);
+  return {{"remote", gitstore::redact_url(settings.url)}, {"was_empty", empty}, {"deferred", true},
+          {"result", json::object()}};
 }
 
 RemoteSync::RemoteSync(DaemonContext& daemon, RemoteSettings settings) : daemon_(daemon), settings_(std::move(settings)) {
@@ -387,6 +402,10 @@ void RemoteSync::run() {
           job = request->job;
           break;
         }
+        if (!settings_.import_prefer.empty() && now >= next_try_) {
+          job = settings_.import_prefer == "remote" ? Job::ImportRemote : Job::ImportLocal;
+          break;
+        }
         if (now - last_fetch_attempt_ >= settings_.fetch_interval) fetch_wanted_ = true;
         if (now >= next_try_ && (fetch_wanted_ || push_wanted_)) {
           job = fetch_wanted_ ? Job::Fetch : Job::Push;
@@ -407,8 +426,14 @@ void RemoteSync::run() {
       if (job == Job::Fetch) last_fetch_attempt_ = Clock::now();
       switch (job) {
         case Job::Fetch: answer = do_fetch(); break;
-        case Job::ImportLocal: answer = do_import(false); break;
-        case Job::ImportRemote: answer = do_import(true); break;
+        case Job::ImportLocal:
+        case Job::ImportRemote:
+          answer = do_import(job == Job::ImportRemote);
+          if (!settings_.import_prefer.empty()) {  // the import left by an offline connect is done
+            settings_.import_prefer.clear();
+            save_remote_settings(daemon_.git_dir, settings_);
+          }
+          break;
         default: answer = do_push(request && request->allow_mass_delete);
       }
       std::lock_guard lock(mutex_);

@@ -31,6 +31,7 @@ struct RemoteSettings {
   std::chrono::milliseconds fetch_interval{300000};
   bool allow_non_ff = false;
   size_t max_delete = 100;
+  std::string import_prefer;  // "local"/"remote": an import `histfs connect --git-dir` left for the next mount
 };
 
 // The remote settings remembered in the git dir (never the token itself).
@@ -38,6 +39,10 @@ std::optional<RemoteSettings> load_remote_settings(const std::string& git_dir);
 void save_remote_settings(const std::string& git_dir, const RemoteSettings& settings);
 // The token named by the settings; throws with a clear message when it cannot be read.
 std::string read_token(const RemoteSettings& settings);
+
+// `histfs connect --git-dir DIR` before mounting: checks the remote and remembers it (and
+// the --prefer choice, for the import the next mount makes). Creates the git dir if needed.
+nlohmann::json connect_offline(const std::string& git_dir, const RemoteSettings& settings, const std::string& prefer);
 
 class RemoteSync {
  public:
