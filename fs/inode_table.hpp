@@ -31,6 +31,8 @@ struct Inode {
   // The ChangeSet generation in which a write to this inode was last recorded:
   // later writes in the same batch need not record again.
   std::atomic<unsigned> recorded_generation{0};
+  // Open file handles that may write: a pull does not overwrite a file under its writer.
+  std::atomic<int> writers{0};
 
  private:
   friend class InodeTable;

@@ -71,6 +71,8 @@ class Passthrough {
   // Drops the kernel's cached names for these paths (and their parents' entries for
   // each component), so a file replaced or removed behind the mount is looked up anew.
   void invalidate_names(const std::vector<std::string>& paths);
+  // True when some program has `path` (relative to the backing root) open for writing.
+  bool open_for_writing(const std::string& path);
 
   // `hidden` is never listed in the root (it belongs to the history view); when `extra`
   // is set, its entry is listed at the end of the root instead.

@@ -30,6 +30,7 @@ void Passthrough::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (fd < 0) return (void)fuse_reply_err(req, errno);
   fi->fh = static_cast<uint64_t>(fd);
   set_cache_flags(fi);
+  if (writes(fi->flags)) ++inode.writers;
   if ((fi->flags & O_TRUNC) && writes(fi->flags)) recorder_.changed(req, inode);
   fuse_reply_open(req, fi);
 }
@@ -54,7 +55,9 @@ void Passthrough::create(fuse_req_t req, fuse_ino_t parent, const char* name, mo
     close(fd);
     return (void)fuse_reply_err(req, error);
   }
-  inodes_.get(e.ino).recorded_generation.store(generation, std::memory_order_relaxed);
+  Inode& created = inodes_.get(e.ino);
+  created.recorded_generation.store(generation, std::memory_order_relaxed);
+  if (writes(fi->flags)) ++created.writers;
   fi->fh = static_cast<uint64_t>(fd);
   set_cache_flags(fi);
   fuse_reply_create(req, &e, fi);
@@ -86,9 +89,17 @@ void Passthrough::flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   fuse_reply_err(req, result == 0 ? 0 : errno);
 }
 
-void Passthrough::release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+void Passthrough::release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  if (writes(fi->flags)) --inodes_.get(ino).writers;
   close(static_cast<int>(fi->fh));
   fuse_reply_err(req, 0);
+}
+
+bool Passthrough::open_for_writing(const std::string& path) {
+  struct stat st;
+  if (fstatat(inodes_.root().fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+  Inode* inode = inodes_.find(st.st_dev, st.st_ino);
+  return inode && inode->writers.load() > 0;
 }
 
 void Passthrough::fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {

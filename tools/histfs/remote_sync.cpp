@@ -9,6 +9,7 @@
 
 #include "fs/mount_session.hpp"
 #include "gitstore/merge_plan.hpp"
+#include "fs/passthrough.hpp"
 #include "gitstore/repository.hpp"
 #include "gitstore/time_text.hpp"
 #include "tools/histfs/mount_writer.hpp"
@@ -306,6 +307,36 @@ json RemoteSync::do_fetch() {
   return integrate(*remote_head);
 }
 
+void RemoteSync::record_conflicts(const std::vector<std::pair<std::string, std::string>>& conflicts, json& answer) {
+  json list = json::array();
+  std::lock_guard lock(mutex_);
+  for (const auto& [path, copy] : conflicts) {
+    json entry = {{"path", path}, {"copy", copy}, {"time", gitstore::format_instant(now_seconds())}};
+    state_["conflicts"].push_back(entry);
+    list.push_back(entry);
+  }
+  answer["conflicts"] = list;
+}
+
+void RemoteSync::keep_files_being_written(const std::map<std::string, gitstore::TreeEntryInfo>& current,
+                                          std::map<std::string, gitstore::TreeEntryInfo>& wanted,
+                                          std::vector<std::pair<std::string, std::string>>* conflicts) {
+  // A file open for writing keeps its content; what the remote has for it goes beside it,
+  // as for a conflict. The result is then a merge commit rather than a fast-forward.
+  std::vector<std::pair<std::string, std::string>> moved;
+  for (auto& [path, entry] : wanted) {
+    auto local = current.find(path);
+    if (local == current.end() || local->second == entry || !daemon_.passthrough.open_for_writing(path)) continue;
+    moved.emplace_back(path, gitstore::conflict_copy_name(path, "main", now_seconds()));
+  }
+  for (const auto& [path, copy] : moved) {
+    wanted[copy] = wanted[path];
+    wanted[path] = current.at(path);
+    spdlog::warn("git_conflict {} is open for writing: kept; the remote's version is in \"{}\"", path, copy);
+    if (conflicts) conflicts->emplace_back(path, copy);
+  }
+}
+
 json RemoteSync::integrate(const git_oid& remote) {
   flush(daemon_);  // local edits become a commit first: they are never overwritten
   const auto head = ref(gitstore::kBranchRef);
@@ -346,17 +377,22 @@ json RemoteSync::integrate(const git_oid& remote) {
   json answer;
   if (!head || contains(remote, *head)) {
     auto wanted = gitstore::files_of_tree(repo_.get(), commit_tree(remote));
+    std::vector<std::pair<std::string, std::string>> kept;
+    keep_files_being_written(current, wanted, &kept);
     auto steps = diff_files(current, wanted);
+    // Adopting the remote's commit needs the same tree; a kept file makes it a merge instead.
     commit_through_mount(daemon_, steps,
                          {"pull: merge " + short_id(remote) + " from the remote", {}, {remote}, remote});
     spdlog::info("git_pull fast-forward to {} ({} files changed)", short_id(remote), steps.size());
-    answer = {{"pulled", true}, {"fast_forward", true}, {"files_changed", steps.size()}};
+    answer = {{"pulled", true}, {"fast_forward", kept.empty()}, {"files_changed", steps.size()}};
+    record_conflicts(kept, answer);
   } else {
     git_oid base;
     const bool has_base = git_merge_base(&base, repo_.get(), &*head, &remote) == 0;
     const git_oid base_tree = has_base ? commit_tree(base) : git_oid{};
     auto plan = gitstore::plan_merge(repo_.get(), has_base ? &base_tree : nullptr, commit_tree(*head),
                                      commit_tree(remote), "main", now_seconds());
+    keep_files_being_written(current, plan.files, &plan.conflicts);
     auto steps = diff_files(current, plan.files);
     std::vector<std::string> trailers;
     for (const auto& [path, copy] : plan.conflicts) {
@@ -366,16 +402,8 @@ json RemoteSync::integrate(const git_oid& remote) {
     commit_through_mount(daemon_, steps, {"Merge remote main (" + short_id(remote) + ")", trailers, {remote}, {}});
     spdlog::info("git_pull merged {} ({} files changed, {} conflicts)", short_id(remote), steps.size(),
                  plan.conflicts.size());
-    json conflicts = json::array();
-    {
-      std::lock_guard lock(mutex_);
-      for (const auto& [path, copy] : plan.conflicts) {
-        json entry = {{"path", path}, {"copy", copy}, {"time", gitstore::format_instant(now_seconds())}};
-        state_["conflicts"].push_back(entry);
-        conflicts.push_back(entry);
-      }
-    }
-    answer = {{"pulled", true}, {"fast_forward", false}, {"files_changed", steps.size()}, {"conflicts", conflicts}};
+    answer = {{"pulled", true}, {"fast_forward", false}, {"files_changed", steps.size()}};
+    record_conflicts(plan.conflicts, answer);
   }
   set_ref(kPushedRef, remote);  // what the remote has is now part of ours
   commit_made();

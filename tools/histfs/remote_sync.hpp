@@ -8,6 +8,7 @@
 // blocks a filesystem operation: it runs on its own thread, with its own
 // repository handle, retrying with exponential backoff and jitter.
 #include <chrono>
+#include <map>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -72,6 +73,10 @@ class RemoteSync {
   nlohmann::json do_fetch();
   nlohmann::json integrate(const git_oid& remote_head);
   nlohmann::json do_import(bool prefer_remote);
+  void record_conflicts(const std::vector<std::pair<std::string, std::string>>& conflicts, nlohmann::json& answer);
+  void keep_files_being_written(const std::map<std::string, gitstore::TreeEntryInfo>& current,
+                                std::map<std::string, gitstore::TreeEntryInfo>& wanted,
+                                std::vector<std::pair<std::string, std::string>>* conflicts = nullptr);
   gitstore::RemoteClient client();
   std::optional<git_oid> ref(const char* name);
   void set_ref(const char* name, const git_oid& value);
