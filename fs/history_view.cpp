@@ -54,8 +54,10 @@ struct DirListing {
   std::vector<std::pair<std::string, fuse_ino_t>> entries;
 };
 
+// Shared so that a READ still replying keeps the blob alive: the kernel may send the
+// RELEASE (and another thread free the handle) as soon as it has taken the reply's bytes.
 struct OpenBlob {
-  gitstore::BlobPtr blob;
+  std::shared_ptr<git_blob> blob;
 };
 
 }  // namespace
@@ -398,7 +400,7 @@ void HistoryView::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     auto lock = reader_.lock();
     git_blob* raw = nullptr;
     gitstore::check(git_blob_lookup(&raw, reader_.repository_locked(), &n.oid), "read blob");
-    handle->blob.reset(raw);
+    handle->blob.reset(raw, git_blob_free);
   }
   fi->fh = reinterpret_cast<uint64_t>(handle.release());
   fi->keep_cache = 1;  // the content of a blob never changes
@@ -407,9 +409,9 @@ void HistoryView::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void HistoryView::read(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi) {
-  auto& handle = *reinterpret_cast<OpenBlob*>(fi->fh);
-  const auto* data = static_cast<const char*>(git_blob_rawcontent(handle.blob.get()));
-  const auto length = size_t(git_blob_rawsize(handle.blob.get()));
+  const std::shared_ptr<git_blob> blob = reinterpret_cast<OpenBlob*>(fi->fh)->blob;
+  const auto* data = static_cast<const char*>(git_blob_rawcontent(blob.get()));
+  const auto length = size_t(git_blob_rawsize(blob.get()));
   if (off < 0 || size_t(off) >= length) return (void)fuse_reply_buf(req, nullptr, 0);
   fuse_reply_buf(req, data + off, std::min(size, length - size_t(off)));
 }
@@ -421,11 +423,7 @@ void HistoryView::invalidate_live(fuse_session* session) {
 }
 
 void HistoryView::release(fuse_req_t req, fuse_file_info* fi) {
-  auto* handle = reinterpret_cast<OpenBlob*>(fi->fh);
-  {
-    auto lock = reader_.lock();  // freeing touches the repository's object cache
-    delete handle;
-  }
+  delete reinterpret_cast<OpenBlob*>(fi->fh);  // the blob goes with its last reader
   fuse_reply_err(req, 0);
 }
 
