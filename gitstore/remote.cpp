@@ -77,6 +77,12 @@ PushOutcome RemoteClient::push() {
   };
   const int result = git_remote_push(remote.get(), &refspecs, &options);
   pushing_ = nullptr;
+  // libgit2 refuses a non-fast-forward itself when it knows the remote's commit: the same
+  // answer as a server's rejection, and handled the same way.
+  if (result == GIT_ENONFASTFORWARD) {
+    outcome.rejected.push_back(std::string(kBranchRef) + " (non-fast-forward)");
+    return outcome;
+  }
   if (result != 0) fail("cannot push to");
   return outcome;
 }

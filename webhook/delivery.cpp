@@ -52,6 +52,7 @@ Verdict DeliveryJudge::judge(const Delivery& d) {
   if (d.signature.empty()) return {401, "missing X-Hub-Signature-256"};
   if (!signature_matches(rules_.secret, d.body, d.signature)) return {401, "bad signature"};
   if (d.event.empty()) return {400, "missing X-GitHub-Event"};
+  if (d.event == "ping") return {200, "pong"};  // signed is all a ping needs to be
 
   nlohmann::json payload;
   try {
@@ -65,7 +66,6 @@ Verdict DeliveryJudge::judge(const Delivery& d) {
     return {400, "malformed body"};
   }
   if (!payload.is_object()) return {400, "malformed body"};
-  if (d.event == "ping") return {200, "pong"};
   if (d.event != "push") return {202, "ignored event " + d.event};
 
   const auto ref = payload.value("ref", std::string());

@@ -126,16 +126,17 @@ on B
 inotifywait -m -r -e create,modify,close_write,moved_to,delete --format '%e %w%f' "$MNT" \
   >"$T/events" 2>"$T/inotify.err" &
 GS_BG_PIDS+=($!)
-wait_for "inotifywait on B has set its watches" grep -q "Watches established" "$T/inotify.err"
-webhooks_before=$(grep -c "webhook push" "$LOG" || true)
+wait_for "inotifywait on B has set its watches" grep -qs "Watches established" "$T/inotify.err"
 echo "written on A" >"${W_MNT[A]}/notes/from-a.md"
 wait_until 15 "notes/from-a.md appears in B's mount" file_is "$MNT/notes/from-a.md" "written on A"
 wait_for "inotify on B reports notes/from-a.md" grep -qE "^(CREATE|MOVED_TO) $MNT/notes/from-a.md\$" "$T/events"
 wait_until 15 "A, B and the remote agree" same_head_and_remote shared A B
-[ "$(grep -c "webhook push" "$LOG" || true)" -gt "$webhooks_before" ] || fail "B's log shows no webhook push delivery"
+a_short=$(head_of A | cut -c1-12)
+grep -q "webhook push .* delivery 202: fetching $a_short" "${W_LOG[B]}" ||
+  fail "B's log does not show the webhook delivery of $a_short that made it fetch"
 [ "$(remote_field B 'r["last_webhook"] is not None')" = true ] || fail "B's status has no last_webhook"
-grep -q "webhook push .* delivery 202: already have ${W_HEAD_A:=$(head_of A | cut -c1-12)}" "${W_LOG[A]}" ||
-  fail "A's log does not show the delivery of its own push recognised (already have ${W_HEAD_A})"
+grep -q "webhook push .* delivery 202: already have $a_short" "${W_LOG[A]}" ||
+  fail "A's log does not show the delivery of its own push recognised (already have $a_short)"
 [ "$(remote_field B 'r["last_fetch"] is not None')" = true ] || fail "B's status has no last_fetch"
 grep -q "shared refs/heads/main .* -> ${W_HOOK[B]}: 202" "$GS_DIR/deliveries.log" ||
   fail "the server's deliveries to B were not answered 202: $(cat "$GS_DIR/deliveries.log")"
@@ -201,6 +202,23 @@ for n in A B; do
   on "$n"
   wait_synced
 done
+
+step "(b) a pull never overwrites a file open for writing on B: it stays, A's version goes beside it"
+echo "B keeps this open" >"${W_MNT[A]}/notes/open.md"
+wait_until 15 "B has notes/open.md" file_is "${W_MNT[B]}/notes/open.md" "B keeps this open"
+wait_until 15 "A, B and the remote agree" same_head_and_remote shared A B
+exec 7>>"${W_MNT[B]}/notes/open.md" # B's writer holds it open (and writes nothing)
+echo "changed on A while B had it open" >"${W_MNT[A]}/notes/open.md"
+open_copy() { find "${W_MNT[$1]}/notes" -maxdepth 1 -name 'open (conflict from main, *).md' -printf '%f\n' | head -n 1; }
+wait_until 15 "B writes A's version beside its open file" eval '[ -n "$(open_copy B)" ]'
+exec 7>&-
+wait_until 30 "A and B settle with the open file's copy" eval 'same_head_and_remote shared A B && [ -n "$(open_copy A)" ]'
+for n in A B; do
+  file_is "${W_MNT[$n]}/notes/open.md" "B keeps this open" || fail "$n: notes/open.md is $(cat "${W_MNT[$n]}/notes/open.md")"
+  file_is "${W_MNT[$n]}/notes/$(open_copy B)" "changed on A while B had it open" || fail "$n: the copy of open.md is wrong"
+done
+[ "$(remote_field B '"notes/open.md" in [c["path"] for c in r["conflicts"]]')" = true ] ||
+  fail "B's status does not list notes/open.md as a conflict: $(cat "$T/status.json")"
 
 # =============================================================================================
 step "(c) the server stops: A goes on committing, status shows the error"
@@ -352,6 +370,16 @@ cli_error "" connect --mount "$MNT" --remote "https://x-access-token:$GS_TOKEN@l
 grep -qiE "credential|password|user" "$T/cli.err" || fail "a URL with credentials: $(cli_err)"
 [ -z "$(histfs_keys "$GITDIR")" ] || fail "a failed connect saved: $(histfs_keys "$GITDIR")"
 file_is "$MNT/c.md" "c file" || fail "C's files are not intact"
+
+step "(d) without git.caFile the test CA is not trusted: connect fails on the certificate, nothing saved"
+workspace H
+echo "h file" >"$DATA/h.md"
+mount_histfs # no git.caFile: libgit2 trusts the system roots only
+W_PID[H]=$DAEMON_PID
+cli_error "certificate" connect --mount "$MNT" --remote "$SHARED" --token-file "$GS_TOKEN_FILE"
+echo "(an untrusted server: $(cli_err))"
+[ -z "$(histfs_keys "$GITDIR")" ] || fail "a connect refused on the certificate saved: $(histfs_keys "$GITDIR")"
+on C
 echo "c2" >"$MNT/c2.md"
 wait_synced
 
@@ -456,9 +484,20 @@ git_h merge-base --is-ancestor "$forced" HEAD || fail "F's HEAD does not contain
 wait_until 15 "the file:// remote's main is F's HEAD" eval '[ "$(git --git-dir "$FILE_REMOTE" rev-parse main)" = "$(head_of F)" ]'
 wait_synced
 
+step "(j) connect --git-dir for a git dir not mounted now: the next mount pushes before anything else"
+workspace G
+echo "g file" >"$DATA/g.md"
+G_REMOTE=$T/g-remote.git
+git init -q --bare -b main "$G_REMOTE"
+cli_ok connect --git-dir "$GITDIR" --remote "$G_REMOTE"
+[ "$(git config --file "$GITDIR/config" histfs.remoteUrl)" = "$G_REMOTE" ] || fail "--git-dir connect: $(histfs_keys "$GITDIR")"
+mount_as G
+wait_until 15 "G's first commit reaches its remote" eval '[ "$(git --git-dir "$G_REMOTE" rev-parse -q --verify main)" = "$(head_of G)" ]'
+[ "$(git --git-dir "$G_REMOTE" show main:g.md)" = "g file" ] || fail "g.md is not on G's remote"
+
 # =============================================================================================
 step "no token in any log, git config or git dir; every daemon alive, every repo sound"
-for n in A B C D E F; do
+for n in A B C D E F G H; do
   on "$n"
   alive "$DAEMON_PID" || fail "the daemon of $n died"
   for f in "$LOG" "$T/mount.err" "$GITDIR/config"; do

@@ -179,12 +179,12 @@ expect 401
 step "signed garbage JSON: 400; signed but no event header: 400"
 post "$URL" push "$(body garbage '{"ref": "refs/heads/main", "after": ')"
 expect 400
-post "$URL" ping "$(body notjson 'this is not json at all')"
+post "$URL" push "$(body notjson 'this is not json at all')"
 expect 400
 post "$URL" "" "$T/ping.json"
 expect 400
-post "$URL" ping "$T/ping.json" "" "" "application/x-www-form-urlencoded"
-expect 400 # a form body must be payload=...
+post "$URL" push "$T/ping.json" "" "" "application/x-www-form-urlencoded"
+expect 400 # a form body must be payload=... (a signed ping is answered whatever its body)
 
 step "a truncated body (Content-Length larger than sent, then close): no crash"
 raw_http "$PORT" truncated >/dev/null || fail "the truncated request could not be sent"

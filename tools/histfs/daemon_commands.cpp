@@ -86,6 +86,7 @@ json snapshot(DaemonContext& d, const json& request) {
   flush(d);
   auto tag = d.history.snapshot(name, request.value("message", std::string()));
   spdlog::info("git_snapshot {} at {}", tag.name, oid_hex(tag.commit).substr(0, 12));
+  if (auto sync = d.remote_sync()) sync->commit_made();  // snapshots are backed up too
   return {{"name", tag.name}, {"commit", oid_hex(tag.commit)}, {"time", gitstore::format_instant(tag.time)}};
 }
 

@@ -223,6 +223,14 @@ void RemoteSync::set_ref(const char* name, const git_oid& value) {
 
 gitstore::RemoteClient RemoteSync::client() { return gitstore::RemoteClient(repo_.get(), settings_.url, read_token(settings_)); }
 
+std::set<std::string> RemoteSync::tag_names() {
+  git_strarray names{};
+  check(git_tag_list(&names, repo_.get()), "list tags");
+  std::set<std::string> out(names.strings, names.strings + names.count);
+  git_strarray_dispose(&names);
+  return out;
+}
+
 size_t RemoteSync::deletions_since_pushed(const git_oid& head) {
   auto base = ref(kPushedRef);
   if (!base) base = ref(gitstore::kRemoteTrackingRef);
@@ -248,13 +256,20 @@ size_t RemoteSync::deletions_since_pushed(const git_oid& head) {
 }
 
 json RemoteSync::do_push(bool allow_mass_delete) {
+  {
+    std::lock_guard lock(mutex_);
+    // After a refused rewrite, pushing would only be rejected again: wait for the user.
+    if (!state_["refused"].is_null()) return {{"pushed", false}, {"refused", state_["refused"]}};
+  }
   for (int attempt = 0; attempt < 3; ++attempt) {
     const auto head = ref(gitstore::kBranchRef);
     if (!head) return {{"pushed", false}, {"reason", "nothing to push yet"}};
     const auto pushed = ref(kPushedRef);
-    if (pushed && git_oid_equal(&*pushed, &*head) && attempt == 0 && !allow_mass_delete) {
+    const auto tags = tag_names();
+    const bool tags_pushed = std::includes(pushed_tags_.begin(), pushed_tags_.end(), tags.begin(), tags.end());
+    if (pushed && git_oid_equal(&*pushed, &*head) && tags_pushed && attempt == 0 && !allow_mass_delete) {
       std::lock_guard lock(mutex_);
-      state_["state"] = "in sync";
+      if (state_["refused"].is_null()) state_["state"] = "in sync";
       state_["unpushed_commits"] = 0;
       return {{"pushed", false}, {"reason", "already up to date"}, {"head", oid_hex(*head)}};
     }
@@ -273,11 +288,12 @@ json RemoteSync::do_push(bool allow_mass_delete) {
     if (outcome.rejected.empty()) {
       set_ref(kPushedRef, *head);
       set_ref(gitstore::kRemoteTrackingRef, *head);
+      pushed_tags_ = tags;  // a tag made during the push is not in `tags`: the next push takes it
       std::lock_guard lock(mutex_);
       state_["last_push"] = gitstore::format_instant(now_seconds());
       state_["held"] = nullptr;
       state_["last_error"] = "";
-      state_["state"] = "in sync";
+      state_["state"] = state_["refused"].is_null() ? "in sync" : "refused";
       state_["unpushed_commits"] = 0;
       spdlog::info("git_push {} to {}", short_id(*head), gitstore::redact_url(settings_.url));
       return {{"pushed", true}, {"head", oid_hex(*head)}};
@@ -372,6 +388,10 @@ json RemoteSync::integrate(const git_oid& remote) {
     return {{"pulled", false}, {"refused", reason}};
   }
 
+  {
+    std::lock_guard lock(mutex_);
+    state_["refused"] = nullptr;  // this remote history is one we may take
+  }
   auto current = head ? gitstore::files_of_tree(repo_.get(), commit_tree(*head))
                       : std::map<std::string, gitstore::TreeEntryInfo>{};
   json answer;

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -81,11 +82,13 @@ class RemoteSync {
   std::optional<git_oid> ref(const char* name);
   void set_ref(const char* name, const git_oid& value);
   size_t deletions_since_pushed(const git_oid& head);
+  std::set<std::string> tag_names();
   nlohmann::json run_on_thread(Job job, bool allow_mass_delete);
 
   DaemonContext& daemon_;
   RemoteSettings settings_;
   gitstore::RepositoryPtr repo_;  // owned by the sync thread once started
+  std::set<std::string> pushed_tags_;  // sync thread only
 
   std::mutex mutex_;  // guards everything below
   std::condition_variable wake_;
