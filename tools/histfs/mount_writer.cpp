@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -14,7 +15,18 @@ namespace {
 namespace stdfs = std::filesystem;
 constexpr auto kFlushTimeout = std::chrono::seconds(120);
 
+constexpr long kFuseSuperMagic = 0x65735546;
+
+// Once unmounted, the mount point is a plain directory (or the backing dir itself):
+// writing there would bypass versioning, so every step first checks the mount is there.
+void require_mounted(const DaemonContext& d) {
+  struct statfs fs;
+  if (statfs(d.mountpoint.c_str(), &fs) != 0 || fs.f_type != kFuseSuperMagic)
+    throw std::runtime_error("the mount at " + d.mountpoint + " is gone; nothing more is written");
+}
+
 void write_step(DaemonContext& d, const WriteStep& step) {
+  require_mounted(d);
   const stdfs::path target = stdfs::path(d.mountpoint) / step.path;
   std::error_code ignored;
   if (step.kind == WriteStep::Delete) {
