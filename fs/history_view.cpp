@@ -100,8 +100,12 @@ fuse_ino_t HistoryView::tree_child(const git_oid& oid, git_filemode_t mode, std:
 }
 
 std::int64_t HistoryView::head_time() {
-  auto commits = reader_.commits();
-  return commits->empty() ? root_.st_mtim.tv_sec : commits->front().time;
+  // HEAD's commit alone: listing the whole history here would make the first stat of
+  // .history cost a walk of every commit.
+  auto head = reader_.head();
+  if (!head) return root_.st_mtim.tv_sec;
+  auto commit = reader_.commit_by_prefix(oid_hex(*head));
+  return commit ? commit->time : root_.st_mtim.tv_sec;
 }
 
 std::vector<HistoryView::Child> HistoryView::children(fuse_ino_t ino) {

@@ -156,7 +156,6 @@ std::optional<git_oid> Committer::adopt(const git_oid& target, const git_oid& tr
   repo_.move_branch(target, head, "histfs: fast-forward to " + oid_hex(target));
   ++commits_;
   if (on_commit_) on_commit_();
-  spdlog::info("git_pull fast-forward to {}", oid_hex(target).substr(0, 12));
   return target;
 }
 

@@ -198,7 +198,8 @@ json RemoteSync::do_import(bool prefer_remote) {
     auto steps = diff_files(current, gitstore::files_of_tree(repo_.get(), tree_of(*remote)));
     commit_through_mount(daemon_, steps, {"connect: take the remote's files", {}, {}, *remote});
     answer = {{"imported", "remote"}, {"files_changed", steps.size()}, {"kept_as_tag", kept}};
-    spdlog::info("git_connect took the remote's files ({} changed); the local state is tag {}", steps.size(), kept);
+    spdlog::info("git_connect took the remote's files ({} changed){}", steps.size(),
+                 kept.empty() ? "; there was no local history" : "; the local state is tag " + kept);
   } else {
     commit_through_mount(daemon_, {}, {"connect: keep the local files, import the remote's history", {}, {*remote}, {}});
     answer = {{"imported", "local"}, {"files_changed", 0}};
