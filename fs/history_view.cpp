@@ -420,10 +420,11 @@ void HistoryView::read(fuse_req_t req, size_t size, off_t off, fuse_file_info* f
   fuse_reply_buf(req, data + off, std::min(size, length - size_t(off)));
 }
 
-void HistoryView::invalidate_live(fuse_session* session) {
-  if (!session) return;
-  for (Kind kind : {Kind::Latest, Kind::Root, Kind::Tags, Kind::Commits, Kind::At, Kind::Versions})
-    fuse_lowlevel_notify_inval_inode(session, intern(node_of(kind)), 0, 0);
+void HistoryView::invalidate_live(KernelNotifier& notifier) {
+  for (Kind kind : {Kind::Latest, Kind::Root, Kind::Tags, Kind::Commits, Kind::At, Kind::Versions}) {
+    const fuse_ino_t ino = intern(node_of(kind));
+    notifier.with_session([&](fuse_session* session) { fuse_lowlevel_notify_inval_inode(session, ino, 0, 0); });
+  }
 }
 
 void HistoryView::release(fuse_req_t req, fuse_file_info* fi) {

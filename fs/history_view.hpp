@@ -20,6 +20,7 @@
 
 #include <fuse_lowlevel.h>
 
+#include "fs/kernel_notifier.hpp"
 #include "gitstore/history.hpp"
 
 namespace histfs::fs {
@@ -49,7 +50,7 @@ class HistoryView {
 
   // After a commit: the kernel may hold `latest` (a cached symlink) and the live
   // directories' attributes. Never call from a FUSE request thread.
-  void invalidate_live(fuse_session* session);
+  void invalidate_live(KernelNotifier& notifier);
 
  private:
   enum class Kind { Root, Tags, Commits, At, Versions, FileVersions, Latest, Tree, Blob, Link };

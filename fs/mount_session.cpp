@@ -61,7 +61,9 @@ int MountSession::run() {
   fuse_loop_cfg_set_clone_fd(config.get(), 1);
   fuse_loop_cfg_set_max_threads(config.get(), options_.max_threads);
   fuse_loop_cfg_set_idle_threads(config.get(), options_.idle_threads);
+  notifier_.attach(session_);
   int result = fuse_session_loop_mt(session_, config.get());
+  notifier_.detach();  // before the unmount closes the fd the notifications write to
   fuse_remove_signal_handlers(session_);
   fuse_session_unmount(session_);
   mounted_ = false;

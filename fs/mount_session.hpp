@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "fs/kernel_notifier.hpp"
 #include "fs/router.hpp"
 
 struct fuse_session;
@@ -34,9 +35,12 @@ class MountSession {
   // Ends run() from another thread.
   void request_exit();
   fuse_session* get() const { return session_; }
+  // Invalidations from other threads go through this; it goes quiet when the loop ends.
+  KernelNotifier& notifier() { return notifier_; }
 
  private:
   fuse_session* session_ = nullptr;
+  KernelNotifier notifier_;
   MountOptions options_;
   bool mounted_ = false;
 };

@@ -10,6 +10,7 @@
 
 #include "fs/change_recorder.hpp"
 #include "fs/inode_table.hpp"
+#include "fs/kernel_notifier.hpp"
 
 namespace histfs::fs {
 
@@ -62,8 +63,8 @@ class Passthrough {
                        off_t off_out, fuse_file_info* fi_out, size_t len, int flags);
   void lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, fuse_file_info* fi);
 
-  // The session to send cache invalidations to (set once the mount exists).
-  void set_session(fuse_session* session) { session_ = session; }
+  // Where cache invalidations go (live while the mount is).
+  void set_notifier(KernelNotifier* notifier) { notifier_ = notifier; }
   // Drops the kernel's cached attributes and data of every known inode: for
   // changes that reached the backing dir without passing through the mount.
   // Never call from a FUSE request thread.
@@ -92,7 +93,7 @@ class Passthrough {
   InodeTable inodes_;
   ChangeRecorder recorder_;
   PassthroughOptions options_;
-  std::atomic<fuse_session*> session_{nullptr};
+  KernelNotifier* notifier_ = nullptr;
   std::string hidden_root_name_;
   std::function<fuse_entry_param()> extra_root_entry_;
 };

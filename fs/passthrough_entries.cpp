@@ -205,14 +205,13 @@ void Passthrough::rename(fuse_req_t req, fuse_ino_t parent, const char* name, fu
 }
 
 void Passthrough::invalidate_all() {
-  fuse_session* session = session_.load();
-  if (!session) return;
-  for (fuse_ino_t ino : inodes_.numbers()) fuse_lowlevel_notify_inval_inode(session, ino, 0, 0);
+  if (!notifier_) return;
+  for (fuse_ino_t ino : inodes_.numbers())
+    notifier_->with_session([&](fuse_session* session) { fuse_lowlevel_notify_inval_inode(session, ino, 0, 0); });
 }
 
 void Passthrough::invalidate_names(const std::vector<std::string>& paths) {
-  fuse_session* session = session_.load();
-  if (!session) return;
+  if (!notifier_) return;
   const int root_fd = inodes_.root().fd;
   for (const auto& path : paths) {
     // Every component: a directory made or removed behind our back hides the names below it.
@@ -225,7 +224,9 @@ void Passthrough::invalidate_names(const std::vector<std::string>& paths) {
       struct stat st;
       if (fstatat(root_fd, parent.empty() ? "." : parent.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) break;
       if (Inode* dir = inodes_.find(st.st_dev, st.st_ino))
-        fuse_lowlevel_notify_inval_entry(session, inodes_.number_of(*dir), name.c_str(), name.size());
+        notifier_->with_session([&](fuse_session* session) {
+          fuse_lowlevel_notify_inval_entry(session, inodes_.number_of(*dir), name.c_str(), name.size());
+        });
       parent = parent.empty() ? name : parent + "/" + name;
       start = slash + 1;
     }

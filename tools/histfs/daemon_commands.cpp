@@ -197,7 +197,7 @@ json connect(DaemonContext& d, const json& request) {
                                 "the current state is kept as a tag) or --prefer local (these files stay; its "
                                 "history is merged in)");
   save_remote_settings(d.git_dir, settings);
-  auto sync = std::make_shared<RemoteSync>(d, settings);
+  auto sync = std::make_shared<RemoteSync>(d, settings, false);
   sync->start();
   d.set_remote_sync(sync);
   json out = {{"remote", gitstore::redact_url(settings.url)}, {"was_empty", empty}};

@@ -1,10 +1,16 @@
 // histfs: a FUSE filesystem that versions a directory in git as it is written.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <ctime>
 
 #include "tools/histfs/control_commands.hpp"
 #include "tools/histfs/mount_command.hpp"
 
 int main(int argc, char** argv) {
+  // glibc re-reads the zone on every mktime() when TZ is unset; naming the default keeps
+  // threads (libgit2 signatures) from re-initialising it at once. Local time is unchanged.
+  setenv("TZ", ":/etc/localtime", 0);
+  tzset();
   CLI::App app{"histfs: a directory that versions itself in git"};
   app.set_version_flag("--version", "histfs 0.1.0");
   app.require_subcommand(1);

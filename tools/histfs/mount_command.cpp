@@ -223,7 +223,7 @@ int run_mount(const MountArguments& args) {
     for (const auto& word : split_commas(option)) mount_options.fuse_options.push_back(word);
 
   fs::MountSession session(router, mount_options);
-  passthrough.set_session(session.get());
+  passthrough.set_notifier(&session.notifier());
   spdlog::info("mounted {} at {}{}", backing, mountpoint, config.git.enabled ? " (git dir " + git_dir + ")" : "");
   // Detach only now, so that the shell sees mount errors; threads start after the fork.
   if (fuse_daemonize(args.foreground ? 1 : 0) != 0) throw std::runtime_error("cannot detach from the terminal");
@@ -235,7 +235,7 @@ int run_mount(const MountArguments& args) {
     context.reset(new DaemonContext{backing, mountpoint, git_dir, config, *changes, *committer, *history, passthrough,
                                     root_fd, *ignore, std::chrono::duration_cast<std::chrono::seconds>(now).count()});
     committer->on_commit([&] {
-      if (history_view && history_mode != fs::HistoryMode::Off) history_view->invalidate_live(session.get());
+      if (history_view && history_mode != fs::HistoryMode::Off) history_view->invalidate_live(session.notifier());
       if (auto sync = context->remote_sync()) sync->commit_made();
     });
     committer->start(fs::start_quiet_thread);

@@ -108,7 +108,12 @@ json connect_offline(const std::string& git_dir, const RemoteSettings& settings,
           {"result", json::object()}};
 }
 
-RemoteSync::RemoteSync(DaemonContext& daemon, RemoteSettings settings) : daemon_(daemon), settings_(std::move(settings)) {
+RemoteSync::RemoteSync(DaemonContext& daemon, RemoteSettings settings, bool catch_up)
+    : daemon_(daemon), settings_(std::move(settings)) {
+  if (!catch_up) {
+    push_wanted_ = fetch_wanted_ = false;
+    last_fetch_attempt_ = Clock::now();
+  }
   git_repository* raw = nullptr;
   check(git_repository_open_bare(&raw, daemon_.git_dir.c_str()), "open git dir");
   repo_.reset(raw);

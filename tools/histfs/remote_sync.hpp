@@ -48,7 +48,9 @@ nlohmann::json connect_offline(const std::string& git_dir, const RemoteSettings&
 
 class RemoteSync {
  public:
-  RemoteSync(DaemonContext& daemon, RemoteSettings settings);
+  // catch_up: fetch and push once right away (a mount starting). A fresh `histfs connect`
+  // passes false: its own first push or import must come before anything automatic.
+  RemoteSync(DaemonContext& daemon, RemoteSettings settings, bool catch_up = true);
   ~RemoteSync();
   RemoteSync(const RemoteSync&) = delete;
   RemoteSync& operator=(const RemoteSync&) = delete;
