@@ -82,6 +82,19 @@ bool is_inside(const stdfs::path& path, const stdfs::path& dir) {
   return !rel.empty() && *rel.begin() != "..";
 }
 
+// The three places must not nest (a mount point may be the backing dir itself). git_dir "" = no git.
+void check_layout(const std::string& backing, const std::string& mountpoint, const std::string& git_dir) {
+  if (mountpoint != backing && is_inside(mountpoint, backing))
+    throw UsageError("mount point " + mountpoint + " lies inside the backing directory " + backing);
+  if (git_dir.empty()) return;
+  if (is_inside(git_dir, backing) || git_dir == backing)
+    throw UsageError("git dir " + git_dir + " lies inside the backing directory " + backing +
+                     "; choose one beside it (--git-dir)");
+  if (is_inside(backing, git_dir)) throw UsageError("backing directory lies inside the git dir " + git_dir);
+  if (is_inside(mountpoint, git_dir) || mountpoint == git_dir)
+    throw UsageError("mount point " + mountpoint + " lies inside the git dir " + git_dir);
+}
+
 // Flags override the file; both are checked before anything is created or mounted.
 Config effective_config(const MountArguments& args) {
   Config config = args.config_file.empty() ? Config{} : load_config_file(stdfs::absolute(args.config_file).string());
@@ -155,16 +168,7 @@ int run_mount(const MountArguments& args) {
   const std::string mountpoint = absolute_dir(args.mountpoint, "mount point");
   const std::string git_dir =
       config.git.dir.empty() ? backing + ".git" : stdfs::absolute(config.git.dir).lexically_normal().string();
-  if (mountpoint != backing && is_inside(mountpoint, backing))
-    throw UsageError("mount point " + mountpoint + " lies inside the backing directory " + backing);
-  if (config.git.enabled) {
-    if (is_inside(git_dir, backing) || git_dir == backing)
-      throw UsageError("git dir " + git_dir + " lies inside the backing directory " + backing +
-                       "; choose one beside it (--git-dir)");
-    if (is_inside(backing, git_dir)) throw UsageError("backing directory lies inside the git dir " + git_dir);
-    if (is_inside(mountpoint, git_dir) || mountpoint == git_dir)
-      throw UsageError("mount point " + mountpoint + " lies inside the git dir " + git_dir);
-  }
+  check_layout(backing, mountpoint, config.git.enabled ? git_dir : "");
 
   // Opened before mounting, so mounting over the backing dir itself works.
   const int root_fd = open(backing.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -248,7 +252,7 @@ int run_mount(const MountArguments& args) {
     if (webhooks) webhooks->start(*context);
   }
   int status = session.run();
-  spdlog::info("unmounted {}; committing what is pending", mountpoint);
+  spdlog::info("unmounted {}{}", mountpoint, committer ? "; committing what is pending" : "");
   if (webhooks) webhooks->stop();
   if (control) control->stop();
   if (context)
