@@ -48,6 +48,7 @@ using OdbPtr = GitPtr<git_odb, git_odb_free>;
 using ConfigPtr = GitPtr<git_config, git_config_free>;
 using ObjectPtr = GitPtr<git_object, git_object_free>;
 using TagPtr = GitPtr<git_tag, git_tag_free>;
+using RemotePtr = GitPtr<git_remote, git_remote_free>;
 using BlobPtr = GitPtr<git_blob, git_blob_free>;
 
 // Keeps libgit2 initialised for as long as any instance lives.

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "gitstore/git_handle.hpp"
+
 namespace histfs::gitstore {
 
 inline constexpr const char* kRemoteTrackingRef = "refs/remotes/origin/main";
@@ -38,6 +40,7 @@ class RemoteClient {
 
  private:
   git_remote_callbacks callbacks();
+  RemotePtr make_remote();
   [[noreturn]] void fail(const std::string& what);
 
   git_repository* repo_;
