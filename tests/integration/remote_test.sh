@@ -313,10 +313,19 @@ wait_until 15 "release-1 and release-2 reach the remote with the next commit's p
 [ "$(gs_repo shared cat-file -t refs/tags/release-1)" = tag ] || fail "release-1 on the remote is not annotated"
 [ "$(gs_repo shared rev-parse 'refs/tags/release-2^{commit}')" = "$(git_h rev-parse 'refs/tags/release-2^{commit}')" ] ||
   fail "release-2 points elsewhere on the remote"
+wait_until 15 "tag-trigger.md reached the remote" eval '[ "$(gs_repo shared show main:tag-trigger.md 2>/dev/null)" = "next commit" ]'
 wait_until 15 "A, B and the remote agree" same_head_and_remote shared A B
 
 # =============================================================================================
 step "(f) a force-push to the remote with stock git is refused by A and B; nothing local changes"
+# Both must hold everything first: a mount that is still behind may take the rewritten main
+# as ordinary news (it never saw the dropped commits), and rightly so.
+wait_until 20 "A has pushed all it has" same_head_and_remote shared A
+wait_until 20 "B has all of the remote" same_head_and_remote shared B
+# Both must hold everything first: a mount that is still behind may take the rewritten main
+# as ordinary news (it never saw the dropped commits), and rightly so.
+wait_until 20 "A has pushed all it has" same_head_and_remote shared A
+wait_until 20 "B has all of the remote" same_head_and_remote shared B
 clone=${W_T[A]}/stock-clone
 gs_git clone -q "$SHARED" "$clone" 2>"${W_T[A]}/clone.err" || fail "git clone: $(cat "${W_T[A]}/clone.err")"
 git -C "$clone" reset -q --hard HEAD~3
