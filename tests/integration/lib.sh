@@ -296,3 +296,15 @@ finish() {
   fi
   echo "PASS: $*"
 }
+
+# The port of the mount's webhook server (listen port 0), from its log's "listening" line.
+webhook_port() { # the port from the log's "webhook server listening" line
+  local port=""
+  for _ in $(seq 100); do
+    port=$(grep -o 'webhook server listening on https\?://127.0.0.1:[0-9]*' "$LOG" 2>/dev/null | tail -n 1 | sed 's/.*://')
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || fail "no 'webhook server listening' line in the log"
+  echo "$port"
+}

@@ -40,12 +40,7 @@ mount_as() {
   mount_histfs --set git.autoPushInterval=1s --set git.fetchInterval=10m --set "git.caFile=$GS_BUNDLE" \
     --set "git.webhook.secretFile=$GS_SECRET_FILE" --set git.webhook.listen=127.0.0.1:0 "$@"
   W_PID[$n]=$DAEMON_PID
-  for _ in $(seq 100); do
-    port=$(grep -o 'webhook server listening on http://127.0.0.1:[0-9]*' "$LOG" 2>/dev/null | tail -n 1 | sed 's/.*://')
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || fail "mount $n: no 'webhook server listening' line in its log"
+  port=$(webhook_port) && [ -n "$port" ] || fail "mount $n: no 'webhook server listening' line in its log"
   W_HOOK[$n]=http://127.0.0.1:$port/webhook
 }
 

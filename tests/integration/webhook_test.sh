@@ -64,16 +64,6 @@ healthz() { # healthz URL [CURL ARGS...]: GET /healthz must answer 200 with JSON
   [ "$code" = 200 ] || fail "GET $url answered $code"
   [ "$(json_get "$T/health" 'j["status"]')" = ok ] || fail "healthz body: $(cat "$T/health")"
 }
-webhook_port() { # the port from the log's "webhook server listening" line
-  local port=""
-  for _ in $(seq 100); do
-    port=$(grep -o 'webhook server listening on https\?://127.0.0.1:[0-9]*' "$LOG" 2>/dev/null | tail -n 1 | sed 's/.*://')
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || fail "no 'webhook server listening' line in the log"
-  echo "$port"
-}
 
 # raw_http PORT MODE: speak HTTP by hand. MODE truncated: a body shorter than its Content-Length,
 # then close; oversized: only a header saying 30000000 bytes, print the status line and the
