@@ -67,9 +67,5 @@ std::vector<fuse_ino_t> InodeTable::numbers() {
   return out;
 }
 
-size_t InodeTable::size() {
-  std::lock_guard lock(mutex_);
-  return inodes_.size() + 1;
-}
 
 }  // namespace histfs::fs

@@ -55,7 +55,6 @@ class InodeTable {
   void add_lookup(Inode& inode);
   // Lowers the lookup count; the Inode is freed at zero.
   void forget(Inode& inode, std::uint64_t count);
-  size_t size();
   // The inode the kernel knows for a backing file, if any (no lookup count change).
   Inode* find(dev_t dev, ino_t ino);
   // The numbers of every inode the kernel currently knows.

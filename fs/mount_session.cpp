@@ -70,10 +70,4 @@ int MountSession::run() {
   return result < 0 ? 1 : 0;
 }
 
-void MountSession::request_exit() {
-  fuse_session_exit(session_);
-  // Wake the loop: it waits for a request or a signal.
-  kill(getpid(), SIGHUP);
-}
-
 }  // namespace histfs::fs

@@ -32,8 +32,6 @@ class MountSession {
 
   // Serves requests until the mount ends. Returns 0 on a clean end.
   int run();
-  // Ends run() from another thread.
-  void request_exit();
   fuse_session* get() const { return session_; }
   // Invalidations from other threads go through this; it goes quiet when the loop ends.
   KernelNotifier& notifier() { return notifier_; }

@@ -82,8 +82,6 @@ class Passthrough {
     extra_root_entry_ = std::move(extra);
   }
 
-  InodeTable& inodes() { return inodes_; }
-  ChangeRecorder& recorder() { return recorder_; }
 
  private:
   // Looks up `name` in `parent`, filling e (lookup count +1). Returns 0 or an errno.
