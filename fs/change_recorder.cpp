@@ -8,7 +8,9 @@
 namespace histfs::fs {
 
 ChangeRecorder::ChangeRecorder(gitstore::ChangeSet* changes, std::string backing_root)
-    : changes_(changes), root_(std::move(backing_root)) {
+    : changes_(changes),
+      order_mutex_(changes ? &changes->order_mutex() : &unrecorded_order_),
+      root_(std::move(backing_root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
   if (root_ == "/") root_.clear();
 }
@@ -69,28 +71,32 @@ void ChangeRecorder::renamed(fuse_req_t req, Inode& parent, const char* name, In
     changes_->moved(from, to, ctx->uid, ctx->pid);
 }
 
-void ChangeRecorder::changed(fuse_req_t req, Inode& inode) {
-  std::string path;
-  if (!changes_ || !path_of(inode, path) || path.empty()) return;
-  const unsigned generation = changes_->generation();
-  const fuse_ctx* ctx = fuse_req_ctx(req);
-  changes_->dirty(path, ctx->uid, ctx->pid);
-  rescan_if_linked(inode);
-  inode.recorded_generation.store(generation);
-}
-
-void ChangeRecorder::written(fuse_req_t req, Inode& inode) {
-  if (!changes_) return;
-  // Read after the data reached the backing file: if the batch had already been
-  // taken, the generation has moved on and we record again.
-  const unsigned generation = changes_->generation();
-  if (inode.recorded_generation.load(std::memory_order_relaxed) == generation) return;
+void ChangeRecorder::record_content(fuse_req_t req, Inode& inode, unsigned generation) {
+  // Shared with other writes, exclusive with namespace changes: no rename can land between
+  // reading the path and recording it (the batch would move "a/x" to "b/x" before our
+  // "a/x" arrived, and b/x would keep its old content).
+  std::shared_lock order(*order_mutex_);
   std::string path;
   if (!path_of(inode, path) || path.empty()) return;
   const fuse_ctx* ctx = fuse_req_ctx(req);
   changes_->dirty(path, ctx->uid, ctx->pid);
   rescan_if_linked(inode);
   inode.recorded_generation.store(generation, std::memory_order_relaxed);
+}
+
+void ChangeRecorder::changed(fuse_req_t req, Inode& inode) {
+  if (!changes_) return;
+  record_content(req, inode, changes_->generation());
+}
+
+void ChangeRecorder::written(fuse_req_t req, Inode& inode) {
+  if (!changes_) return;
+  // Read after the data reached the backing file: if the batch had already been
+  // taken, the generation has moved on and we record again. Equal: the file is dirty in
+  // the batch not yet cut, under whatever name renames gave it since.
+  const unsigned generation = changes_->generation();
+  if (inode.recorded_generation.load(std::memory_order_relaxed) == generation) return;
+  record_content(req, inode, generation);
 }
 
 void ChangeRecorder::rescan_if_linked(const Inode& inode) {

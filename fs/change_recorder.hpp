@@ -3,6 +3,7 @@
 // backing root. Paths come from the kernel's own record of each O_PATH fd
 // (/proc/self/fd), so they are right even after renames we never saw.
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 
 #include "fs/inode_table.hpp"
@@ -27,8 +28,9 @@ class ChangeRecorder {
   void written(fuse_req_t req, Inode& inode);
 
   // Held from a namespace syscall until its change is recorded, so that the
-  // ChangeSet sees creates, removes and renames in the order they happened.
-  std::unique_lock<std::mutex> ordered() { return std::unique_lock(order_mutex_); }
+  // ChangeSet sees creates, removes and renames in the order they happened. The
+  // slow path of written() and changed() holds it shared (ChangeSet::order_mutex).
+  std::unique_lock<std::shared_mutex> ordered() { return std::unique_lock(*order_mutex_); }
 
   // The path of an inode relative to the backing root ("" for the root);
   // false when it has no name any more (unlinked) or lies outside the root.
@@ -38,8 +40,11 @@ class ChangeRecorder {
   bool child_path(const Inode& parent, const char* name, std::string& path) const;
   void rescan_if_linked(const Inode& inode);
 
-  std::mutex order_mutex_;
+  void record_content(fuse_req_t req, Inode& inode, unsigned generation);
+
   gitstore::ChangeSet* changes_;
+  std::shared_mutex unrecorded_order_;  // ordered() when nothing is recorded
+  std::shared_mutex* order_mutex_;
   std::string root_;  // absolute, no trailing slash
 };
 

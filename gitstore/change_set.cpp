@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace histfs::gitstore {
@@ -44,7 +45,29 @@ void rename_below(std::set<std::string>& paths, const std::string& from, const s
   paths.insert(moved.begin(), moved.end());
 }
 
+bool related(const std::string& a, const std::string& b) { return is_same_or_below(a, b) || is_same_or_below(b, a); }
+
+void erase_under(std::set<std::string>& paths, const std::string& path) {
+  for_each_below(paths, path, [&](auto it) { return paths.erase(it); });
+}
+
+void exchange_below(std::set<std::string>& paths, const std::string& a, const std::string& b) {
+  const std::string parked = "\x01";  // a name no real path can start with
+  rename_below(paths, a, parked);
+  rename_below(paths, b, a);
+  rename_below(paths, parked, b);
+}
+
 }  // namespace
+
+void follow_move(const std::set<std::string>& paths, const std::string& from, const std::string& to,
+                 std::set<std::string>& out) {
+  for (auto it = paths.lower_bound(from); it != paths.end() && it->compare(0, from.size(), from) == 0; ++it)
+    if (is_same_or_below(*it, from)) out.insert(to + it->substr(from.size()));
+  if (paths.count("")) out.insert(to);
+  for (size_t slash = from.find('/'); slash != std::string::npos; slash = from.find('/', slash + 1))
+    if (paths.count(from.substr(0, slash))) out.insert(to);
+}
 
 bool is_same_or_below(const std::string& path, const std::string& dir) {
   if (dir.empty()) return true;
@@ -66,7 +89,17 @@ void ChangeSet::touch_locked(uid_t uid, pid_t pid) {
 }
 
 void ChangeSet::erase_under_locked(const std::string& path) {
-  for_each_below(batch_.dirty, path, [&](auto it) { return batch_.dirty.erase(it); });
+  erase_under(batch_.dirty, path);
+  erase_under(batch_.moved_to, path);
+}
+
+void ChangeSet::follow_in_flight_locked(const PathOp& op) {
+  if (in_flight_.empty() || op.kind == PathOp::Kind::Remove) return;
+  std::set<std::string> reread;
+  follow_move(in_flight_, op.path, op.other, reread);
+  if (op.kind == PathOp::Kind::Exchange) follow_move(in_flight_, op.other, op.path, reread);
+  in_flight_.insert(reread.begin(), reread.end());
+  batch_.dirty.insert(reread.begin(), reread.end());
 }
 
 void ChangeSet::dirty(const std::string& path, uid_t uid, pid_t pid) {
@@ -86,17 +119,29 @@ void ChangeSet::moved(const std::string& from, const std::string& to, uid_t uid,
   std::lock_guard lock(mutex_);
   erase_under_locked(to);  // whatever stood at `to` is replaced
   rename_below(batch_.dirty, from, to);
+  rename_below(batch_.moved_to, from, to);
+  batch_.moved_to.insert(to);
+  // A directory to compare took along, or lost, what moved: compare the destination too.
+  std::set<std::string> rescans;
+  follow_move(batch_.rescan_dirs, from, to, rescans);
+  batch_.rescan_dirs.insert(rescans.begin(), rescans.end());
   batch_.ops.push_back({PathOp::Kind::Move, from, to});
+  follow_in_flight_locked(batch_.ops.back());
   touch_locked(uid, pid);
 }
 
 void ChangeSet::exchanged(const std::string& a, const std::string& b, uid_t uid, pid_t pid) {
   std::lock_guard lock(mutex_);
-  const std::string parked = "\x01";  // a name no real path can start with
-  rename_below(batch_.dirty, a, parked);
-  rename_below(batch_.dirty, b, a);
-  rename_below(batch_.dirty, parked, b);
+  exchange_below(batch_.dirty, a, b);
+  exchange_below(batch_.moved_to, a, b);
+  batch_.moved_to.insert(a);
+  batch_.moved_to.insert(b);
+  std::set<std::string> rescans;
+  follow_move(batch_.rescan_dirs, a, b, rescans);
+  follow_move(batch_.rescan_dirs, b, a, rescans);
+  batch_.rescan_dirs.insert(rescans.begin(), rescans.end());
   batch_.ops.push_back({PathOp::Kind::Exchange, a, b});
+  follow_in_flight_locked(batch_.ops.back());
   touch_locked(uid, pid);
 }
 
@@ -110,9 +155,42 @@ void ChangeSet::rescan(const std::string& dir) {
 
 unsigned ChangeSet::generation() const { return generation_.load(); }
 
+void ChangeSet::reading(const std::set<std::string>& paths) {
+  std::lock_guard lock(mutex_);
+  in_flight_ = paths;
+  // Moves recorded since the cut may already have taken what the committer is about to read.
+  for (const auto& op : batch_.ops) follow_in_flight_locked(op);
+}
+
+void ChangeSet::committed() {
+  std::unique_lock order(order_mutex_);
+  std::lock_guard lock(mutex_);
+  in_flight_.clear();
+  in_flight_count_ = 0;
+}
+
+bool ChangeSet::touched_since_cut(const std::string& path) const {
+  std::lock_guard lock(mutex_);
+  // A .gitignore changed above the path may have changed whether it is tracked.
+  auto touches_one = [&](const std::string& p) {
+    if (related(p, path)) return true;
+    const auto slash = p.rfind('/');
+    const std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
+    return name == ".gitignore" && is_same_or_below(path, slash == std::string::npos ? "" : p.substr(0, slash));
+  };
+  auto touches = [&](const std::set<std::string>& paths) { return std::any_of(paths.begin(), paths.end(), touches_one); };
+  if (touches(batch_.dirty) || touches(batch_.rescan_dirs)) return true;
+  return std::any_of(batch_.ops.begin(), batch_.ops.end(), [&](const PathOp& op) {
+    return touches_one(op.path) || (!op.other.empty() && touches_one(op.other));
+  });
+}
+
 ChangeBatch ChangeSet::take_locked() {
+  in_flight_.clear();
+  in_flight_count_ = batch_.ops.size() + batch_.dirty.size() + batch_.rescan_dirs.size();
   ChangeBatch out = std::move(batch_);
   out.flush_ticket = flush_ticket_;
+  out.cut_time = std::chrono::system_clock::now();
   batch_ = ChangeBatch{};
   first_change_.reset();
   process_names_.clear();
@@ -157,6 +235,11 @@ void ChangeSet::hold() {
   held_ = true;
 }
 
+bool ChangeSet::held() const {
+  std::lock_guard lock(mutex_);
+  return held_;
+}
+
 void ChangeSet::release() {
   std::lock_guard lock(mutex_);
   held_ = false;
@@ -187,7 +270,7 @@ bool ChangeSet::stopping() const {
 
 size_t ChangeSet::pending() const {
   std::lock_guard lock(mutex_);
-  return batch_.ops.size() + batch_.dirty.size() + batch_.rescan_dirs.size();
+  return batch_.ops.size() + batch_.dirty.size() + batch_.rescan_dirs.size() + in_flight_count_;
 }
 
 }  // namespace histfs::gitstore

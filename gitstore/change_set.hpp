@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <tuple>
 #include <string>
 #include <vector>
@@ -48,6 +49,10 @@ struct ChangeBatch {
   std::vector<PathOp> ops;            // replayed first, in order
   std::set<std::string> dirty;        // then each of these is re-read from the backing dir (current names)
   std::set<std::string> rescan_dirs;  // whole directories to compare with the tree ("" = everything)
+  // Where moves and exchanges put entries (current names): replayed, not reread, so the
+  // committer's self-check compares them with the backing dir.
+  std::set<std::string> moved_to;
+  std::chrono::system_clock::time_point cut_time;  // when the batch was taken
   std::set<Actor> actors;
   CommitLabel label;
   // Every flush requested up to this ticket is done once this batch is committed.
@@ -67,6 +72,26 @@ class ChangeSet {
   void exchanged(const std::string& a, const std::string& b, uid_t uid, pid_t pid);
   void rescan(const std::string& dir);
 
+  // The namespace order lock. Held exclusively from a namespace syscall (create, unlink,
+  // rename, ...) until its change is recorded, and shared from resolving an inode's path to
+  // recording a write there: so the batch sees namespace changes in the order they happened,
+  // and a write is recorded under the name its file had when the record was made.
+  // Lock order: this, then the ChangeSet's own mutex.
+  std::shared_mutex& order_mutex() { return order_mutex_; }
+
+  // The batch being committed. Between the cut and committed(), the committer reads the
+  // backing dir as it is then, so what it reads may already reflect namespace changes of
+  // the next batch. reading() names the paths it is about to read; every move or exchange
+  // recorded after the cut that takes something from (or out of) one of them also marks
+  // the destination dirty in the next batch, which then rereads it there.
+  void reading(const std::set<std::string>& paths);
+  // The commit of the batch in flight is done (or failed): stop following its paths.
+  // Takes the order lock, so every namespace change made before it was recorded first.
+  void committed();
+  // True when the batch being recorded now (since the last cut) changed `path`, something
+  // below it or one of its parents (for the committer's self-check).
+  bool touched_since_cut(const std::string& path) const;
+
   // A number that changes whenever a batch is taken, so a caller can remember
   // "already recorded in this batch" without asking again (see fs::Inode).
   unsigned generation() const;
@@ -81,19 +106,24 @@ class ChangeSet {
   // While held, no batch is cut (except at stop): a restore's writes become one commit.
   void hold();
   void release();
+  bool held() const;
   // How the next commit is written (cleared when the batch is taken).
   void label_next_commit(CommitLabel label);
   void request_stop();
   bool stopping() const;
   // Sleeps for `duration` unless a stop is requested first.
   void sleep_unless_stopped(std::chrono::milliseconds duration);
+  // What is not committed yet: paths and operations recorded since the cut, plus those of
+  // the batch being committed (a folder move counts once).
   size_t pending() const;
 
  private:
   void touch_locked(uid_t uid, pid_t pid);
   void erase_under_locked(const std::string& path);
   ChangeBatch take_locked();
+  void follow_in_flight_locked(const PathOp& op);
 
+  std::shared_mutex order_mutex_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   ChangeBatch batch_;
@@ -105,9 +135,17 @@ class ChangeSet {
   unsigned long flush_ticket_ = 0;
   bool held_ = false;
   bool stop_requested_ = false;
+  // Paths the committer reads for the batch in flight, and where later moves took them.
+  std::set<std::string> in_flight_;
+  size_t in_flight_count_ = 0;  // pending() of the batch in flight
 };
 
 // "a/b" is at or below "a"; "ab" is not.
 bool is_same_or_below(const std::string& path, const std::string& dir);
+
+// Where a move from `from` to `to` took what stood at each of `paths`, added to `out`: a path
+// at or below `from` is now below `to`; a path above `from` lost the moved entry to `to`.
+void follow_move(const std::set<std::string>& paths, const std::string& from, const std::string& to,
+                 std::set<std::string>& out);
 
 }  // namespace histfs::gitstore

@@ -52,6 +52,8 @@ TEST_CASE("taking a batch moves the generation on", "[change_set]") {
   CHECK(changes.generation() == before);
   changes.take();
   CHECK(changes.generation() != before);
+  CHECK(changes.pending() == 1);  // until its commit is done
+  changes.committed();
   CHECK(changes.pending() == 0);
 }
 
@@ -96,6 +98,71 @@ TEST_CASE("actors are recorded once per process name", "[change_set]") {
   REQUIRE(batch.actors.size() == 1);
   CHECK(batch.actors.begin()->uid == 1000);
   CHECK(batch.actors.begin()->process == "unit_tests");
+}
+
+TEST_CASE("a move after the cut makes the next batch reread where it took what the commit reads", "[change_set]") {
+  ChangeSet changes;
+  changes.dirty("a/x", 0, 0);
+  changes.take();
+  SECTION("moved before the committer names what it reads") {
+    changes.moved("a", "b", 0, 0);
+    changes.reading({"a/x"});
+    CHECK(changes.take().dirty == Set{"b/x"});
+  }
+  SECTION("moved while it reads, then moved again") {
+    changes.reading({"a/x"});
+    changes.moved("a", "b", 0, 0);
+    changes.moved("b", "c/d", 0, 0);
+    CHECK(changes.take().dirty.count("c/d/x"));
+  }
+  SECTION("an exchange") {
+    changes.reading({"a/x"});
+    changes.exchanged("a", "b", 0, 0);
+    CHECK(changes.take().dirty.count("b/x"));
+  }
+  SECTION("a file moved out of a directory it compares") {
+    changes.reading({"a"});
+    changes.moved("a/x", "e/x", 0, 0);
+    CHECK(changes.take().dirty.count("e/x"));
+  }
+  SECTION("not once the commit is done") {
+    changes.reading({"a/x"});
+    changes.committed();
+    changes.moved("a", "b", 0, 0);
+    CHECK(changes.take().dirty.empty());
+  }
+}
+
+TEST_CASE("a directory to compare follows moves out of it", "[change_set]") {
+  ChangeSet changes;
+  changes.rescan("a");
+  changes.moved("a/x", "c", 0, 0);
+  changes.moved("c", "d", 0, 0);
+  CHECK(changes.take().rescan_dirs.count("d"));
+}
+
+TEST_CASE("pending counts the batch being committed", "[change_set]") {
+  ChangeSet changes;
+  changes.dirty("a", 0, 0);
+  changes.dirty("b", 0, 0);
+  changes.take();
+  CHECK(changes.pending() == 2);
+  changes.dirty("c", 0, 0);
+  CHECK(changes.pending() == 3);
+  changes.committed();
+  CHECK(changes.pending() == 1);
+}
+
+TEST_CASE("what changed since the cut", "[change_set]") {
+  ChangeSet changes;
+  changes.moved("a/b", "c", 0, 0);
+  changes.dirty("d/.gitignore", 0, 0);
+  CHECK(changes.touched_since_cut("a/b/x"));
+  CHECK(changes.touched_since_cut("a"));
+  CHECK(changes.touched_since_cut("c/y"));
+  CHECK(changes.touched_since_cut("d/e/f"));  // its ignore rules changed
+  CHECK_FALSE(changes.touched_since_cut("a/bc"));
+  CHECK_FALSE(changes.touched_since_cut("e"));
 }
 
 }  // namespace
