@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <shared_mutex>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
+#include "gitstore/blob_store.hpp"
 #include "gitstore/tree_overlay.hpp"
 #include "gitstore/worktree_sync.hpp"
 
@@ -28,6 +31,27 @@ bool is_directory(int root_fd, const std::string& path) {
   return fstatat(root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool same_stat(const struct stat& a, const struct stat& b) {
+  return a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mode == b.st_mode &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+// File timestamps come from the kernel's coarse clock, which lags the real time by a tick
+// (at most 10 ms): a change this much older than a batch's cut was surely made before it.
+constexpr auto kCoarseClockLag = std::chrono::milliseconds(50);
+
+std::chrono::system_clock::time_point ctime_of(const struct stat& st) {
+  return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::seconds(st.st_ctim.tv_sec) + std::chrono::nanoseconds(st.st_ctim.tv_nsec)));
+}
+
+std::string joined(const std::vector<std::string>& paths) {
+  std::string out;
+  for (const auto& path : paths) out += (out.empty() ? "" : ", ") + path;
+  return out;
+}
+
 // Drops paths that lie inside another path of the set (the outer one covers them).
 std::set<std::string> outermost(const std::set<std::string>& paths) {
   std::set<std::string> out;
@@ -43,6 +67,7 @@ std::set<std::string> outermost(const std::set<std::string>& paths) {
 Committer::Committer(Repository& repo, int root_fd, IgnoreRules& ignore, ChangeSet& changes, CommitterOptions options)
     : repo_(repo), root_fd_(root_fd), ignore_(ignore), changes_(changes), options_(options) {
   cache_.load(stat_cache_file());
+  ObjectSync::watch(repo_.odb(), (std::filesystem::path(repo_.git_dir()) / "objects").string());
 }
 
 Committer::~Committer() { stop(); }
@@ -54,31 +79,42 @@ std::optional<CommitResult> Committer::reconcile() {
   batch.rescan_dirs.insert("");
   const bool first = !repo_.head_commit().has_value();
   auto result = commit_batch(batch, first ? "initial import: " : "recover changes made outside the mount: ");
+  changes_.committed();
   cache_.save(stat_cache_file());
   return result;
 }
 
 ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, ObjectSync& written) {
   ChangeSummary summary;
-  const WorktreeContext context{repo_.odb(), root_fd_, ignore_, cache_, &written};
-  std::set<std::string> reread = batch.dirty;
+  seen_.clear();
+  const WorktreeContext context{repo_.odb(), root_fd_, ignore_, cache_, &written, &seen_};
+  // Paths the replay cannot settle, named as at their op: later moves of the batch carry
+  // them along (batch.dirty already holds current names).
+  std::set<std::string> late;
+  auto reread_late = [&](const std::string& path) { late.insert(path); };
 
   for (const auto& op : batch.ops) {
+    if (op.kind != PathOp::Kind::Remove) {
+      std::set<std::string> carried;
+      follow_move(late, op.path, op.other, carried);
+      if (op.kind == PathOp::Kind::Exchange) follow_move(late, op.other, op.path, carried);
+      late.insert(carried.begin(), carried.end());
+    }
     if (!is_storable_path(op.path) || (!op.other.empty() && !is_storable_path(op.other))) {
-      reread.insert(op.path);
-      if (!op.other.empty()) reread.insert(op.other);
+      reread_late(op.path);
+      if (!op.other.empty()) reread_late(op.other);
       continue;
     }
     switch (op.kind) {
       case PathOp::Kind::Remove:
         remove_path(overlay, op.path, summary);
-        if (is_gitignore(op.path)) reread.insert(op.path);  // what it ignored may come back
+        if (is_gitignore(op.path)) reread_late(op.path);  // what it ignored may come back
         break;
       case PathOp::Kind::Move:
-        if (is_gitignore(op.path)) reread.insert(op.path);
+        if (is_gitignore(op.path)) reread_late(op.path);
         // A move keeps the entry (and its blob) as it is; anything uncertain is re-read.
         if (!overlay.move(op.path, op.other)) {
-          reread.insert(op.other);
+          reread_late(op.other);
         } else if (ignore_.is_ignored(op.other, is_directory(root_fd_, op.other))) {
           // Moved out of git's sight: what leaves is what stood at the old name.
           ChangeSummary gone;
@@ -86,19 +122,21 @@ ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, O
           for (const auto& path : gone.removed) summary.removed.push_back(op.path + path.substr(op.other.size()));
         } else {
           summary.renamed.emplace_back(op.path, op.other);
-          if (is_gitignore(op.other)) reread.insert(op.other);
+          if (is_gitignore(op.other)) reread_late(op.other);
         }
         break;
       case PathOp::Kind::Exchange:
         overlay.exchange(op.path, op.other);
         summary.updated.push_back(op.path);
         summary.updated.push_back(op.other);
-        reread.insert(op.path);
-        reread.insert(op.other);
+        reread_late(op.path);
+        reread_late(op.other);
         break;
     }
   }
 
+  std::set<std::string> reread = batch.dirty;
+  reread.insert(late.begin(), late.end());
   std::set<std::string> rescan = batch.rescan_dirs;
   for (const auto& path : reread)
     if (is_gitignore(path)) {
@@ -106,6 +144,11 @@ ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, O
       rescan.insert(parent_dir(path));
     }
   rescan = outermost(rescan);
+  // From here on the backing dir is read as it is now, which may already show changes of the
+  // next batch: the ChangeSet makes that batch reread wherever those changes took what we read.
+  read_ = rescan;
+  read_.insert(reread.begin(), reread.end());
+  changes_.reading(read_);
   for (const auto& dir : rescan) sync_path(overlay, dir, context, summary);
   for (const auto& path : outermost(reread)) {
     bool covered = std::any_of(rescan.begin(), rescan.end(), [&](const std::string& dir) { return is_same_or_below(path, dir); });
@@ -115,11 +158,33 @@ ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, O
 }
 
 std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, const std::string& what) {
-  const auto started = std::chrono::steady_clock::now();
   const auto head = repo_.head_commit();
+  ObjectSync written(repo_.git_dir());
+  try {
+    return write_commit(batch, what, head, written);
+  } catch (...) {
+    // Nothing points at what this attempt wrote unless the branch moved: take it back, or a
+    // nearly full disk fills up again at every retry.
+    try {
+      const auto now = repo_.head_commit();
+      if (now.has_value() == head.has_value() && (!now || git_oid_equal(&*now, &*head))) {
+        if (!written.created().empty())
+          spdlog::info("commit failed; removing the {} objects it wrote", written.created().size());
+        written.discard();
+        for (const auto& [path, unused] : seen_) cache_.forget(path);  // it may name a removed blob
+      }
+    } catch (const std::exception& error) {
+      spdlog::warn("commit failed, and its objects stay: {}", error.what());
+    }
+    throw;
+  }
+}
+
+std::optional<CommitResult> Committer::write_commit(const ChangeBatch& batch, const std::string& what,
+                                                    const std::optional<git_oid>& head, ObjectSync& written) {
+  const auto started = std::chrono::steady_clock::now();
   const auto base_tree = repo_.head_tree();
   TreeOverlay overlay(repo_.get(), base_tree ? &*base_tree : nullptr);
-  ObjectSync written(repo_.git_dir());
   ChangeSummary summary = apply(overlay, batch, written);
   const git_oid tree = overlay.write(&written);
   if (batch.label.adopt) {
@@ -141,6 +206,75 @@ std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, co
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
   spdlog::info("git_commit {} {} ({} paths, {:.1f} ms, correlation {})", oid_hex(result.commit).substr(0, 12), subject, result.summary.count(), elapsed.count() / 1000.0, result.correlation_id);
   return result;
+}
+
+bool Committer::self_check(const ChangeBatch& batch) {
+  std::set<std::string> touched = read_;
+  touched.insert(batch.moved_to.begin(), batch.moved_to.end());
+  touched = outermost(touched);
+  const auto head_tree = repo_.head_tree();
+  TreeOverlay overlay(repo_.get(), head_tree ? &*head_tree : nullptr);
+  // The content of a file whose stat the commit saw, or the stat cache knows, is known.
+  auto same_content = [&](const std::string& file, const struct stat& st, const TreeEntryInfo& in_tree) {
+    auto seen = seen_.find(file);
+    if (seen != seen_.end() && same_stat(seen->second.st, st)) return seen->second.entry == in_tree;
+    if (auto oid = cache_.lookup(file, st)) return TreeEntryInfo{*oid, git_mode_of(st)} == in_tree;
+    auto hashed = hash_path(root_fd_, file, st);
+    return hashed && TreeEntryInfo{hashed->oid, hashed->mode} == in_tree;
+  };
+  std::set<std::string> differ;
+  for (const auto& path : touched) {
+    if (!path.empty() && !is_storable_path(path)) continue;
+    std::map<std::string, TreeEntryInfo> in_tree;
+    overlay.for_each_file(path, [&](const std::string& file, const TreeEntryInfo& info) { in_tree.emplace(file, info); });
+    const auto on_disk = list_worktree(root_fd_, ignore_, path);
+    for (const auto& [file, info] : in_tree)
+      if (!on_disk.count(file)) differ.insert(file);
+    for (const auto& [file, st] : on_disk) {
+      auto it = in_tree.find(file);
+      if (it == in_tree.end() || !same_content(file, st, it->second)) differ.insert(file);
+    }
+  }
+  if (differ.empty()) return false;
+
+  // Most differences are changes made since the cut: the next batch has them. Judged under the
+  // order lock, so every namespace change made so far is recorded.
+  std::vector<std::string> queued, wrong;
+  {
+    std::shared_lock order(changes_.order_mutex());
+    for (const auto& file : differ) {
+      if (changes_.touched_since_cut(file)) continue;
+      struct stat st;
+      bool sure = true;  // gone, though no removal is pending
+      if (fstatat(root_fd_, file.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        // A write lands before it is recorded: a file changed since the cut may still be on its way.
+        auto seen = seen_.find(file);
+        sure = (seen != seen_.end() && same_stat(seen->second.st, st)) || ctime_of(st) < batch.cut_time - kCoarseClockLag;
+      }
+      queued.push_back(file);
+      if (sure) wrong.push_back(file);
+    }
+    for (const auto& file : queued) changes_.rescan(file);
+  }
+  if (!wrong.empty())
+    spdlog::warn("integrity_repair: HEAD differed from the backing dir after a commit at {} path(s): {}; committing "
+                 "the backing dir's version", wrong.size(), joined(wrong));
+  return !queued.empty();
+}
+
+std::optional<CommitResult> Committer::commit_checked(ChangeBatch& batch) {
+  struct Done {
+    ChangeSet& changes;
+    ~Done() { changes.committed(); }
+  } done{changes_};
+  auto result = commit_batch(batch, "");
+  if (!self_check(batch) || changes_.held()) return result;
+  // The repair is committed now, so a flush waiting for this batch sees HEAD right.
+  changes_.committed();
+  ChangeBatch repair = changes_.take();
+  batch.flush_ticket = std::max(batch.flush_ticket, repair.flush_ticket);
+  auto repaired = commit_batch(repair, "");
+  return repaired ? repaired : result;
 }
 
 std::optional<git_oid> Committer::adopt(const git_oid& target, const git_oid& tree, const std::optional<git_oid>& head,
@@ -212,7 +346,7 @@ void Committer::run() {
       finish(batch.flush_ticket, std::nullopt, "");
     } else {
       try {
-        auto result = commit_batch(batch, "");
+        auto result = commit_checked(batch);
         finish(batch.flush_ticket, result, "");
         backoff = std::chrono::milliseconds{0};
       } catch (const std::exception& error) {

@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -20,6 +22,7 @@
 #include "gitstore/ignore_rules.hpp"
 #include "gitstore/repository.hpp"
 #include "gitstore/stat_cache.hpp"
+#include "gitstore/worktree_sync.hpp"
 
 namespace histfs::gitstore {
 
@@ -77,7 +80,17 @@ class Committer {
   // Moves the branch to `target` when `tree` is its tree (a fast-forward); nullopt otherwise.
   std::optional<git_oid> adopt(const git_oid& target, const git_oid& tree, const std::optional<git_oid>& head,
                                ObjectSync& written);
+  std::optional<CommitResult> write_commit(const ChangeBatch& batch, const std::string& what,
+                                          const std::optional<git_oid>& head, ObjectSync& written);
   ChangeSummary apply(class TreeOverlay& overlay, const ChangeBatch& batch, ObjectSync& written);
+  // Commits a batch taken from the ChangeSet, checks it, and commits a repair when the check
+  // finds HEAD wrong; the ChangeSet stops following the batch's paths when it returns.
+  std::optional<CommitResult> commit_checked(ChangeBatch& batch);
+  // Compares what the last commit touched with the backing dir (stat data first, rehashing
+  // only files whose stat changed). Paths that differ and that no change recorded since the
+  // cut explains are queued for a rescan; true when any was. Logs integrity_repair when the
+  // difference cannot come from a change still being recorded.
+  bool self_check(const ChangeBatch& batch);
   std::string stat_cache_file() const;
 
   Repository& repo_;
@@ -86,6 +99,9 @@ class Committer {
   ChangeSet& changes_;
   CommitterOptions options_;
   StatCache cache_;
+  // What the current commit read and stored (self-check), and every path it read.
+  std::map<std::string, SeenFile> seen_;
+  std::set<std::string> read_;
   std::thread thread_;
   std::atomic<unsigned long> commits_{0};
   std::function<void()> on_commit_;

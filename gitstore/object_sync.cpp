@@ -1,6 +1,7 @@
 #include "gitstore/object_sync.hpp"
 
 #include <fcntl.h>
+#include <git2/sys/odb_backend.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,7 +22,101 @@ int open_for_sync(const std::string& path, int flags) {
   return fd;  // ENOENT: the object was already packed or existed before; nothing of ours to flush
 }
 
+thread_local ObjectSync* recorder = nullptr;
+
+// An object database backend that writes like the loose one it wraps and tells the thread's
+// ObjectSync. libgit2 calls a backend's write (and a stream's finalize) only for objects no
+// backend holds yet, so what it reports is exactly what the attempt created.
+struct RecordingBackend {
+  git_odb_backend parent;
+  git_odb_backend* loose;
+};
+
+struct RecordingStream {
+  git_odb_stream parent;
+  git_odb_stream* inner;
+};
+
+int recording_write(git_odb_backend* backend, const git_oid* oid, const void* data, size_t length,
+                    git_object_t type) {
+  auto* self = reinterpret_cast<RecordingBackend*>(backend);
+  int error = self->loose->write(self->loose, oid, data, length, type);
+  if (error == 0 && recorder) recorder->created_object(*oid);
+  return error;
+}
+
+int stream_write(git_odb_stream* stream, const char* buffer, size_t length) {
+  auto* self = reinterpret_cast<RecordingStream*>(stream);
+  return self->inner->write(self->inner, buffer, length);
+}
+
+int stream_finalize(git_odb_stream* stream, const git_oid* oid) {
+  auto* self = reinterpret_cast<RecordingStream*>(stream);
+  int error = self->inner->finalize_write(self->inner, oid);
+  if (error == 0 && recorder) recorder->created_object(*oid);
+  return error;
+}
+
+void stream_free(git_odb_stream* stream) {
+  auto* self = reinterpret_cast<RecordingStream*>(stream);
+  self->inner->free(self->inner);
+  delete self;
+}
+
+int recording_writestream(git_odb_stream** out, git_odb_backend* backend, git_object_size_t size,
+                          git_object_t type) {
+  auto* self = reinterpret_cast<RecordingBackend*>(backend);
+  git_odb_stream* inner = nullptr;
+  if (int error = self->loose->writestream(&inner, self->loose, size, type)) return error;
+  auto* stream = new RecordingStream{};
+  stream->parent.backend = backend;
+  stream->parent.mode = inner->mode;
+  stream->parent.write = stream_write;
+  stream->parent.finalize_write = stream_finalize;
+  stream->parent.free = stream_free;
+  stream->inner = inner;
+  *out = &stream->parent;
+  return 0;
+}
+
+void recording_free(git_odb_backend* backend) {
+  auto* self = reinterpret_cast<RecordingBackend*>(backend);
+  self->loose->free(self->loose);
+  delete self;
+}
+
 }  // namespace
+
+ObjectSync::ObjectSync(std::string git_dir) : git_dir_(std::move(git_dir)), outer_(recorder) { recorder = this; }
+
+ObjectSync::~ObjectSync() { recorder = outer_; }
+
+void ObjectSync::watch(git_odb* odb, const std::string& objects_dir) {
+  git_odb_backend* loose = nullptr;
+  check(git_odb_backend_loose(&loose, objects_dir.c_str(), -1, 0, 0, 0), "open loose object writer");
+  loose->odb = odb;
+  auto* self = new RecordingBackend{};
+  self->parent.version = GIT_ODB_BACKEND_VERSION;
+  self->parent.write = recording_write;
+  self->parent.writestream = recording_writestream;
+  self->parent.free = recording_free;
+  self->loose = loose;
+  // Above the default loose (1) and pack (2) backends, so writes come here first; reads,
+  // existence checks and freshening stay with them (our callbacks for those are null).
+  if (int error = git_odb_add_backend(odb, &self->parent, 3)) {
+    recording_free(&self->parent);
+    check(error, "watch object writes");
+  }
+}
+
+void ObjectSync::discard() {
+  for (const auto& oid : created_) {
+    const std::string path = object_path(oid);
+    if (unlink(path.c_str()) == 0) rmdir(path.substr(0, path.rfind('/')).c_str());  // the fan-out dir, if now empty
+  }
+  created_.clear();
+  written_.clear();
+}
 
 std::string ObjectSync::object_path(const git_oid& oid) const {
   const std::string hex = oid_hex(oid);

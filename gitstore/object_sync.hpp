@@ -4,6 +4,10 @@
 // object file is written out to the disk, then a single fsync flushes the
 // journal and the disk cache. Above a few thousand objects one syncfs is
 // cheaper still. Used by the committer thread only.
+//
+// It also knows which objects a commit attempt created (watch() makes the object database
+// report every object it writes that it did not hold before), so a failed attempt can take
+// them back instead of leaving them to fill a nearly full disk at every retry.
 #include <git2.h>
 
 #include <string>
@@ -13,18 +17,35 @@ namespace histfs::gitstore {
 
 class ObjectSync {
  public:
-  explicit ObjectSync(std::string git_dir) : git_dir_(std::move(git_dir)) {}
+  // While it lives, it is the thread's recorder of the objects watched databases create.
+  explicit ObjectSync(std::string git_dir);
+  ~ObjectSync();
+  ObjectSync(const ObjectSync&) = delete;
+  ObjectSync& operator=(const ObjectSync&) = delete;
+
+  // Makes `odb` (writes go to loose objects under `objects_dir`) report the objects it
+  // creates to the thread's live ObjectSync. Once per database.
+  static void watch(git_odb* odb, const std::string& objects_dir);
+
   void add(const git_oid& oid) { written_.push_back(oid); }
   size_t size() const { return written_.size(); }
   // Throws std::system_error when the flush fails (the objects may not be durable).
   void sync();
   // fsync of one file of the git dir (a ref, a reflog) and of its directory.
   static void sync_file(const std::string& path);
+  // Objects created since construction (only those the database did not hold before).
+  const std::vector<git_oid>& created() const { return created_; }
+  // Deletes the loose files of the objects this attempt created: call only when nothing
+  // points at them (the branch did not move).
+  void discard();
+  void created_object(const git_oid& oid) { created_.push_back(oid); }
 
  private:
   std::string object_path(const git_oid& oid) const;
   std::string git_dir_;
   std::vector<git_oid> written_;
+  std::vector<git_oid> created_;
+  ObjectSync* outer_;  // the recorder this one hides (nested attempts)
 };
 
 }  // namespace histfs::gitstore

@@ -66,6 +66,11 @@ IgnoreScopePtr scope_for(const IgnoreRules& ignore, const std::string& dir) {
   return scope;
 }
 
+void remember_seen(const WorktreeContext& context, const std::string& path, const struct stat& st,
+                   const StoredEntry& stored) {
+  if (context.seen) (*context.seen)[path] = SeenFile{st, TreeEntryInfo{stored.oid, stored.mode}};
+}
+
 void sync_directory(TreeOverlay& overlay, const std::string& dir, const WorktreeContext& context,
                     ChangeSummary& summary) {
   std::map<std::string, struct stat> on_disk;
@@ -86,6 +91,7 @@ void sync_directory(TreeOverlay& overlay, const std::string& dir, const Worktree
   for (const auto& [path, st] : on_disk) {
     auto stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written);
     if (!stored) continue;
+    remember_seen(context, path, st, *stored);
     auto before = in_tree.find(path);
     if (before != in_tree.end() && before->second == TreeEntryInfo{stored->oid, stored->mode}) continue;
     overlay.upsert(path, stored->oid, stored->mode);
@@ -95,17 +101,22 @@ void sync_directory(TreeOverlay& overlay, const std::string& dir, const Worktree
 
 }  // namespace
 
-std::map<std::string, TreeEntryInfo> hash_worktree(int root_fd, const IgnoreRules& ignore, const std::string& path) {
+std::map<std::string, struct stat> list_worktree(int root_fd, const IgnoreRules& ignore, const std::string& path) {
   std::map<std::string, struct stat> on_disk;
   struct stat st;
   if (!path.empty() && !is_storable_path(path)) return {};
   if (path.empty() || (fstatat(root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))) {
     if (auto scope = scope_for(ignore, path)) list_tracked(root_fd, path, ignore, scope, on_disk);
-  } else if (fstatat(root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !ignore.is_ignored(path, false)) {
+  } else if (fstatat(root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+             (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && !ignore.is_ignored(path, false)) {
     on_disk.emplace(path, st);
   }
+  return on_disk;
+}
+
+std::map<std::string, TreeEntryInfo> hash_worktree(int root_fd, const IgnoreRules& ignore, const std::string& path) {
   std::map<std::string, TreeEntryInfo> out;
-  for (const auto& [file, file_st] : on_disk)
+  for (const auto& [file, file_st] : list_worktree(root_fd, ignore, path))
     if (auto hashed = hash_path(root_fd, file, file_st)) out.emplace(file, TreeEntryInfo{hashed->oid, hashed->mode});
   return out;
 }
@@ -130,6 +141,7 @@ void sync_path(TreeOverlay& overlay, const std::string& path, const WorktreeCont
   if (!trackable) return remove_path(overlay, path, summary);
   auto stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written);
   if (!stored) return remove_path(overlay, path, summary);
+  remember_seen(context, path, st, *stored);
   auto before = overlay.get(path);
   if (before && before->mode == GIT_FILEMODE_TREE) remove_path(overlay, path, summary);
   if (before && *before == TreeEntryInfo{stored->oid, stored->mode}) return;

@@ -4,6 +4,8 @@
 // ignore rules changed. Files whose stat matches the stat cache are not reread.
 #include <git2.h>
 
+#include <sys/stat.h>
+
 #include <map>
 #include <string>
 
@@ -14,12 +16,19 @@
 
 namespace histfs::gitstore {
 
+// A file as the committer read it: its stat then and the entry it stored.
+struct SeenFile {
+  struct stat st;
+  TreeEntryInfo entry;
+};
+
 struct WorktreeContext {
   git_odb* odb;
   int root_fd;  // the backing dir
   const IgnoreRules& ignore;
   StatCache& cache;
   ObjectSync* written = nullptr;  // collects new objects for one flush at commit time
+  std::map<std::string, SeenFile>* seen = nullptr;  // when given, every file stored, for the self-check
 };
 
 // Makes the overlay's entry at `path` ("" = the root) equal the backing dir's, whatever it
@@ -30,6 +39,9 @@ void sync_path(TreeOverlay& overlay, const std::string& path, const WorktreeCont
 // What the backing dir holds at or below `path` now, as git would store it (ignored paths
 // left out), hashed without writing anything to the object database.
 std::map<std::string, TreeEntryInfo> hash_worktree(int root_fd, const IgnoreRules& ignore, const std::string& path);
+
+// The files and symlinks git would track at or below `path` now, with their stat (not hashed).
+std::map<std::string, struct stat> list_worktree(int root_fd, const IgnoreRules& ignore, const std::string& path);
 
 // Removes `path` (a file or a whole subtree) from the overlay, recording each file removed.
 void remove_path(TreeOverlay& overlay, const std::string& path, ChangeSummary& summary);

@@ -5,6 +5,9 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "gitstore/committer.hpp"
 #include "gitstore/git_oracle.hpp"
 #include "support/temp_dir.hpp"
@@ -227,6 +230,83 @@ TEST_CASE("the stat cache avoids rehashing unchanged files", "[committer]") {
   REQUIRE(result);
   CHECK(result->summary.updated == std::vector<std::string>{"notes/a.md"});
   CHECK(f.head_tree() == f.expected_tree());
+}
+
+TEST_CASE("a move made after the cut, before the commit reads, reaches HEAD", "[committer]") {
+  Fixture f;
+  make_sample_tree(f.data);
+  f.open();
+  REQUIRE(f.committer->reconcile());
+  write_file(f.data + "/notes/a.md", "edited before the cut\n");
+  f.changes.dirty("notes/a.md", 0, 0);
+  ChangeBatch batch = f.changes.take();
+  // Renamed in the backing dir before the committer reads notes/a.md, recorded in the next batch.
+  stdfs::rename(f.data + "/notes", f.data + "/archive");
+  f.changes.moved("notes", "archive", 0, 0);
+  f.committer->commit_batch(batch, "");
+  f.changes.committed();
+  f.commit_changes();
+  CHECK(f.head_tree() == f.expected_tree());
+}
+
+TEST_CASE("a file the replay cannot place follows later moves of its batch", "[committer]") {
+  Fixture f;
+  write_file(f.data + "/notes/n.md~", "ignored while it has this name\n");
+  f.open();
+  f.committer->reconcile();
+  stdfs::rename(f.data + "/notes/n.md~", f.data + "/notes/n.md");
+  f.changes.moved("notes/n.md~", "notes/n.md", 0, 0);
+  stdfs::rename(f.data + "/notes", f.data + "/kept");
+  f.changes.moved("notes", "kept", 0, 0);
+  REQUIRE(f.commit_changes());
+  CHECK(f.head_tree() == f.expected_tree());
+}
+
+TEST_CASE("the self-check repairs a commit that left HEAD wrong, and says so", "[committer]") {
+  Fixture f;
+  make_sample_tree(f.data);
+  f.open();
+  REQUIRE(f.committer->reconcile());
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100);
+  spdlog::default_logger()->sinks().push_back(sink);
+  struct Unhook {
+    ~Unhook() { spdlog::default_logger()->sinks().pop_back(); }
+  } unhook;
+  // A record that does not match what happened: the move is replayed, but the files are gone.
+  stdfs::remove_all(f.data + "/notes");
+  f.changes.moved("notes", "archive", 0, 0);
+  f.committer->start();
+  REQUIRE(f.committer->wait_flushed(f.changes.request_flush(), std::chrono::seconds(10)));
+  CHECK(f.head_tree() == f.expected_tree());
+  bool logged = false;
+  for (const auto& line : sink->last_formatted())
+    if (line.find("integrity_repair") != std::string::npos && line.find("archive/a.md") != std::string::npos)
+      logged = true;
+  CHECK(logged);
+}
+
+TEST_CASE("a failed commit takes back the objects it wrote, and only those", "[committer]") {
+  Fixture f;
+  make_sample_tree(f.data);
+  f.open();
+  REQUIRE(f.committer->reconcile());
+  auto loose_objects = [&] { return run("cd '" + f.git_dir + "/objects' && find . -type f | sort"); };
+  const std::string before = loose_objects();
+  write_file(f.data + "/notes/new.md", "written by the failed attempt\n");
+  f.changes.dirty("notes/new.md", 0, 0);
+  write_file(f.data + "/notes/big.bin", std::string(9 << 20, 'b'));  // streamed, not read whole
+  f.changes.dirty("notes/big.bin", 0, 0);
+  write_file(f.data + "/notes/b.md", "alpha\n");  // the content of a.md: a blob that exists
+  f.changes.dirty("notes/b.md", 0, 0);
+  // The branch cannot move: the attempt fails after writing blobs, trees and the commit.
+  write_file(f.git_dir + "/refs/heads/main.lock", "");
+  ChangeBatch batch = f.changes.take();
+  CHECK_THROWS(f.committer->commit_batch(batch, ""));
+  CHECK(loose_objects() == before);
+  stdfs::remove(f.git_dir + "/refs/heads/main.lock");
+  REQUIRE(f.committer->commit_batch(batch, ""));
+  CHECK(f.head_tree() == f.expected_tree());
+  run("git --git-dir '" + f.git_dir + "' fsck --strict");
 }
 
 }  // namespace
