@@ -3,8 +3,8 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "tools/histfs/control_commands.hpp"
-#include "tools/histfs/mount_command.hpp"
+#include "tools/histfs/cli/commands.hpp"
+#include "tools/histfs/cli/mount_command.hpp"
 
 int main(int argc, char** argv) {
   // glibc re-reads the zone on every mktime() when TZ is unset; naming the default keeps

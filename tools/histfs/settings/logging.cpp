@@ -1,4 +1,4 @@
-#include "tools/histfs/logging.hpp"
+#include "tools/histfs/settings/logging.hpp"
 
 #include <memory>
 #include <stdexcept>
@@ -8,7 +8,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-namespace histfs::cli {
+namespace histfs::settings {
 
 void setup_logging(const std::string& level, const std::string& file) {
   const auto parsed = spdlog::level::from_str(level);
@@ -29,4 +29,4 @@ void setup_logging(const std::string& level, const std::string& file) {
   spdlog::set_default_logger(logger);
 }
 
-}  // namespace histfs::cli
+}  // namespace histfs::settings

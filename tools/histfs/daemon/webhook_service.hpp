@@ -4,17 +4,17 @@
 #include <memory>
 #include <optional>
 
-#include "tools/histfs/config.hpp"
-#include "tools/histfs/daemon_commands.hpp"
+#include "tools/histfs/settings/config.hpp"
+#include "tools/histfs/daemon/context.hpp"
 #include "webhook/server.hpp"
 
-namespace histfs::cli {
+namespace histfs::daemon {
 
 class WebhookService {
  public:
   // Reads the secret and checks the address and TLS files; throws ConfigError naming the key.
   // Returns nullopt when git.webhook.secretFile is empty (no webhook server).
-  static std::unique_ptr<WebhookService> prepare(const Config& config);
+  static std::unique_ptr<WebhookService> prepare(const settings::Config& config);
 
   // After the daemon detached: serve, sending fetches to the context's remote sync.
   void start(DaemonContext& context);
@@ -29,4 +29,4 @@ class WebhookService {
   std::unique_ptr<webhook::Server> server_;
 };
 
-}  // namespace histfs::cli
+}  // namespace histfs::daemon

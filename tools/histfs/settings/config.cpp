@@ -1,4 +1,4 @@
-#include "tools/histfs/config.hpp"
+#include "tools/histfs/settings/config.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -14,7 +14,7 @@
 #include <set>
 #include <system_error>
 
-namespace histfs::cli {
+namespace histfs::settings {
 namespace {
 
 using json = nlohmann::json;
@@ -712,4 +712,4 @@ const std::vector<std::pair<std::string, std::string>>& config_keys() {
   return list;
 }
 
-}  // namespace histfs::cli
+}  // namespace histfs::settings

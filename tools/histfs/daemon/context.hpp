@@ -1,25 +1,23 @@
 #pragma once
-// What the running daemon does for each control request (histfs status,
-// flush, log, snapshot, snapshots, restore, reconcile). Runs on the control
-// server's thread; commits still happen only on the committer thread.
-#include <chrono>
+// What every daemon service shares: the mount's places, its config and the
+// long-lived parts built by the composition root (daemon.cpp). Services take a
+// DaemonContext&; they never include each other through it.
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "gitstore/change_set.hpp"
 #include "gitstore/committer.hpp"
 #include "gitstore/history.hpp"
 #include "gitstore/ignore_rules.hpp"
-#include "tools/histfs/config.hpp"
+#include "tools/histfs/settings/config.hpp"
 
 namespace histfs::fs {
 class Passthrough;
 }
 
-namespace histfs::cli {
+namespace histfs::daemon {
 
 class RemoteSync;
 
@@ -27,7 +25,7 @@ struct DaemonContext {
   std::string backing;
   std::string mountpoint;
   std::string git_dir;
-  Config config;
+  settings::Config config;
   gitstore::ChangeSet& changes;
   gitstore::Committer& committer;
   gitstore::HistoryReader& history;
@@ -35,7 +33,11 @@ struct DaemonContext {
   int root_fd;  // the backing dir
   const gitstore::IgnoreRules& ignore;
   std::int64_t started;  // unix seconds
-  std::mutex mount_writer{};  // one restore, pull or merge writes through the mount at a time
+  // One restore, pull or merge writes through the mount at a time. Lock order: taken
+  // first (before ChangeSet's and the committer's locks); held across writes through
+  // the mount (FUSE threads serve them, taking ChangeRecorder's and ChangeSet's locks)
+  // and across the wait for the committer, which never takes it.
+  std::mutex mount_writer{};
 
   // The remote, once connected. Read from several threads: take it with remote_sync().
   std::shared_ptr<RemoteSync> remote_sync() {
@@ -46,10 +48,8 @@ struct DaemonContext {
     std::lock_guard lock(remote_mutex);
     remote = std::move(sync);
   }
-  std::mutex remote_mutex{};
+  std::mutex remote_mutex{};  // guards `remote` only; a leaf lock
   std::shared_ptr<RemoteSync> remote{};
 };
 
-nlohmann::json handle_request(DaemonContext& daemon, const nlohmann::json& request);
-
-}  // namespace histfs::cli
+}  // namespace histfs::daemon

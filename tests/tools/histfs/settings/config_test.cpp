@@ -1,4 +1,4 @@
-#include "tools/histfs/config.hpp"
+#include "tools/histfs/settings/config.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -8,7 +8,7 @@
 
 #include "support/temp_dir.hpp"
 
-using namespace histfs::cli;
+using namespace histfs::settings;
 using Catch::Matchers::Contains;
 using Catch::Matchers::Equals;
 using std::chrono::milliseconds;

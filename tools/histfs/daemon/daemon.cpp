@@ -1,4 +1,4 @@
-#include "tools/histfs/mount_command.hpp"
+#include "tools/histfs/daemon/daemon.hpp"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -22,36 +22,21 @@
 #include "gitstore/ignore_rules.hpp"
 #include "gitstore/repository.hpp"
 #include "gitstore/history.hpp"
-#include "tools/histfs/config.hpp"
-#include "tools/histfs/control_server.hpp"
-#include "tools/histfs/daemon_commands.hpp"
-#include "tools/histfs/logging.hpp"
-#include "tools/histfs/remote_sync.hpp"
-#include "tools/histfs/webhook_service.hpp"
+#include "tools/histfs/settings/config.hpp"
+#include "tools/histfs/daemon/control_server.hpp"
+#include "tools/histfs/daemon/request_handlers.hpp"
+#include "tools/histfs/settings/remote_settings.hpp"
+#include "tools/histfs/settings/logging.hpp"
+#include "tools/histfs/daemon/remote_sync.hpp"
+#include "tools/histfs/daemon/webhook_service.hpp"
 
-namespace histfs::cli {
+namespace histfs::daemon {
 namespace {
 
 namespace stdfs = std::filesystem;
+using settings::Config;
+using settings::ConfigError;
 
-struct MountArguments {
-  std::string backing;
-  std::string mountpoint;
-  std::string git_dir;
-  std::string config_file;
-  std::vector<std::string> fuse_options;
-  std::vector<std::string> settings;  // --set key=value
-  std::string commit_quiet, commit_max_delay, log_level, log_file;
-  std::string history = "hidden";
-  bool foreground = false;
-  bool no_git = false;
-  bool xattr = false;
-  bool debug_fuse = false;
-};
-
-struct UsageError : std::runtime_error {
-  using runtime_error::runtime_error;
-};
 
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> out;
@@ -97,7 +82,7 @@ void check_layout(const std::string& backing, const std::string& mountpoint, con
 
 // Flags override the file; both are checked before anything is created or mounted.
 Config effective_config(const MountArguments& args) {
-  Config config = args.config_file.empty() ? Config{} : load_config_file(stdfs::absolute(args.config_file).string());
+  Config config = args.config_file.empty() ? Config{} : settings::load_config_file(stdfs::absolute(args.config_file).string());
   for (const auto& setting : args.settings) apply_assignment(config, setting);
   if (!args.commit_quiet.empty()) apply_setting(config, "git.commitQuiet", args.commit_quiet);
   if (!args.commit_max_delay.empty()) apply_setting(config, "git.commitMaxDelay", args.commit_max_delay);
@@ -143,25 +128,24 @@ void warn_about_inactive_keys(const Config& config) {
 
 // The remote remembered by `histfs connect`, or git.repo from the config.
 void start_remote_sync(DaemonContext& context, const Config& config) {
-  auto remote = load_remote_settings(context.git_dir);
+  auto remote = settings::load_remote_settings(context.git_dir);
   if (!remote && !config.git.repo.empty()) {
     remote.emplace();
     remote->url = config.git.repo;
   }
   if (!remote) return;
-  remote->push_interval = config.git.auto_push_interval;
-  remote->fetch_interval = config.git.fetch_interval;
-  remote->allow_non_ff = config.git.allow_non_ff;
-  remote->max_delete = size_t(config.git.max_delete);
+  settings::apply_config(*remote, config);
   auto sync = std::make_shared<RemoteSync>(context, *remote);
   sync->start();
   context.set_remote_sync(sync);
   spdlog::info("backing up to {}", gitstore::redact_url(remote->url));
 }
 
-int run_mount(const MountArguments& args) {
+}  // namespace
+
+int run_daemon(const MountArguments& args) {
   const Config config = effective_config(args);
-  setup_logging(config.log.level, config.log.file);
+  settings::setup_logging(config.log.level, config.log.file);
   warn_about_inactive_keys(config);
 
   const std::string backing = absolute_dir(args.backing, "backing directory");
@@ -243,7 +227,7 @@ int run_mount(const MountArguments& args) {
       if (auto sync = context->remote_sync()) sync->commit_made();
     });
     committer->start(fs::start_quiet_thread);
-    control = std::make_unique<ControlServer>(git_dir + "/" + kSocketName,
+    control = std::make_unique<ControlServer>(git_dir + "/" + protocol::kSocketName,
                                               [&context](const nlohmann::json& request) {
                                                 return handle_request(*context, request);
                                               });
@@ -263,48 +247,4 @@ int run_mount(const MountArguments& args) {
   return status;
 }
 
-}  // namespace
-
-void add_mount_command(CLI::App& app) {
-  auto args = std::make_shared<MountArguments>();
-  CLI::App* mount = app.add_subcommand("mount", "Mount BACKING at MOUNTPOINT and version every change in git");
-  mount->add_option("BACKING", args->backing, "The directory that holds the files")->required();
-  mount->add_option("MOUNTPOINT", args->mountpoint, "Where to expose it (may be BACKING itself)")->required();
-  mount->add_option("--git-dir", args->git_dir, "Bare git repository (default: BACKING.git beside BACKING)");
-  mount->add_flag("-f,--foreground", args->foreground, "Stay in the foreground");
-  mount->add_option("-o", args->fuse_options, "FUSE mount options, comma-separated (e.g. ro,allow_other)");
-  mount->add_option("--config", args->config_file, "JSON config file (see docs/user-guide.md)");
-  mount->add_option("--set", args->settings, "Override one config key: --set git.commitQuiet=500ms");
-  mount->add_option("--commit-quiet", args->commit_quiet, "Same as --set git.commitQuiet=...");
-  mount->add_option("--commit-max-delay", args->commit_max_delay, "Same as --set git.commitMaxDelay=...");
-  mount->add_option("--log-level", args->log_level, "trace, debug, info, warn, error or off");
-  mount->add_option("--log-file", args->log_file, "Also write the log to this file");
-  mount->add_flag("--no-git", args->no_git, "Plain passthrough, no versioning (git.enabled=false)");
-  mount->add_flag("--xattr", args->xattr,
-                  "Pass extended attributes through (off by default: then `ls -l` and every write cost a round trip "
-                  "more per file)");
-  mount->add_option("--history", args->history,
-                    "The read-only .history/ tree: hidden (reachable by path, not listed; default), visible, or off")
-      ->check(CLI::IsMember({"hidden", "visible", "off"}));
-  mount->add_flag("--debug-fuse", args->debug_fuse, "Print every FUSE request (implies -f)");
-  mount->callback([args] {
-    if (args->debug_fuse) args->foreground = true;
-    try {
-      int status = run_mount(*args);
-      if (status != 0) throw CLI::RuntimeError(status);
-    } catch (const UsageError& error) {
-      fprintf(stderr, "histfs mount: %s\n", error.what());
-      throw CLI::RuntimeError(2);
-    } catch (const ConfigError& error) {
-      fprintf(stderr, "histfs mount: %s\n", error.what());
-      throw CLI::RuntimeError(2);
-    } catch (const CLI::RuntimeError&) {
-      throw;
-    } catch (const std::exception& error) {
-      fprintf(stderr, "histfs mount: %s\n", error.what());
-      throw CLI::RuntimeError(1);
-    }
-  });
-}
-
-}  // namespace histfs::cli
+}  // namespace histfs::daemon

@@ -1,4 +1,4 @@
-#include "tools/histfs/daemon_commands.hpp"
+#include "tools/histfs/daemon/request_handlers.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,11 +13,12 @@
 
 #include "fs/passthrough.hpp"
 #include "gitstore/time_text.hpp"
+#include "gitstore/sync_repository.hpp"
 #include "gitstore/worktree_sync.hpp"
-#include "tools/histfs/mount_writer.hpp"
-#include "tools/histfs/remote_sync.hpp"
+#include "tools/histfs/daemon/mount_writer.hpp"
+#include "tools/histfs/daemon/remote_sync.hpp"
 
-namespace histfs::cli {
+namespace histfs::daemon {
 namespace {
 
 using nlohmann::json;
@@ -168,35 +169,27 @@ json restore(DaemonContext& d, const json& request) {
 }
 
 json connect(DaemonContext& d, const json& request) {
-  RemoteSettings settings;
+  settings::RemoteSettings settings;
   settings.url = request.value("remote", std::string());
   settings.token_file = request.value("token_file", std::string());
   settings.token_env = request.value("token_env", std::string());
   const std::string prefer = request.value("prefer", std::string());
   if (settings.url.empty()) throw std::invalid_argument("--remote URL is required");
-  Config checked = d.config;
-  apply_setting(checked, "git.repo", settings.url);  // the same checks as the config key (no credentials in URLs)
+  settings::Config checked = d.config;
+  settings::apply_setting(checked, "git.repo", settings.url);  // the same checks as the config key (no credentials in URLs)
   if (!prefer.empty() && prefer != "local" && prefer != "remote")
     throw std::invalid_argument("--prefer must be local or remote");
-  settings.push_interval = d.config.git.auto_push_interval;
-  settings.fetch_interval = d.config.git.fetch_interval;
-  settings.allow_non_ff = d.config.git.allow_non_ff;
-  settings.max_delete = size_t(d.config.git.max_delete);
+  settings::apply_config(settings, d.config);
   if (d.remote_sync()) throw std::invalid_argument("already connected; the remote is set in " + d.git_dir + "/config (histfs.remoteUrl)");
 
   // Reachable, and with the right credentials, before anything is saved.
-  gitstore::RepositoryPtr repo;
-  {
-    git_repository* raw = nullptr;
-    gitstore::check(git_repository_open_bare(&raw, d.git_dir.c_str()), "open git dir");
-    repo.reset(raw);
-  }
-  const bool empty = gitstore::RemoteClient(repo.get(), settings.url, read_token(settings)).is_empty();
+  gitstore::SyncRepository repo(d.git_dir);
+  const bool empty = gitstore::RemoteClient(repo.get(), settings.url, settings::read_token(settings)).is_empty();
   if (!empty && prefer.empty())
     throw std::invalid_argument("the remote already has history: choose --prefer remote (its files replace these; "
                                 "the current state is kept as a tag) or --prefer local (these files stay; its "
                                 "history is merged in)");
-  save_remote_settings(d.git_dir, settings);
+  settings::save_remote_settings(d.git_dir, settings);
   auto sync = std::make_shared<RemoteSync>(d, settings, false);
   sync->start();
   d.set_remote_sync(sync);
@@ -231,4 +224,4 @@ json handle_request(DaemonContext& d, const json& request) {
   throw std::invalid_argument("unknown command " + command);
 }
 
-}  // namespace histfs::cli
+}  // namespace histfs::daemon

@@ -1,4 +1,4 @@
-#include "tools/histfs/control_client.hpp"
+#include "tools/histfs/cli/control_client.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "tools/histfs/control_server.hpp"
+#include "tools/histfs/protocol/control_protocol.hpp"
 
 namespace histfs::cli {
 namespace {
@@ -73,7 +73,7 @@ MountRef locate_mount(const std::string& mount_option) {
 }
 
 nlohmann::json call_daemon(const MountRef& mount, const nlohmann::json& request) {
-  const std::string path = mount.git_dir + "/" + kSocketName;
+  const std::string path = mount.git_dir + "/" + protocol::kSocketName;
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.size() >= sizeof address.sun_path) throw ClientError("control socket path too long: " + path);

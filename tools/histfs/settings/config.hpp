@@ -31,7 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace histfs::cli {
+namespace histfs::settings {
 
 // The message always names the key, e.g.
 // `git.commitQuiet: expected a duration like 2s or 500ms, got "fast"`;
@@ -115,4 +115,4 @@ nlohmann::json to_json(const Config& config);
 // Known keys (dotted names) with a one-line description, in table order.
 const std::vector<std::pair<std::string, std::string>>& config_keys();
 
-}  // namespace histfs::cli
+}  // namespace histfs::settings

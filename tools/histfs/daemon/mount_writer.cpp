@@ -1,4 +1,4 @@
-#include "tools/histfs/mount_writer.hpp"
+#include "tools/histfs/daemon/mount_writer.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-namespace histfs::cli {
+namespace histfs::daemon {
 namespace {
 
 namespace stdfs = std::filesystem;
@@ -113,4 +113,4 @@ void commit_through_mount(DaemonContext& d, const std::vector<WriteStep>& steps,
   flush(d);
 }
 
-}  // namespace histfs::cli
+}  // namespace histfs::daemon

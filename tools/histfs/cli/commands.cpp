@@ -1,4 +1,4 @@
-#include "tools/histfs/control_commands.hpp"
+#include "tools/histfs/cli/commands.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -6,9 +6,9 @@
 #include <memory>
 #include <optional>
 
-#include "tools/histfs/control_client.hpp"
-#include "tools/histfs/config.hpp"
-#include "tools/histfs/remote_sync.hpp"
+#include "tools/histfs/cli/control_client.hpp"
+#include "tools/histfs/settings/config.hpp"
+#include "tools/histfs/cli/offline_connect.hpp"
 
 namespace histfs::cli {
 namespace {
@@ -206,12 +206,12 @@ void add_control_commands(CLI::App& app) {
   connect->add_option("--git-dir", *git_dir, "Connect a git dir that is not mounted now (remembered for the next mount)");
   common->without_daemon = [=]() -> std::optional<json> {
     if (git_dir->empty()) return std::nullopt;
-    RemoteSettings settings;
+    settings::RemoteSettings settings;
     settings.url = *remote_url;
     settings.token_file = token_file->empty() ? "" : stdfs::absolute(*token_file).string();
     settings.token_env = *token_env;
-    Config checked;
-    apply_setting(checked, "git.repo", settings.url);  // no credentials in URLs
+    settings::Config checked;
+    settings::apply_setting(checked, "git.repo", settings.url);  // no credentials in URLs
     return connect_offline(stdfs::absolute(*git_dir).lexically_normal().string(), settings, *prefer);
   };
 

@@ -9,9 +9,9 @@
 
 #include "gitstore/change_set.hpp"
 #include "gitstore/tree_overlay.hpp"
-#include "tools/histfs/daemon_commands.hpp"
+#include "tools/histfs/daemon/context.hpp"
 
-namespace histfs::cli {
+namespace histfs::daemon {
 
 struct WriteStep {
   enum Kind { Write, Delete } kind;
@@ -30,4 +30,4 @@ void flush(DaemonContext& daemon);
 // Serialized with every other caller by DaemonContext::mount_writer.
 void commit_through_mount(DaemonContext& daemon, const std::vector<WriteStep>& steps, gitstore::CommitLabel label);
 
-}  // namespace histfs::cli
+}  // namespace histfs::daemon

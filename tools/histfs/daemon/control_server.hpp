@@ -9,9 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
-namespace histfs::cli {
+#include "tools/histfs/protocol/control_protocol.hpp"
 
-inline constexpr const char* kSocketName = "histfs.sock";
+namespace histfs::daemon {
+
 
 class ControlServer {
  public:
@@ -37,4 +38,4 @@ class ControlServer {
   std::thread thread_;
 };
 
-}  // namespace histfs::cli
+}  // namespace histfs::daemon

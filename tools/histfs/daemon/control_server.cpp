@@ -1,4 +1,4 @@
-#include "tools/histfs/control_server.hpp"
+#include "tools/histfs/daemon/control_server.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,7 +15,7 @@
 
 #include "fs/mount_session.hpp"
 
-namespace histfs::cli {
+namespace histfs::daemon {
 namespace {
 
 constexpr size_t kMaxRequest = 1 << 20;
@@ -116,4 +116,4 @@ void ControlServer::serve_one(int client) {
   write_all(client, response.dump() + "\n");
 }
 
-}  // namespace histfs::cli
+}  // namespace histfs::daemon

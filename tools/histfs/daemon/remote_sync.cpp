@@ -1,4 +1,4 @@
-#include "tools/histfs/remote_sync.hpp"
+#include "tools/histfs/daemon/remote_sync.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -12,9 +12,9 @@
 #include "fs/passthrough.hpp"
 #include "gitstore/repository.hpp"
 #include "gitstore/time_text.hpp"
-#include "tools/histfs/mount_writer.hpp"
+#include "tools/histfs/daemon/mount_writer.hpp"
 
-namespace histfs::cli {
+namespace histfs::daemon {
 namespace {
 
 using nlohmann::json;
@@ -32,95 +32,15 @@ std::int64_t now_seconds() {
 
 std::string short_id(const git_oid& oid) { return oid_hex(oid).substr(0, 12); }
 
-gitstore::ConfigPtr open_config(const std::string& git_dir, gitstore::RepositoryPtr& holder) {
-  git_repository* raw = nullptr;
-  check(git_repository_open_bare(&raw, git_dir.c_str()), "open git dir");
-  holder.reset(raw);
-  git_config* config = nullptr;
-  check(git_repository_config(&config, raw), "read git config");
-  return gitstore::ConfigPtr(config);
-}
-
-std::string config_string(git_config* config, const char* key) {
-  git_buf value = GIT_BUF_INIT;
-  if (git_config_get_string_buf(&value, config, key) != 0) return "";
-  std::string out(value.ptr, value.size);
-  git_buf_dispose(&value);
-  return out;
-}
-
 }  // namespace
 
-std::optional<RemoteSettings> load_remote_settings(const std::string& git_dir) {
-  gitstore::RepositoryPtr repo;
-  auto config = open_config(git_dir, repo);
-  RemoteSettings settings;
-  settings.url = config_string(config.get(), "histfs.remoteurl");
-  if (settings.url.empty()) return std::nullopt;
-  settings.token_file = config_string(config.get(), "histfs.tokenfile");
-  settings.token_env = config_string(config.get(), "histfs.tokenenv");
-  settings.import_prefer = config_string(config.get(), "histfs.importprefer");
-  return settings;
-}
-
-void save_remote_settings(const std::string& git_dir, const RemoteSettings& settings) {
-  gitstore::RepositoryPtr repo;
-  auto config = open_config(git_dir, repo);
-  check(git_config_set_string(config.get(), "histfs.remoteUrl", settings.url.c_str()), "save remote");
-  for (auto [key, value] : {std::pair{"histfs.tokenFile", &settings.token_file}, std::pair{"histfs.tokenEnv", &settings.token_env},
-                            std::pair{"histfs.importPrefer", &settings.import_prefer}}) {
-    if (value->empty())
-      git_config_delete_entry(config.get(), key);
-    else
-      check(git_config_set_string(config.get(), key, value->c_str()), "save token source");
-  }
-}
-
-std::string read_token(const RemoteSettings& settings) {
-  if (!settings.token_file.empty()) {
-    std::ifstream in(settings.token_file);
-    if (!in) throw gitstore::RemoteError("cannot read the token file " + settings.token_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string token = text.str();
-    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-    if (token.empty()) throw gitstore::RemoteError("the token file " + settings.token_file + " is empty");
-    return token;
-  }
-  if (!settings.token_env.empty()) {
-    const char* token = std::getenv(settings.token_env.c_str());
-    if (!token || !*token) throw gitstore::RemoteError("the environment variable " + settings.token_env + " is not set");
-    return token;
-  }
-  return "";
-}
-
-json connect_offline(const std::string& git_dir, const RemoteSettings& settings, const std::string& prefer) {
-  gitstore::LibGit2 libgit2;
-  auto repo = gitstore::Repository::open_or_create(git_dir);
-  const bool empty = gitstore::RemoteClient(repo.get(), settings.url, read_token(settings)).is_empty();
-  if (!empty && prefer.empty())
-    throw std::invalid_argument("the remote already has history: choose --prefer remote or --prefer local");
-  RemoteSettings saved = settings;
-  saved.import_prefer = empty ? "" : prefer;
-  save_remote_settings(git_dir, saved);
-  return {{"remote", gitstore::redact_url(settings.url)}, {"was_empty", empty}, {"deferred", true},
-          {"result", json::object()}};
-}
-
 RemoteSync::RemoteSync(DaemonContext& daemon, RemoteSettings settings, bool catch_up)
-    : daemon_(daemon), settings_(std::move(settings)) {
+    : daemon_(daemon), settings_(std::move(settings)), repo_(daemon.git_dir) {
   if (!catch_up) {
     push_wanted_ = fetch_wanted_ = false;
     last_fetch_attempt_ = Clock::now();
   }
-  git_repository* raw = nullptr;
-  check(git_repository_open_bare(&raw, daemon_.git_dir.c_str()), "open git dir");
-  repo_.reset(raw);
-  state_ = {{"url", gitstore::redact_url(settings_.url)}, {"state", "starting"},   {"last_push", nullptr},
-            {"last_fetch", nullptr},                      {"last_error", ""},       {"held", nullptr},
-            {"refused", nullptr},                         {"conflicts", json::array()}, {"unpushed_commits", 0},
-            {"last_webhook", nullptr}};
+  state_.url = gitstore::redact_url(settings_.url);
 }
 
 RemoteSync::~RemoteSync() { stop(); }
@@ -146,14 +66,19 @@ void RemoteSync::fetch_soon(const std::string& why) {
   std::lock_guard lock(mutex_);
   fetch_wanted_ = true;
   fetch_reason_ = why;
-  if (why.starts_with("webhook")) state_["last_webhook"] = gitstore::format_instant(now_seconds());
+  if (why.starts_with("webhook")) state_.last_webhook = now_seconds();
   next_try_ = Clock::now();  // a delivery says the remote is up: no need to wait out a backoff
   wake_.notify_all();
 }
 
 json RemoteSync::status() {
   std::lock_guard lock(mutex_);
-  return state_;
+  return state_.to_json();
+}
+
+void RemoteSync::set_phase(SyncPhase phase) {
+  std::lock_guard lock(mutex_);
+  state_.phase = phase;
 }
 
 json RemoteSync::run_on_thread(Job job, bool allow_mass_delete) {
@@ -178,13 +103,7 @@ json RemoteSync::do_import(bool prefer_remote) {
   auto remote = client().fetch();
   if (!remote) return do_push(false);
   flush(daemon_);
-  const auto head = ref(gitstore::kBranchRef);
-  auto tree_of = [&](const git_oid& id) {
-    git_commit* raw = nullptr;
-    check(git_commit_lookup(&raw, repo_.get(), &id), "read commit");
-    gitstore::CommitPtr commit(raw);
-    return *git_commit_tree_id(commit.get());
-  };
+  const auto head = repo_.ref(gitstore::kBranchRef);
   json answer;
   if (prefer_remote) {
     std::string kept;
@@ -193,14 +112,9 @@ json RemoteSync::do_import(bool prefer_remote) {
       std::string stamp = gitstore::format_instant(now_seconds());
       std::replace(stamp.begin(), stamp.end(), ':', '-');
       kept = "before-connect-" + stamp;
-      git_object* target = nullptr;
-      check(git_object_lookup(&target, repo_.get(), &*head, GIT_OBJECT_COMMIT), "read head");
-      gitstore::ObjectPtr owned(target);
-      git_oid tag_id;
-      check(git_tag_create_lightweight(&tag_id, repo_.get(), kept.c_str(), target, 0), "tag the local state");
+      repo_.tag_commit(kept, *head);
     }
-    auto current = head ? gitstore::files_of_tree(repo_.get(), tree_of(*head)) : std::map<std::string, gitstore::TreeEntryInfo>{};
-    auto steps = diff_files(current, gitstore::files_of_tree(repo_.get(), tree_of(*remote)));
+    auto steps = diff_files(repo_.files_of(head), repo_.files_of(*remote));
     commit_through_mount(daemon_, steps, {"connect: take the remote's files", {}, {}, *remote});
     answer = {{"imported", "remote"}, {"files_changed", steps.size()}, {"kept_as_tag", kept}};
     spdlog::info("git_connect took the remote's files ({} changed){}", steps.size(),
@@ -208,75 +122,37 @@ json RemoteSync::do_import(bool prefer_remote) {
   } else {
     commit_through_mount(daemon_, {}, {"connect: keep the local files, import the remote's history", {}, {*remote}, {}});
     answer = {{"imported", "local"}, {"files_changed", 0}};
-    spdlog::info("git_connect kept the local files; the remote's history is a parent of {}", short_id(*ref(gitstore::kBranchRef)));
+    spdlog::info("git_connect kept the local files; the remote's history is a parent of {}", short_id(*repo_.ref(gitstore::kBranchRef)));
   }
-  set_ref(kPushedRef, *remote);
+  repo_.set_ref(kPushedRef, *remote);
   answer["push"] = do_push(false);
   return answer;
 }
 
-std::optional<git_oid> RemoteSync::ref(const char* name) {
-  git_oid oid;
-  if (git_reference_name_to_id(&oid, repo_.get(), name) != 0) return std::nullopt;
-  return oid;
-}
-
-void RemoteSync::set_ref(const char* name, const git_oid& value) {
-  git_reference* raw = nullptr;
-  check(git_reference_create(&raw, repo_.get(), name, &value, 1, "histfs: sync"), "update ref");
-  git_reference_free(raw);
-}
-
-gitstore::RemoteClient RemoteSync::client() { return gitstore::RemoteClient(repo_.get(), settings_.url, read_token(settings_)); }
-
-std::set<std::string> RemoteSync::tag_names() {
-  git_strarray names{};
-  check(git_tag_list(&names, repo_.get()), "list tags");
-  std::set<std::string> out(names.strings, names.strings + names.count);
-  git_strarray_dispose(&names);
-  return out;
-}
+gitstore::RemoteClient RemoteSync::client() { return gitstore::RemoteClient(repo_.get(), settings_.url, settings::read_token(settings_)); }
 
 size_t RemoteSync::deletions_since_pushed(const git_oid& head) {
-  auto base = ref(kPushedRef);
-  if (!base) base = ref(gitstore::kRemoteTrackingRef);
-  if (!base) return 0;
-  auto tree_of = [&](const git_oid& commit_id) {
-    git_commit* commit = nullptr;
-    check(git_commit_lookup(&commit, repo_.get(), &commit_id), "read commit");
-    gitstore::CommitPtr owned(commit);
-    git_tree* tree = nullptr;
-    check(git_commit_tree(&tree, commit), "read tree");
-    return gitstore::TreePtr(tree);
-  };
-  auto old_tree = tree_of(*base);
-  auto new_tree = tree_of(head);
-  git_diff* raw = nullptr;
-  // Unchanged subtrees are skipped by id: the cost follows the change, not the repository.
-  check(git_diff_tree_to_tree(&raw, repo_.get(), old_tree.get(), new_tree.get(), nullptr), "diff trees");
-  std::unique_ptr<git_diff, decltype(&git_diff_free)> diff(raw, git_diff_free);
-  size_t deleted = 0;
-  for (size_t i = 0; i < git_diff_num_deltas(diff.get()); ++i)
-    deleted += git_diff_get_delta(diff.get(), i)->status == GIT_DELTA_DELETED;
-  return deleted;
+  auto base = repo_.ref(kPushedRef);
+  if (!base) base = repo_.ref(gitstore::kRemoteTrackingRef);
+  return base ? repo_.deletions(*base, head) : 0;
 }
 
 json RemoteSync::do_push(bool allow_mass_delete) {
   {
     std::lock_guard lock(mutex_);
     // After a refused rewrite, pushing would only be rejected again: wait for the user.
-    if (!state_["refused"].is_null()) return {{"pushed", false}, {"refused", state_["refused"]}};
+    if (state_.refused) return {{"pushed", false}, {"refused", *state_.refused}};
   }
   for (int attempt = 0; attempt < 3; ++attempt) {
-    const auto head = ref(gitstore::kBranchRef);
+    const auto head = repo_.ref(gitstore::kBranchRef);
     if (!head) return {{"pushed", false}, {"reason", "nothing to push yet"}};
-    const auto pushed = ref(kPushedRef);
-    const auto tags = tag_names();
+    const auto pushed = repo_.ref(kPushedRef);
+    const auto tags = repo_.tag_names();
     const bool tags_pushed = std::includes(pushed_tags_.begin(), pushed_tags_.end(), tags.begin(), tags.end());
     if (pushed && git_oid_equal(&*pushed, &*head) && tags_pushed && attempt == 0 && !allow_mass_delete) {
       std::lock_guard lock(mutex_);
-      if (state_["refused"].is_null()) state_["state"] = "in sync";
-      state_["unpushed_commits"] = 0;
+      state_.phase = state_.resting_phase();
+      state_.unpushed_commits = 0;
       return {{"pushed", false}, {"reason", "already up to date"}, {"head", oid_hex(*head)}};
     }
     const size_t deleted = deletions_since_pushed(*head);
@@ -285,27 +161,29 @@ json RemoteSync::do_push(bool allow_mass_delete) {
                                  " files, more than git.maxDelete (" + std::to_string(settings_.max_delete) +
                                  "); run `histfs push --allow-mass-delete` to push them";
       std::lock_guard lock(mutex_);
-      if (state_["held"] != reason) spdlog::warn("git_push held: {}", reason);
-      state_["held"] = reason;
-      state_["state"] = "held";
+      if (state_.held != reason) spdlog::warn("git_push held: {}", reason);
+      state_.held = reason;
+      state_.phase = SyncPhase::Held;
       return {{"pushed", false}, {"held", reason}};
     }
+    set_phase(SyncPhase::Pushing);
     auto outcome = client().push();
     if (outcome.rejected.empty()) {
-      set_ref(kPushedRef, *head);
-      set_ref(gitstore::kRemoteTrackingRef, *head);
+      repo_.set_ref(kPushedRef, *head);
+      repo_.set_ref(gitstore::kRemoteTrackingRef, *head);
       pushed_tags_ = tags;  // a tag made during the push is not in `tags`: the next push takes it
       std::lock_guard lock(mutex_);
-      state_["last_push"] = gitstore::format_instant(now_seconds());
-      state_["held"] = nullptr;
-      state_["last_error"] = "";
-      state_["state"] = state_["refused"].is_null() ? "in sync" : "refused";
-      state_["unpushed_commits"] = 0;
+      state_.last_push = now_seconds();
+      state_.held.reset();
+      state_.last_error.clear();
+      state_.phase = state_.resting_phase();
+      state_.unpushed_commits = 0;
       spdlog::info("git_push {} to {}", short_id(*head), gitstore::redact_url(settings_.url));
       return {{"pushed", true}, {"head", oid_hex(*head)}};
     }
     // The remote moved on: bring its history in, then try again.
     spdlog::info("git_push rejected ({}); fetching to merge", outcome.rejected.front());
+    set_phase(SyncPhase::Fetching);
     auto remote_head = client().fetch();
     if (remote_head) {
       json merged = integrate(*remote_head);
@@ -316,11 +194,13 @@ json RemoteSync::do_push(bool allow_mass_delete) {
 }
 
 json RemoteSync::do_fetch() {
+  set_phase(SyncPhase::Fetching);
   auto remote_head = client().fetch();
   {
     std::lock_guard lock(mutex_);
-    state_["last_fetch"] = gitstore::format_instant(now_seconds());
-    state_["last_error"] = "";
+    state_.last_fetch = now_seconds();
+    state_.last_error.clear();
+    state_.phase = state_.resting_phase();
   }
   if (!remote_head) {
     commit_made();  // an empty remote: everything of ours is to be pushed
@@ -333,9 +213,8 @@ void RemoteSync::record_conflicts(const std::vector<std::pair<std::string, std::
   json list = json::array();
   std::lock_guard lock(mutex_);
   for (const auto& [path, copy] : conflicts) {
-    json entry = {{"path", path}, {"copy", copy}, {"time", gitstore::format_instant(now_seconds())}};
-    state_["conflicts"].push_back(entry);
-    list.push_back(entry);
+    state_.conflicts.push_back({path, copy, now_seconds()});
+    list.push_back({{"path", path}, {"copy", copy}, {"time", gitstore::format_instant(state_.conflicts.back().time)}});
   }
   answer["conflicts"] = list;
 }
@@ -361,48 +240,40 @@ void RemoteSync::keep_files_being_written(const std::map<std::string, gitstore::
 
 json RemoteSync::integrate(const git_oid& remote) {
   flush(daemon_);  // local edits become a commit first: they are never overwritten
-  const auto head = ref(gitstore::kBranchRef);
-  const auto pushed = ref(kPushedRef);
-  auto commit_tree = [&](const git_oid& id) {
-    git_commit* raw = nullptr;
-    check(git_commit_lookup(&raw, repo_.get(), &id), "read commit");
-    gitstore::CommitPtr commit(raw);
-    return *git_commit_tree_id(commit.get());
-  };
-  auto contains = [&](const git_oid& descendant, const git_oid& ancestor) {
-    return git_oid_equal(&descendant, &ancestor) || git_graph_descendant_of(repo_.get(), &descendant, &ancestor) == 1;
-  };
+  const auto head = repo_.ref(gitstore::kBranchRef);
+  const auto pushed = repo_.ref(kPushedRef);
+  const auto comparison = repo_.compare(head, remote, pushed);
 
-  if (head && git_oid_equal(&*head, &remote)) {
-    set_ref(kPushedRef, remote);
+  if (comparison.relation == gitstore::RemoteRelation::Same) {
+    repo_.set_ref(kPushedRef, remote);
     std::lock_guard lock(mutex_);
-    state_["state"] = "in sync";
+    state_.phase = state_.resting_phase();
     return {{"pulled", false}, {"reason", "already up to date"}};
   }
-  if (head && contains(*head, remote)) {
+  if (comparison.relation == gitstore::RemoteRelation::LocalAhead) {
     commit_made();
     return {{"pulled", false}, {"reason", "local is ahead; pushing"}};
   }
-  if (pushed && !contains(remote, *pushed) && !settings_.allow_non_ff) {
+  if (comparison.rewrote_pushed && !settings_.allow_non_ff) {
     const std::string reason = "the remote's main (" + short_id(remote) + ") no longer contains " + short_id(*pushed) +
                                ", which histfs pushed: its history was rewritten (a force-push). Nothing was "
                                "changed; set git.allowNonFF=true to merge it anyway";
     spdlog::error("git_pull refused: {}", reason);
     std::lock_guard lock(mutex_);
-    state_["refused"] = reason;
-    state_["state"] = "refused";
+    state_.refused = reason;
+    state_.phase = SyncPhase::Refused;
     return {{"pulled", false}, {"refused", reason}};
   }
 
   {
     std::lock_guard lock(mutex_);
-    state_["refused"] = nullptr;  // this remote history is one we may take
+    state_.refused.reset();  // this remote history is one we may take
+    state_.phase = SyncPhase::Merging;
   }
-  auto current = head ? gitstore::files_of_tree(repo_.get(), commit_tree(*head))
-                      : std::map<std::string, gitstore::TreeEntryInfo>{};
+  auto current = repo_.files_of(head);
   json answer;
-  if (!head || contains(remote, *head)) {
-    auto wanted = gitstore::files_of_tree(repo_.get(), commit_tree(remote));
+  if (comparison.relation == gitstore::RemoteRelation::FastForward) {
+    auto wanted = repo_.files_of(remote);
     std::vector<std::pair<std::string, std::string>> kept;
     keep_files_being_written(current, wanted, &kept);
     auto steps = diff_files(current, wanted);
@@ -413,11 +284,10 @@ json RemoteSync::integrate(const git_oid& remote) {
     answer = {{"pulled", true}, {"fast_forward", kept.empty()}, {"files_changed", steps.size()}};
     record_conflicts(kept, answer);
   } else {
-    git_oid base;
-    const bool has_base = git_merge_base(&base, repo_.get(), &*head, &remote) == 0;
-    const git_oid base_tree = has_base ? commit_tree(base) : git_oid{};
-    auto plan = gitstore::plan_merge(repo_.get(), has_base ? &base_tree : nullptr, commit_tree(*head),
-                                     commit_tree(remote), "main", now_seconds());
+    const auto base = repo_.merge_base(*head, remote);
+    const git_oid base_tree = base ? repo_.tree_of(*base) : git_oid{};
+    auto plan = gitstore::plan_merge(repo_.get(), base ? &base_tree : nullptr, repo_.tree_of(*head),
+                                     repo_.tree_of(remote), "main", now_seconds());
     keep_files_being_written(current, plan.files, &plan.conflicts);
     auto steps = diff_files(current, plan.files);
     std::vector<std::string> trailers;
@@ -431,7 +301,8 @@ json RemoteSync::integrate(const git_oid& remote) {
     answer = {{"pulled", true}, {"fast_forward", false}, {"files_changed", steps.size()}};
     record_conflicts(plan.conflicts, answer);
   }
-  set_ref(kPushedRef, remote);  // what the remote has is now part of ours
+  repo_.set_ref(kPushedRef, remote);  // what the remote has is now part of ours
+  set_phase(SyncPhase::Pushing);
   commit_made();
   return answer;
 }
@@ -471,7 +342,7 @@ void RemoteSync::run() {
         if (push_wanted_ || fetch_wanted_) until = std::min(until, next_try_);
         until = std::min(until, now + settings_.push_interval);
         wake_.wait_until(lock, until);
-        if (Clock::now() >= until && state_["state"] != "in sync") push_wanted_ = true;  // periodic retry of unpushed work
+        if (Clock::now() >= until && state_.phase != SyncPhase::InSync) push_wanted_ = true;  // periodic retry of unpushed work
       }
     }
     json answer;
@@ -482,10 +353,11 @@ void RemoteSync::run() {
         case Job::Fetch: answer = do_fetch(); break;
         case Job::ImportLocal:
         case Job::ImportRemote:
+          set_phase(SyncPhase::Importing);
           answer = do_import(job == Job::ImportRemote);
           if (!settings_.import_prefer.empty()) {  // the import left by an offline connect is done
             settings_.import_prefer.clear();
-            save_remote_settings(daemon_.git_dir, settings_);
+            settings::save_remote_settings(daemon_.git_dir, settings_);
           }
           break;
         default: answer = do_push(request && request->allow_mass_delete);
@@ -501,8 +373,8 @@ void RemoteSync::run() {
       std::uniform_real_distribution<double> jitter(0.8, 1.2);
       next_try_ = Clock::now() + std::chrono::milliseconds(long(backoff_.count() * jitter(random)));
       (job == Job::Fetch ? fetch_wanted_ : push_wanted_) = true;
-      state_["last_error"] = error;
-      state_["state"] = "retrying";
+      state_.last_error = error;
+      state_.phase = SyncPhase::Retrying;
       spdlog::warn("git_{} failed (retry in {:.1f} s): {}", job == Job::Fetch ? "fetch" : "push",
                    backoff_.count() / 1000.0, error);
     }
@@ -517,4 +389,4 @@ void RemoteSync::run() {
   }
 }
 
-}  // namespace histfs::cli
+}  // namespace histfs::daemon

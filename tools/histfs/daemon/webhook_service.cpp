@@ -1,4 +1,4 @@
-#include "tools/histfs/webhook_service.hpp"
+#include "tools/histfs/daemon/webhook_service.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -6,11 +6,13 @@
 #include <spdlog/spdlog.h>
 
 #include "gitstore/git_handle.hpp"
-#include "tools/histfs/remote_sync.hpp"
+#include "tools/histfs/daemon/remote_sync.hpp"
 
-namespace histfs::cli {
+namespace histfs::daemon {
 
-std::unique_ptr<WebhookService> WebhookService::prepare(const Config& config) {
+using settings::ConfigError;
+
+std::unique_ptr<WebhookService> WebhookService::prepare(const settings::Config& config) {
   if (config.git.webhook_secret_file.empty()) return nullptr;
   std::ifstream in(config.git.webhook_secret_file);
   if (!in) throw ConfigError("git.webhook.secretFile: cannot read " + config.git.webhook_secret_file);
@@ -69,4 +71,4 @@ void WebhookService::stop() {
   if (server_) server_->stop();
 }
 
-}  // namespace histfs::cli
+}  // namespace histfs::daemon

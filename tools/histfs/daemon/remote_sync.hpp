@@ -19,32 +19,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gitstore/git_handle.hpp"
 #include "gitstore/remote.hpp"
-#include "tools/histfs/daemon_commands.hpp"
+#include "gitstore/sync_repository.hpp"
+#include "tools/histfs/daemon/context.hpp"
+#include "tools/histfs/daemon/remote_state.hpp"
+#include "tools/histfs/settings/remote_settings.hpp"
 
-namespace histfs::cli {
+namespace histfs::daemon {
 
-struct RemoteSettings {
-  std::string url;
-  std::string token_file;  // read at every connection, so a rotated token is picked up
-  std::string token_env;
-  std::chrono::milliseconds push_interval{5000};
-  std::chrono::milliseconds fetch_interval{300000};
-  bool allow_non_ff = false;
-  size_t max_delete = 100;
-  std::string import_prefer;  // "local"/"remote": an import `histfs connect --git-dir` left for the next mount
-};
-
-// The remote settings remembered in the git dir (never the token itself).
-std::optional<RemoteSettings> load_remote_settings(const std::string& git_dir);
-void save_remote_settings(const std::string& git_dir, const RemoteSettings& settings);
-// The token named by the settings; throws with a clear message when it cannot be read.
-std::string read_token(const RemoteSettings& settings);
-
-// `histfs connect --git-dir DIR` before mounting: checks the remote and remembers it (and
-// the --prefer choice, for the import the next mount makes). Creates the git dir if needed.
-nlohmann::json connect_offline(const std::string& git_dir, const RemoteSettings& settings, const std::string& prefer);
+using settings::RemoteSettings;
 
 class RemoteSync {
  public:
@@ -81,18 +64,19 @@ class RemoteSync {
                                 std::map<std::string, gitstore::TreeEntryInfo>& wanted,
                                 std::vector<std::pair<std::string, std::string>>* conflicts = nullptr);
   gitstore::RemoteClient client();
-  std::optional<git_oid> ref(const char* name);
-  void set_ref(const char* name, const git_oid& value);
   size_t deletions_since_pushed(const git_oid& head);
-  std::set<std::string> tag_names();
   nlohmann::json run_on_thread(Job job, bool allow_mass_delete);
+  // Shows `phase` in status while an operation runs (mutex_ not held).
+  void set_phase(SyncPhase phase);
 
   DaemonContext& daemon_;
   RemoteSettings settings_;
-  gitstore::RepositoryPtr repo_;  // owned by the sync thread once started
+  gitstore::SyncRepository repo_;  // used by the sync thread once started
   std::set<std::string> pushed_tags_;  // sync thread only
 
-  std::mutex mutex_;  // guards everything below
+  // Guards everything below. Lock order: after DaemonContext::mount_writer (a pull holds
+  // that while it records conflicts); never held across a network call or libgit2.
+  std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
   bool push_wanted_ = true;   // push (and catch up) once at start
@@ -108,8 +92,8 @@ class RemoteSync {
   std::chrono::steady_clock::time_point next_try_{};  // backoff after a failure
   std::chrono::milliseconds backoff_{0};
   std::chrono::steady_clock::time_point last_fetch_attempt_{};
-  nlohmann::json state_ = nlohmann::json::object();
+  RemoteState state_;
   std::thread thread_;
 };
 
-}  // namespace histfs::cli
+}  // namespace histfs::daemon

@@ -1,0 +1,26 @@
+#include "tools/histfs/cli/offline_connect.hpp"
+
+#include <stdexcept>
+
+#include "gitstore/remote.hpp"
+#include "gitstore/repository.hpp"
+
+namespace histfs::cli {
+
+nlohmann::json connect_offline(const std::string& git_dir, const settings::RemoteSettings& remote,
+                               const std::string& prefer) {
+  gitstore::LibGit2 libgit2;
+  auto repo = gitstore::Repository::open_or_create(git_dir);
+  const bool empty = gitstore::RemoteClient(repo.get(), remote.url, settings::read_token(remote)).is_empty();
+  if (!empty && prefer.empty())
+    throw std::invalid_argument("the remote already has history: choose --prefer remote or --prefer local");
+  settings::RemoteSettings saved = remote;
+  saved.import_prefer = empty ? "" : prefer;
+  settings::save_remote_settings(git_dir, saved);
+  return {{"remote", gitstore::redact_url(remote.url)},
+          {"was_empty", empty},
+          {"deferred", true},
+          {"result", nlohmann::json::object()}};
+}
+
+}  // namespace histfs::cli

@@ -1,0 +1,51 @@
+#pragma once
+// What the remote sync is doing and has done, as `histfs status` shows it.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace histfs::daemon {
+
+enum class SyncPhase {
+  Starting,  // nothing tried yet
+  InSync,    // the remote has our HEAD and tags
+  Pushing,
+  Fetching,
+  Merging,   // writing fetched history into the files
+  Importing, // the first connection to a remote that has history
+  Retrying,  // the last attempt failed; backing off
+  Held,      // a push waits for --allow-mass-delete
+  Refused,   // the remote rewrote what we pushed; waits for the user
+};
+
+const char* to_string(SyncPhase phase);
+
+struct ConflictCopy {
+  std::string path;  // the file that kept the local version
+  std::string copy;  // where the remote's version was written
+  std::int64_t time = 0;
+};
+
+struct RemoteState {
+  std::string url;  // redacted
+  SyncPhase phase = SyncPhase::Starting;
+  std::optional<std::int64_t> last_push, last_fetch, last_webhook;  // unix seconds
+  std::string last_error;
+  std::optional<std::string> held;     // why a push is held
+  std::optional<std::string> refused;  // why a pull is refused
+  std::vector<ConflictCopy> conflicts;
+  size_t unpushed_commits = 0;
+
+  // The phase to show when no operation is running.
+  SyncPhase resting_phase() const {
+    if (refused) return SyncPhase::Refused;
+    if (held) return SyncPhase::Held;
+    return SyncPhase::InSync;
+  }
+  nlohmann::json to_json() const;
+};
+
+}  // namespace histfs::daemon
