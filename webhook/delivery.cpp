@@ -1,7 +1,10 @@
 #include "webhook/delivery.hpp"
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
+#include "webhook/printable.hpp"
 #include "webhook/signature.hpp"
 
 namespace histfs::webhook {
@@ -14,6 +17,17 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+const nlohmann::json* member(const nlohmann::json& object, const char* key) {
+  const auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+std::optional<std::string> string_member(const nlohmann::json& object, const char* key) {
+  const auto* value = member(object, key);
+  if (!value || !value->is_string()) return std::nullopt;
+  return value->get<std::string>();
 }
 
 }  // namespace
@@ -56,31 +70,37 @@ Verdict DeliveryJudge::judge(const Delivery& d) {
 
   nlohmann::json payload;
   try {
-    std::string text = d.body;
     if (d.content_type.starts_with("application/x-www-form-urlencoded")) {
-      if (!text.starts_with("payload=")) return {400, "form body without payload="};
-      text = form_decode(text.substr(8, text.find('&') == std::string::npos ? std::string::npos : text.find('&') - 8));
+      if (!d.body.starts_with("payload=")) return {400, "form body without payload="};
+      const auto end = d.body.find('&');
+      payload = nlohmann::json::parse(form_decode(d.body.substr(8, end == std::string::npos ? end : end - 8)));
+    } else {
+      payload = nlohmann::json::parse(d.body);  // not copied: the body may be 25 MB
     }
-    payload = nlohmann::json::parse(text);
   } catch (const std::exception&) {
     return {400, "malformed body"};
   }
   if (!payload.is_object()) return {400, "malformed body"};
-  if (d.event != "push") return {202, "ignored event " + d.event};
+  if (d.event != "push") return {202, "ignored event " + printable(d.event)};
 
-  const auto ref = payload.value("ref", std::string());
-  const auto& repository = payload.contains("repository") && payload["repository"].is_object() ? payload["repository"]
-                                                                                                 : nlohmann::json::object();
-  const auto full_name = repository.value("full_name", std::string());
-  const auto after = payload.value("after", std::string());
-  if (!rules_.repository.empty() && full_name != rules_.repository) return {202, "ignored: another repository"};
-  if (ref != "refs/heads/" + rules_.branch) return {202, "ignored: another branch"};
-  if (after.size() != 40 || after.find_first_not_of("0123456789abcdef") != std::string::npos)
+  // A signed body is still only as well-formed as its sender made it: every field is checked for its type
+  // (nlohmann's value() and get() throw on a wrong one), and a push without them is refused.
+  const nlohmann::json* repository = member(payload, "repository");
+  if (!repository || !repository->is_object()) return {400, "push without a repository object"};
+  const auto ref = string_member(payload, "ref");
+  const auto after = string_member(payload, "after");
+  const auto full_name = string_member(*repository, "full_name");
+  if (!ref) return {400, "push without a string ref"};
+  if (!after) return {400, "push without a string after"};
+  if (!full_name) return {400, "push without a string repository.full_name"};
+  if (!rules_.repository.empty() && *full_name != rules_.repository) return {202, "ignored: another repository"};
+  if (*ref != "refs/heads/" + rules_.branch) return {202, "ignored: another branch"};
+  if (after->size() != 40 || after->find_first_not_of("0123456789abcdef") != std::string::npos)
     return {400, "push without a valid after"};
-  if (!d.id.empty() && seen_before(d.id)) return {202, "duplicate delivery " + d.id};
-  if (after == std::string(40, '0')) return {202, "ignored: branch deleted"};
-  if (is_our_head_(after)) return {202, "already have " + after.substr(0, 12)};
-  return {202, "fetching " + after.substr(0, 12), true, after};
+  if (!d.id.empty() && seen_before(d.id)) return {202, "duplicate delivery " + printable(d.id)};
+  if (*after == std::string(40, '0')) return {202, "ignored: branch deleted"};
+  if (is_our_head_(*after)) return {202, "already have " + after->substr(0, 12)};
+  return {202, "fetching " + after->substr(0, 12), true, *after};
 }
 
 }  // namespace histfs::webhook

@@ -1,6 +1,7 @@
 #include "webhook/delivery.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "webhook/signature.hpp"
 
@@ -91,6 +92,50 @@ TEST_CASE("what is refused or ignored", "[webhook]") {
   SECTION("an after that is not a commit id") {
     CHECK(j.judge.judge(signed_delivery("push", push_body("refs/heads/main", "owner/notes", "../../etc"))).status == 400);
   }
+}
+
+TEST_CASE("a signed push whose fields have the wrong type or are missing is a 400, never an exception",
+          "[webhook]") {
+  Judge j;
+  const std::string repo = R"("repository":{"full_name":"owner/notes"})";
+  const std::string after = R"("after":")" + kAfter + R"(")";
+  for (const std::string& body : std::vector<std::string>{
+           R"({"ref":1,)" + after + "," + repo + "}",
+           R"({"ref":null,)" + after + "," + repo + "}",
+           R"({"ref":["refs/heads/main"],)" + after + "," + repo + "}",
+           R"({"ref":"refs/heads/main","after":null,)" + repo + "}",
+           R"({"ref":"refs/heads/main","after":40,)" + repo + "}",
+           R"({"ref":"refs/heads/main","after":{},)" + repo + "}",
+           R"({"ref":"refs/heads/main",)" + after + R"(,"repository":[]})",
+           R"({"ref":"refs/heads/main",)" + after + R"(,"repository":"owner/notes"})",
+           R"({"ref":"refs/heads/main",)" + after + R"(,"repository":{"full_name":7}})",
+           R"({"ref":"refs/heads/main",)" + after + R"(,"repository":{}})",
+           R"({"ref":"refs/heads/main",)" + after + "}",
+           R"({)" + after + "," + repo + "}",
+           R"({"ref":"refs/heads/main",)" + repo + "}",
+           R"({})",
+       }) {
+    INFO(body);
+    Verdict v{0, ""};
+    REQUIRE_NOTHROW(v = j.judge.judge(signed_delivery("push", body)));
+    CHECK(v.status == 400);
+    CHECK_FALSE(v.fetch);
+    CHECK(v.message.starts_with("push without"));
+  }
+}
+
+TEST_CASE("an event or delivery id that is not UTF-8 comes back printable, and JSON can hold it", "[webhook]") {
+  Judge j;
+  Verdict other = j.judge.judge(signed_delivery("iss\\ues\\xff\xff\xfe", R"({"action":"opened"})"));
+  CHECK(other.status == 202);
+  CHECK(other.message == "ignored event iss\\\\ues\\\\xff\\xff\\xfe");
+  CHECK_NOTHROW(nlohmann::json{{"message", other.message}}.dump());
+
+  CHECK(j.judge.judge(signed_delivery("push", push_body(), "id-\xc3(")).fetch);
+  Verdict again = j.judge.judge(signed_delivery("push", push_body(), "id-\xc3("));
+  CHECK(again.status == 202);
+  CHECK(again.message == "duplicate delivery id-\\xc3(");
+  CHECK_NOTHROW(nlohmann::json{{"message", again.message}}.dump());
 }
 
 TEST_CASE("form decoding", "[webhook]") {
