@@ -7,8 +7,12 @@
 #include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <optional>
 #include <stdexcept>
+#include <thread>
+
+#include "webhook/printable.hpp"
 
 namespace histfs::webhook {
 namespace {
@@ -19,28 +23,27 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 struct Shared {
+  Shared(ServerOptions options_in, DeliveryJudge& judge_in, Server::FetchRequest on_fetch, Server::Health health)
+      : options(std::move(options_in)),
+        judge(judge_in),
+        budget(options.body_budget),
+        handler(options, judge, std::move(on_fetch), std::move(health), budget) {}
   ServerOptions options;
   DeliveryJudge& judge;
-  Server::FetchRequest on_fetch;
-  Server::Health health;
+  BodyBudget budget;
+  RequestHandler handler;
+  size_t connections = 0;  // open now; only the io thread touches it
 };
 
-http::response<http::string_body> make_response(unsigned version, int status, const nlohmann::json& body) {
-  http::response<http::string_body> response{static_cast<http::status>(status), version};
-  response.set(http::field::server, "histfs");
-  response.set(http::field::content_type, "application/json");
-  response.keep_alive(false);
-  response.body() = body.dump() + "\n";
-  response.prepare_payload();
-  return response;
-}
-
 // One connection: read one request (header first), answer, close. Stream is a
-// beast::tcp_stream or an ssl_stream over one.
+// beast::tcp_stream or an ssl_stream over one. What to answer is the handler's.
 template <typename Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Stream stream, Shared& shared) : stream_(std::move(stream)), shared_(shared) {}
+  Session(Stream stream, Shared& shared) : stream_(std::move(stream)), shared_(shared) { ++shared_.connections; }
+  ~Session() { --shared_.connections; }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void run() {
     lowest().expires_after(shared_.options.timeout);
@@ -59,67 +62,61 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void read_header() {
     parser_.emplace();
-    parser_->header_limit(64 * 1024);
-    parser_->body_limit(shared_.options.body_limit);
+    shared_.handler.prepare(*parser_);
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](beast::error_code error, size_t) { self->on_header(error); });
   }
 
   void on_header(beast::error_code error) {
-    // A Content-Length over the limit stops the parser at the header: the body is never read.
-    if (error == http::error::body_limit) return answer(413, "payload too large");
-    if (error) return answer(400, "bad request");
-    auto& request = parser_->get();
-    // Refused from its Content-Length alone: a huge body is never read.
-    if (parser_->content_length() && *parser_->content_length() > shared_.options.body_limit)
-      return answer(413, "payload too large");
-    if (request.method() == http::verb::post && request.target() == "/webhook") {
-      http::async_read(stream_, buffer_, *parser_,
-                       [self = this->shared_from_this()](beast::error_code e, size_t) { self->on_body(e); });
-      return;
-    }
-    if (request.target() == "/healthz" && request.method() == http::verb::get)
-      return reply(200, shared_.health());
-    if (request.target() == "/webhook" || request.target() == "/healthz") return answer(405, "method not allowed");
-    answer(404, "not found");
+    if (auto answer = shared_.handler.after_header(error, *parser_, hold_)) return reply(*answer);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code e, size_t) { self->on_body(e); });
   }
 
   void on_body(beast::error_code error) {
-    if (error == http::error::body_limit) return answer(413, "payload too large");
-    if (error) return answer(400, "incomplete body");
-    auto& request = parser_->get();
-    Delivery delivery{std::string(request["X-GitHub-Event"]), std::string(request["X-GitHub-Delivery"]),
-                      std::string(request["X-Hub-Signature-256"]), std::string(request[http::field::content_type]),
-                      request.body()};
-    Verdict verdict = shared_.judge.judge(delivery);
-    spdlog::info("webhook {} {} delivery {}: {} {}", delivery.event.empty() ? "-" : delivery.event,
-                 delivery.id.empty() ? "-" : delivery.id, verdict.status, verdict.message, "");
-    answer(verdict.status, verdict.message);
-    // Answered first (GitHub waits 10 s at most); the fetch happens on the sync thread.
-    if (verdict.fetch) shared_.on_fetch(verdict, delivery.id);
+    const Answer answer = shared_.handler.after_body(error, *parser_);
+    // The body is gone (moved out and freed by the handler); what the parser and buffer kept goes now, and
+    // only then its share of the budget, whose release may return the memory to the system.
+    parser_.reset();
+    buffer_ = beast::flat_buffer();
+    hold_.reset();
+    reply(answer);
   }
 
-  void answer(int status, const std::string& text) { reply(status, {{"status", status}, {"message", text}}); }
-
-  void reply(int status, const nlohmann::json& body) {
-    response_ = make_response(11, status, body);
-    http::async_write(stream_, *response_, [self = this->shared_from_this()](beast::error_code, size_t) {
+  void reply(const Answer& answer) {
+    response_ = make_response(answer);
+    http::async_write(stream_, *response_, [self = this->shared_from_this()](beast::error_code error, size_t) {
+      self->response_.reset();
+      if (error) return;
       beast::error_code ignored;
-      self->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      self->drain();
+    });
+  }
+
+  // Reads and drops whatever the client still sends, until it closes or the deadline: closing with unread
+  // data resets the connection, and a client still sending a body we refused (413, 503) would lose the
+  // answer. Below TLS on purpose: nothing is decrypted, and the memory is this one small buffer.
+  void drain() {
+    lowest().async_read_some(asio::buffer(scratch_), [self = this->shared_from_this()](beast::error_code error, size_t) {
+      if (!error) self->drain();
     });
   }
 
   Stream stream_;
   Shared& shared_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<http::response<http::string_body>> response_;
+  std::optional<BodyBudget::Hold> hold_;  // declared before parser_: destroyed after the body it stands for
+  std::optional<Parser> parser_;
+  std::optional<Response> response_;
+  std::array<char, 4096> scratch_{};
 };
 
 }  // namespace
 
 struct Server::Impl {
-  explicit Impl(Shared shared_in) : shared(std::move(shared_in)) {}
+  Impl(ServerOptions options, DeliveryJudge& judge, FetchRequest on_fetch, Health health)
+      : shared(std::move(options), judge, std::move(on_fetch), std::move(health)) {}
   Shared shared;
   asio::io_context io{1};
   std::optional<asio::ssl::context> tls;
@@ -132,6 +129,12 @@ struct Server::Impl {
         if (error != asio::error::operation_aborted) accept();
         return;
       }
+      // Over the limit a connection is closed unread: it would cost a descriptor and up to 64 KB of header.
+      if (shared.connections >= shared.options.max_connections) {
+        beast::error_code ignored;
+        socket.close(ignored);
+        return accept();
+      }
       beast::tcp_stream stream(std::move(socket));
       if (tls)
         std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
@@ -141,6 +144,19 @@ struct Server::Impl {
         std::make_shared<Session<beast::tcp_stream>>(std::move(stream), shared)->run();
       accept();
     });
+  }
+
+  // The one thread. Handlers do not throw for anything a client sends (request_handler), so an exception
+  // here is a bug or an allocation failure: it ends that connection, logged, never the daemon.
+  void run() {
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("webhook server: {}", printable(e.what()));
+      }
+    }
   }
 };
 
@@ -158,7 +174,7 @@ void parse_listen(const std::string& text, std::string& host, unsigned short& po
 }
 
 Server::Server(ServerOptions options, DeliveryJudge& judge, FetchRequest on_fetch, Health health)
-    : impl_(std::make_unique<Impl>(Shared{std::move(options), judge, std::move(on_fetch), std::move(health)})) {}
+    : impl_(std::make_unique<Impl>(std::move(options), judge, std::move(on_fetch), std::move(health))) {}
 
 Server::~Server() { stop(); }
 
@@ -193,7 +209,7 @@ void Server::start() {
   if (error)
     throw std::runtime_error("webhook: cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + error.message());
   impl_->accept();
-  impl_->thread = std::thread([this] { impl_->io.run(); });
+  impl_->thread = std::thread([this] { impl_->run(); });
 }
 
 void Server::stop() {

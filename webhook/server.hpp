@@ -2,33 +2,22 @@
 // The webhook HTTP(S) server, inside the daemon: POST /webhook for GitHub
 // deliveries, GET /healthz. One thread runs all connections asynchronously;
 // every connection has a deadline, bodies over the limit are refused from
-// their Content-Length before they are read, and nothing a client sends can
-// block the filesystem: a fetch is only requested, never run here.
-#include <chrono>
-#include <functional>
+// their Content-Length before they are read, all bodies being read share one
+// byte budget, and nothing a client sends can block the filesystem: a fetch is
+// only requested, never run here. What to answer is request_handler's part.
 #include <memory>
 #include <string>
-#include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "webhook/delivery.hpp"
+#include "webhook/request_handler.hpp"
+#include "webhook/server_options.hpp"
 
 namespace histfs::webhook {
 
-struct ServerOptions {
-  std::string host = "127.0.0.1";
-  unsigned short port = 8765;  // 0: any free port (tests)
-  std::string tls_cert;        // PEM chain; with tls_key, serve HTTPS
-  std::string tls_key;
-  std::chrono::seconds timeout{10};
-  size_t body_limit = 25 * 1024 * 1024;  // GitHub caps payloads at 25 MB
-};
-
 class Server {
  public:
-  using FetchRequest = std::function<void(const Verdict& verdict, const std::string& delivery_id)>;
-  using Health = std::function<nlohmann::json()>;
+  using FetchRequest = RequestHandler::FetchRequest;
+  using Health = RequestHandler::Health;
 
   Server(ServerOptions options, DeliveryJudge& judge, FetchRequest on_fetch, Health health);
   ~Server();
