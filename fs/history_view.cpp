@@ -1,10 +1,12 @@
 #include "fs/history_view.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <set>
 #include <system_error>
 #include <vector>
@@ -15,10 +17,17 @@
 namespace histfs::fs {
 namespace {
 
+using gitstore::EntryKind;
+using gitstore::ObjectId;
 using gitstore::oid_hex;
 
 constexpr double kImmutableTimeout = 86400;  // content-addressed: never changes
 constexpr double kLiveTimeout = 1;           // names that new commits and tags change
+// Attributes of commit content: the bytes never change, but the owner and bits follow the
+// live tree, so a chmod or chown there reaches .history within this time.
+constexpr double kPermissionTimeout = 5;
+
+constexpr size_t kOidHexSize = 40;  // a SHA-1 in hex
 
 const std::set<std::string> kReservedNames = {"tags", "commits", "at", "versions", "latest"};
 
@@ -54,20 +63,74 @@ struct DirListing {
   std::vector<std::pair<std::string, fuse_ino_t>> entries;
 };
 
-// Shared so that a READ still replying keeps the blob alive: the kernel may send the
-// RELEASE (and another thread free the handle) as soon as it has taken the reply's bytes.
+// An open history file. The blob is inflated at the first READ, not at OPEN: with the kernel's
+// page cache kept, a file read again is opened without any READ, and costs no inflation.
+// The bytes are shared so that a READ still replying keeps them alive: the kernel may send
+// the RELEASE (and another thread free the handle) as soon as it has taken the reply's bytes.
 struct OpenBlob {
-  std::shared_ptr<git_blob> blob;
+  ObjectId oid;
+  std::once_flag loaded;
+  std::shared_ptr<const gitstore::BlobBytes> bytes;
+};
+
+ShownAs shown_as(EntryKind entry) {
+  switch (entry) {
+    case EntryKind::Tree:
+      return ShownAs::Folder;
+    case EntryKind::Executable:
+      return ShownAs::Executable;
+    case EntryKind::Link:
+      return ShownAs::Link;
+    case EntryKind::File:
+      break;
+  }
+  return ShownAs::File;
+}
+
+// An open fd of the directory `root` describes (same device and inode), duplicated; -1 if none.
+int duplicate_open_fd_of(const struct stat& root) {
+  DIR* fds = opendir("/proc/self/fd");
+  if (!fds) return -1;
+  int found = -1;
+  while (dirent* entry = readdir(fds)) {
+    if (entry->d_name[0] == '.' || std::atoi(entry->d_name) == dirfd(fds)) continue;
+    const int copy = fcntl(std::atoi(entry->d_name), F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) continue;
+    struct stat st;
+    // Checked on the copy: the number may have been closed and reused since the listing.
+    if (fstat(copy, &st) == 0 && S_ISDIR(st.st_mode) && st.st_dev == root.st_dev && st.st_ino == root.st_ino) {
+      found = copy;
+      break;
+    }
+    close(copy);
+  }
+  closedir(fds);
+  return found;
+}
+
+// A found fd, closed at the end of the expression that made it (LivePermissions keeps its own).
+struct FoundFd {
+  explicit FoundFd(const struct stat& root) : fd(duplicate_open_fd_of(root)) {
+    if (fd < 0) throw std::runtime_error("history view: no open fd of the backing dir to read permissions from");
+  }
+  ~FoundFd() { close(fd); }
+  FoundFd(const FoundFd&) = delete;
+  FoundFd& operator=(const FoundFd&) = delete;
+  const int fd;
 };
 
 }  // namespace
 
-HistoryView::HistoryView(gitstore::HistoryReader& reader, const struct stat& root) : reader_(reader), root_(root) {
+HistoryView::HistoryView(gitstore::HistoryReader& reader, int backing_root_fd)
+    : reader_(reader), live_(backing_root_fd) {
   intern(node_of(Kind::Root));
 }
 
+HistoryView::HistoryView(gitstore::HistoryReader& reader, const struct stat& root)
+    : HistoryView(reader, FoundFd(root).fd) {}
+
 fuse_ino_t HistoryView::intern(Node n) {
-  std::string key = std::to_string(int(n.kind)) + ":" + oid_hex(n.oid) + ":" + std::to_string(n.mode) + ":" +
+  std::string key = std::to_string(int(n.kind)) + ":" + oid_hex(n.oid) + ":" + std::to_string(int(n.entry)) + ":" +
                     std::to_string(n.time) + ":" + n.path;
   {
     std::shared_lock lock(mutex_);
@@ -90,12 +153,13 @@ HistoryView::Node HistoryView::node(fuse_ino_t ino) {
   return nodes_[index];
 }
 
-fuse_ino_t HistoryView::tree_child(const git_oid& oid, git_filemode_t mode, std::int64_t time) {
+fuse_ino_t HistoryView::tree_child(const ObjectId& oid, EntryKind entry, std::int64_t time, std::string path) {
   Node n;
-  n.kind = mode == GIT_FILEMODE_TREE ? Kind::Tree : mode == GIT_FILEMODE_LINK ? Kind::Link : Kind::Blob;
+  n.kind = entry == EntryKind::Tree ? Kind::Tree : entry == EntryKind::Link ? Kind::Link : Kind::Blob;
   n.oid = oid;
-  n.mode = mode;
+  n.entry = entry;
   n.time = time;
+  n.path = std::move(path);
   return intern(std::move(n));
 }
 
@@ -103,16 +167,16 @@ std::int64_t HistoryView::head_time() {
   // HEAD's commit alone: listing the whole history here would make the first stat of
   // .history cost a walk of every commit.
   auto head = reader_.head();
-  if (!head) return root_.st_mtim.tv_sec;
+  if (!head) return live_.root().st_mtim.tv_sec;
   auto commit = reader_.commit_by_prefix(oid_hex(*head));
-  return commit ? commit->time : root_.st_mtim.tv_sec;
+  return commit ? commit->time : live_.root().st_mtim.tv_sec;
 }
 
 std::vector<HistoryView::Child> HistoryView::children(fuse_ino_t ino) {
   const Node n = node(ino);
   std::vector<Child> out;
-  auto add_tree = [&](const std::string& name, const git_oid& tree, std::int64_t time) {
-    out.push_back({name, tree_child(tree, GIT_FILEMODE_TREE, time)});
+  auto add_tree = [&](const std::string& name, const ObjectId& tree, std::int64_t time) {
+    out.push_back({name, tree_child(tree, EntryKind::Tree, time, "")});
   };
   switch (n.kind) {
     case Kind::Root:
@@ -143,21 +207,11 @@ std::vector<HistoryView::Child> HistoryView::children(fuse_ino_t ino) {
       auto head = reader_.head();
       if (!head) break;
       auto top = reader_.entry(reader_.resolve(oid_hex(*head)).tree, n.path);
-      if (!top || top->mode != GIT_FILEMODE_TREE) break;
-      auto lock = reader_.lock();
-      git_tree* raw = nullptr;
-      gitstore::check(git_tree_lookup(&raw, reader_.repository_locked(), &top->oid), "read tree");
-      gitstore::TreePtr tree(raw);
-      std::vector<std::pair<std::string, bool>> names;
-      for (size_t i = 0; i < git_tree_entrycount(tree.get()); ++i) {
-        const git_tree_entry* e = git_tree_entry_byindex(tree.get(), i);
-        names.emplace_back(git_tree_entry_name(e), git_tree_entry_filemode(e) == GIT_FILEMODE_TREE);
-      }
-      lock.unlock();
-      for (const auto& [name, is_dir] : names) {
-        Node child = node_of(is_dir ? Kind::Versions : Kind::FileVersions);
-        child.path = join(n.path, name);
-        out.push_back({name, intern(std::move(child))});
+      if (!top || gitstore::entry_kind(top->mode) != EntryKind::Tree) break;
+      for (auto& item : reader_.list_tree(top->oid)) {
+        Node child = node_of(item.kind == EntryKind::Tree ? Kind::Versions : Kind::FileVersions);
+        child.path = join(n.path, item.name);
+        out.push_back({std::move(item.name), intern(std::move(child))});
       }
       break;
     }
@@ -168,26 +222,17 @@ std::vector<HistoryView::Child> HistoryView::children(fuse_ino_t ino) {
       const auto names = instant_names(times);
       for (size_t i = 0; i < versions.size(); ++i) {
         const auto& version = versions[i];
+        auto entry = gitstore::entry_kind(version.entry.mode);
+        if (!entry) continue;  // a submodule: no file to show
         const std::string name = names[i] + "_" + oid_hex(version.commit.id).substr(0, 8) + extension_of(n.path);
-        out.push_back({name, tree_child(version.entry.oid, version.entry.mode, version.commit.time)});
+        out.push_back({name, tree_child(version.entry.oid, *entry, version.commit.time, n.path)});
       }
       break;
     }
-    case Kind::Tree: {
-      auto lock = reader_.lock();
-      git_tree* raw = nullptr;
-      gitstore::check(git_tree_lookup(&raw, reader_.repository_locked(), &n.oid), "read tree");
-      gitstore::TreePtr tree(raw);
-      std::vector<std::tuple<std::string, git_oid, git_filemode_t>> entries;
-      for (size_t i = 0; i < git_tree_entrycount(tree.get()); ++i) {
-        const git_tree_entry* e = git_tree_entry_byindex(tree.get(), i);
-        if (git_tree_entry_filemode(e) == GIT_FILEMODE_COMMIT) continue;  // submodules hold no files here
-        entries.emplace_back(git_tree_entry_name(e), *git_tree_entry_id(e), git_tree_entry_filemode(e));
-      }
-      lock.unlock();
-      for (const auto& [name, oid, mode] : entries) out.push_back({name, tree_child(oid, mode, n.time)});
+    case Kind::Tree:
+      for (auto& item : reader_.list_tree(n.oid))  // submodules are left out: they hold no files here
+        out.push_back({item.name, tree_child(item.oid, item.kind, n.time, join(n.path, item.name))});
       break;
-    }
     default:
       fail(ENOTDIR);
   }
@@ -211,95 +256,96 @@ fuse_ino_t HistoryView::find_child(fuse_ino_t parent, const std::string& name) {
       [[fallthrough]];
     case Kind::Tags: {
       auto tag = reader_.tag(name);
-      return tag ? tree_child(tag->tree, GIT_FILEMODE_TREE, tag->commit_time) : 0;
+      return tag ? tree_child(tag->tree, EntryKind::Tree, tag->commit_time, "") : 0;
     }
     case Kind::Commits: {
       if (name.starts_with("HEAD")) {
         try {
           auto commit = reader_.resolve(name);
-          return tree_child(commit.tree, GIT_FILEMODE_TREE, commit.time);
+          return tree_child(commit.tree, EntryKind::Tree, commit.time, "");
         } catch (const std::exception&) {
           return 0;
         }
       }
-      if (!is_hex(name) || name.size() < 4 || name.size() > GIT_OID_HEXSZ) return 0;
+      if (!is_hex(name) || name.size() < 4 || name.size() > kOidHexSize) return 0;
       // Straight to the object database: no walk of the history, however long.
       auto commit = reader_.commit_by_prefix(name);
-      return commit ? tree_child(commit->tree, GIT_FILEMODE_TREE, commit->time) : 0;
+      return commit ? tree_child(commit->tree, EntryKind::Tree, commit->time, "") : 0;
     }
     case Kind::At: {
       if (auto exact = search_listing()) return exact;
       auto when = gitstore::parse_instant(name);
       if (!when) return 0;
       auto commit = reader_.commit_at(*when);
-      return commit ? tree_child(commit->tree, GIT_FILEMODE_TREE, commit->time) : 0;
+      return commit ? tree_child(commit->tree, EntryKind::Tree, commit->time, "") : 0;
     }
     case Kind::Versions: {
       const std::string path = join(n.path, name);
-      std::optional<git_filemode_t> kind;
+      std::optional<EntryKind> kind;
       if (auto head = reader_.head())
-        if (auto e = reader_.entry(reader_.resolve(oid_hex(*head)).tree, path)) kind = e->mode;
-      if (!kind) kind = reader_.kind_in_history(path);
-      if (!kind) return 0;
-      Node child = node_of(*kind == GIT_FILEMODE_TREE ? Kind::Versions : Kind::FileVersions);
+        if (auto e = reader_.entry(reader_.resolve(oid_hex(*head)).tree, path)) kind = gitstore::entry_kind(e->mode);
+      if (!kind)
+        if (auto mode = reader_.kind_in_history(path)) kind = gitstore::entry_kind(*mode);
+      if (!kind) return 0;  // never there, or a submodule
+      Node child = node_of(*kind == EntryKind::Tree ? Kind::Versions : Kind::FileVersions);
       child.path = path;
       return intern(std::move(child));
     }
     case Kind::FileVersions:
       return search_listing();
     case Kind::Tree: {
-      auto lock = reader_.lock();
-      git_tree* raw = nullptr;
-      gitstore::check(git_tree_lookup(&raw, reader_.repository_locked(), &n.oid), "read tree");
-      gitstore::TreePtr tree(raw);
-      const git_tree_entry* e = git_tree_entry_byname(tree.get(), name.c_str());
-      if (!e || git_tree_entry_filemode(e) == GIT_FILEMODE_COMMIT) return 0;
-      const git_oid oid = *git_tree_entry_id(e);
-      const git_filemode_t mode = git_tree_entry_filemode(e);
-      lock.unlock();
-      return tree_child(oid, mode, n.time);
+      auto item = reader_.tree_item(n.oid, name);
+      return item ? tree_child(item->oid, item->kind, n.time, join(n.path, name)) : 0;
     }
     default:
       fail(ENOTDIR);
   }
 }
 
+mode_t HistoryView::file_type(const Node& n) {
+  if (n.kind == Kind::Blob) return S_IFREG;
+  if (n.kind == Kind::Link || n.kind == Kind::Latest) return S_IFLNK;
+  return S_IFDIR;
+}
+
 struct stat HistoryView::attributes(fuse_ino_t ino) {
   Node n = node(ino);
   struct stat st{};
   st.st_ino = ino;
-  st.st_uid = root_.st_uid;
-  st.st_gid = root_.st_gid;
   st.st_blksize = 4096;
   const std::int64_t time = is_immutable(n.kind) ? n.time : head_time();
   st.st_mtim.tv_sec = st.st_ctim.tv_sec = st.st_atim.tv_sec = time;
+  HistoryAccess access;
+  switch (n.kind) {
+    case Kind::Tree:
+    case Kind::Blob:
+    case Kind::Link:
+      access = live_.of(n.path, shown_as(n.entry));
+      break;
+    case Kind::Versions:
+    case Kind::FileVersions:  // the folder of one file's versions: as readable as the file
+      access = live_.of(n.path, ShownAs::Folder);
+      break;
+    default:  // the view's own folders and latest: no more than the mount root
+      access = history_access(live_.root(), true, n.kind == Kind::Latest ? ShownAs::Link : ShownAs::Folder);
+  }
+  st.st_uid = access.uid;
+  st.st_gid = access.gid;
+  st.st_mode = file_type(n) | access.bits;
   if (n.kind == Kind::Blob || n.kind == Kind::Link || n.kind == Kind::Latest) {
     if (n.kind == Kind::Latest) {
       auto head = reader_.head();
-      n.size = head ? std::strlen("commits/") + GIT_OID_HEXSZ : 0;
+      n.size = head ? std::strlen("commits/") + kOidHexSize : 0;
     } else if (!n.size_known) {
-      auto lock = reader_.lock();
-      git_odb* odb = nullptr;
-      gitstore::check(git_repository_odb(&odb, reader_.repository_locked()), "open object database");
-      gitstore::OdbPtr owned(odb);
-      size_t size = 0;
-      git_object_t type;
-      gitstore::check(git_odb_read_header(&size, &type, odb, &n.oid), "read object header");
-      lock.unlock();
+      n.size = reader_.object_size(n.oid);
       std::unique_lock nodes_lock(mutex_);
-      nodes_[(ino - 3) / 2].size = size;
+      nodes_[(ino - 3) / 2].size = n.size;
       nodes_[(ino - 3) / 2].size_known = true;
-      n.size = size;
     }
     st.st_size = off_t(n.size);
     st.st_blocks = (st.st_size + 511) / 512;
     st.st_nlink = 1;
-    if (n.kind == Kind::Blob)
-      st.st_mode = S_IFREG | (n.mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
-    else
-      st.st_mode = S_IFLNK | 0777;
   } else {
-    st.st_mode = S_IFDIR | 0755;
     st.st_nlink = 2;
     st.st_size = 4096;
   }
@@ -311,7 +357,7 @@ fuse_entry_param HistoryView::entry_of(fuse_ino_t ino) {
   e.ino = ino;
   e.attr = attributes(ino);
   const bool fixed = is_immutable(node(ino).kind);
-  e.attr_timeout = fixed ? kImmutableTimeout : 0;
+  e.attr_timeout = fixed ? kPermissionTimeout : 0;
   e.entry_timeout = kLiveTimeout;
   return e;
 }
@@ -334,7 +380,7 @@ void HistoryView::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
 
 void HistoryView::getattr(fuse_req_t req, fuse_ino_t ino) {
   struct stat st = attributes(ino);
-  fuse_reply_attr(req, &st, is_immutable(node(ino).kind) ? kImmutableTimeout : 0);
+  fuse_reply_attr(req, &st, is_immutable(node(ino).kind) ? kPermissionTimeout : 0);
 }
 
 void HistoryView::readlink(fuse_req_t req, fuse_ino_t ino) {
@@ -378,7 +424,7 @@ void HistoryView::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
         e = entry_of(child);
       } else {
         e.attr.st_ino = child;
-        e.attr.st_mode = attributes(child).st_mode & S_IFMT;
+        e.attr.st_mode = file_type(node(child));
       }
     }
     size_t need = plus
@@ -400,12 +446,7 @@ void HistoryView::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   const Node n = node(ino);
   if (n.kind != Kind::Blob) return (void)fuse_reply_err(req, n.kind == Kind::Link ? ELOOP : EISDIR);
   auto handle = std::make_unique<OpenBlob>();
-  {
-    auto lock = reader_.lock();
-    git_blob* raw = nullptr;
-    gitstore::check(git_blob_lookup(&raw, reader_.repository_locked(), &n.oid), "read blob");
-    handle->blob.reset(raw, git_blob_free);
-  }
+  handle->oid = n.oid;
   fi->fh = reinterpret_cast<uint64_t>(handle.release());
   fi->keep_cache = 1;  // the content of a blob never changes
   fi->noflush = 1;
@@ -413,11 +454,13 @@ void HistoryView::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void HistoryView::read(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi) {
-  const std::shared_ptr<git_blob> blob = reinterpret_cast<OpenBlob*>(fi->fh)->blob;
-  const auto* data = static_cast<const char*>(git_blob_rawcontent(blob.get()));
-  const auto length = size_t(git_blob_rawsize(blob.get()));
-  if (off < 0 || size_t(off) >= length) return (void)fuse_reply_buf(req, nullptr, 0);
-  fuse_reply_buf(req, data + off, std::min(size, length - size_t(off)));
+  auto& handle = *reinterpret_cast<OpenBlob*>(fi->fh);
+  // READs of one handle may run at once on several threads: one inflates, the others wait.
+  std::call_once(handle.loaded, [&] { handle.bytes = reader_.read_blob(handle.oid); });
+  const std::shared_ptr<const gitstore::BlobBytes> blob = handle.bytes;  // the handle may go after the reply
+  const std::string_view bytes = blob->bytes();
+  if (off < 0 || size_t(off) >= bytes.size()) return (void)fuse_reply_buf(req, nullptr, 0);
+  fuse_reply_buf(req, bytes.data() + off, std::min(size, bytes.size() - size_t(off)));
 }
 
 void HistoryView::invalidate_live(KernelNotifier& notifier) {

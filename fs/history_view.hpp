@@ -7,8 +7,11 @@
 //   .history/latest -> commits/<HEAD id>
 //
 // Its inode numbers are odd (ours for real files are pointers, so even) and
-// stay fixed while mounted: a node is named by what it shows (object id, mode,
-// time), so the same file reached twice is the same inode.
+// stay fixed while mounted: a node is named by what it shows (object id, kind,
+// time, path), so the same file reached twice is the same inode.
+//
+// Owners and permission bits come from the live tree (fs/history_permissions.hpp):
+// .history never lets anyone read more than the backing dir lets them read now.
 #include <sys/stat.h>
 
 #include <cstdint>
@@ -20,6 +23,7 @@
 
 #include <fuse_lowlevel.h>
 
+#include "fs/history_permissions.hpp"
 #include "fs/kernel_notifier.hpp"
 #include "gitstore/history.hpp"
 
@@ -29,6 +33,10 @@ inline constexpr const char* kHistoryName = ".history";
 
 class HistoryView {
  public:
+  // backing_root_fd: any fd of the backing dir (O_PATH will do); the view keeps a duplicate.
+  HistoryView(gitstore::HistoryReader& reader, int backing_root_fd);
+  // Until the daemon passes its root fd: finds an open fd of the directory `root` describes
+  // (the daemon's own backing root fd). Throws when there is none.
   HistoryView(gitstore::HistoryReader& reader, const struct stat& root);
 
   static bool is_history(fuse_ino_t ino) { return (ino & 1) && ino != FUSE_ROOT_ID; }
@@ -56,10 +64,12 @@ class HistoryView {
   enum class Kind { Root, Tags, Commits, At, Versions, FileVersions, Latest, Tree, Blob, Link };
   struct Node {
     Kind kind;
-    git_oid oid{};
-    git_filemode_t mode = GIT_FILEMODE_TREE;
+    gitstore::ObjectId oid{};
+    gitstore::EntryKind entry = gitstore::EntryKind::Tree;
     std::int64_t time = 0;
-    std::string path;  // Versions / FileVersions: the file path in the tree
+    // Tree, Blob, Link, Versions, FileVersions: the path in the tree, which names the live
+    // path whose owner and bits the node takes (so the same blob at two paths is two nodes).
+    std::string path;
     std::uint64_t size = 0;
     bool size_known = false;
   };
@@ -75,16 +85,17 @@ class HistoryView {
 
   fuse_ino_t intern(Node node);
   Node node(fuse_ino_t ino);
-  fuse_ino_t tree_child(const git_oid& oid, git_filemode_t mode, std::int64_t time);
+  fuse_ino_t tree_child(const gitstore::ObjectId& oid, gitstore::EntryKind entry, std::int64_t time, std::string path);
   std::vector<Child> children(fuse_ino_t ino);  // throws errno as std::system_error
   fuse_ino_t find_child(fuse_ino_t parent, const std::string& name);  // 0 when absent
   struct stat attributes(fuse_ino_t ino);
+  static mode_t file_type(const Node& n);
   fuse_entry_param entry_of(fuse_ino_t ino);
   bool is_immutable(Kind kind) const { return kind == Kind::Tree || kind == Kind::Blob || kind == Kind::Link; }
   std::int64_t head_time();
 
   gitstore::HistoryReader& reader_;
-  const struct stat root_;
+  LivePermissions live_;
   std::shared_mutex mutex_;  // guards nodes_ and ids_
   std::deque<Node> nodes_;   // node i has inode number 2*i + 3
   std::map<std::string, fuse_ino_t> ids_;

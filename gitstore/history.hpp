@@ -1,8 +1,9 @@
 #pragma once
-// Read-side access to the history of `main`: commits, tags, revisions, and
-// snapshot tags. Has its own repository handle, guarded by one mutex, so it
-// may be called from any thread (control requests, the .history view)
-// without touching the committer's handle.
+// Read-side access to the history of `main`: commits, tags, revisions, trees,
+// blobs and snapshot tags. May be called from any thread at once (control
+// requests, the .history view): each call borrows a repository handle of its
+// own from a small pool, so callers never share a libgit2 object and never
+// touch the committer's handle.
 #include <git2.h>
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gitstore/git_handle.hpp"
@@ -43,6 +45,35 @@ struct TagInfo {
 
 using CommitList = std::vector<CommitInfo>;
 
+// A git object id, as readers outside gitstore/ name it.
+using ObjectId = git_oid;
+
+// What a tree entry is, for readers that need no libgit2 file modes.
+enum class EntryKind : std::uint8_t { Tree, File, Executable, Link };
+// nullopt for a submodule (a commit inside a tree): it holds no files here.
+std::optional<EntryKind> entry_kind(git_filemode_t mode);
+
+struct TreeItem {
+  std::string name;
+  git_oid oid;
+  EntryKind kind;
+};
+
+// The bytes of one blob, inflated once and immutable: slicing needs no lock, and they
+// stay valid for as long as any holder keeps the shared_ptr.
+class BlobBytes {
+ public:
+  explicit BlobBytes(git_odb_object* object);  // takes ownership
+  ~BlobBytes();
+  BlobBytes(const BlobBytes&) = delete;
+  BlobBytes& operator=(const BlobBytes&) = delete;
+  std::string_view bytes() const { return bytes_; }
+
+ private:
+  git_odb_object* object_;
+  std::string_view bytes_;
+};
+
 class HistoryReader {
  public:
   explicit HistoryReader(const std::string& git_dir);
@@ -70,8 +101,16 @@ class HistoryReader {
 
   // Every file and symlink at or below `path` in `tree`, by full path.
   std::map<std::string, TreeEntryInfo> files_under(const git_oid& tree, const std::string& path);
+  // The entries of one tree, in git's order; submodules are left out.
+  std::vector<TreeItem> list_tree(const git_oid& tree);
+  // One entry of a tree by name (a submodule is absent).
+  std::optional<TreeItem> tree_item(const git_oid& tree, const std::string& name);
   // A blob's bytes.
   std::string blob_content(const git_oid& blob);
+  // A blob's bytes, shared: for readers that slice them later, from any thread.
+  std::shared_ptr<const BlobBytes> read_blob(const git_oid& blob);
+  // An object's size from its header, without inflating the object.
+  std::uint64_t object_size(const git_oid& object);
 
   struct FileVersion {
     CommitInfo commit;  // the oldest commit with this content
@@ -82,18 +121,23 @@ class HistoryReader {
   // What `path` was in any commit: a tree, a file (or link), or nothing.
   std::optional<git_filemode_t> kind_in_history(const std::string& path);
 
-  // For callers that need the handle itself: hold the lock for as long as they use it.
-  std::unique_lock<std::mutex> lock() { return std::unique_lock(mutex_); }
-  git_repository* repository_locked() { return repo_.get(); }
 
  private:
-  CommitInfo info_of(git_commit* commit);
-  CommitInfo lookup_locked(const git_oid& id);
-  std::shared_ptr<const CommitList> commits_locked();
-  std::optional<TreeEntryInfo> entry_locked(const git_oid& tree, const std::string& path);
+  // A repository handle lent to one caller until the Lease ends.
+  class Lease;
+  Lease borrow();
+  void give_back(RepositoryPtr repo);
+  std::shared_ptr<const CommitList> commits_with(git_repository* repo);
 
-  std::mutex mutex_;
-  RepositoryPtr repo_;
+  const std::string git_dir_;
+  // Guards idle_. A leaf: nothing else is locked while it is held, and it is never held
+  // across a libgit2 call.
+  std::mutex pool_mutex_;
+  std::vector<RepositoryPtr> idle_;
+  // Guards cached_head_ and cached_commits_. Held across the walk that refills them (with
+  // a borrowed handle), so concurrent callers wait for one walk instead of each walking;
+  // then pool_mutex_ may be taken inside it, never the other way round.
+  std::mutex cache_mutex_;
   std::optional<git_oid> cached_head_;
   std::shared_ptr<const CommitList> cached_commits_;
 };

@@ -1,6 +1,9 @@
 #include "gitstore/history.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
+#include <vector>
 
 #include "gitstore/repository.hpp"
 #include "support/temp_dir.hpp"
@@ -25,6 +28,7 @@ struct History {
         " && echo 3 > a.md && git rm -q d/x.md && git add -A && GIT_COMMITTER_DATE=2026-11-22T10:00:00Z git commit -qm three"
         " && git clone -q --bare . '" + git_dir + "'");
   }
+  void run_in_work(const std::string& command) { run("cd '" + work + "' && " + command); }
   std::string rev(const std::string& what) {
     std::string out = run("git --git-dir '" + git_dir + "' rev-parse " + what);
     return out.substr(0, 40);
@@ -71,6 +75,47 @@ TEST_CASE("snapshot names are checked", "[history]") {
   for (const char* bad : {"bad name", "a/b", "..", "-x", "commits", "a..b", ""})
     CHECK_THROWS_AS(reader.snapshot(bad, ""), HistoryError);
   CHECK(reader.tags().size() == 2);
+}
+
+TEST_CASE("trees and blobs for the .history view", "[history]") {
+  History h;
+  HistoryReader reader(h.git_dir);
+  h.run_in_work("printf '#!/bin/sh\\n' > run.sh && chmod +x run.sh && ln -s a.md link && git add -A"
+                " && git commit -qm four && git push -q '" + h.git_dir + "' main");
+  const auto tree = reader.resolve("HEAD").tree;
+  std::vector<std::pair<std::string, EntryKind>> names;
+  for (const auto& item : reader.list_tree(tree)) names.emplace_back(item.name, item.kind);
+  CHECK(names == std::vector<std::pair<std::string, EntryKind>>{
+                     {"a.md", EntryKind::File}, {"link", EntryKind::Link}, {"run.sh", EntryKind::Executable}});
+  auto a = reader.tree_item(tree, "a.md");
+  REQUIRE(a);
+  CHECK(oid_hex(a->oid) == h.rev("HEAD:a.md"));
+  CHECK_FALSE(reader.tree_item(tree, "nope"));
+  CHECK(reader.object_size(a->oid) == 2);
+  auto bytes = reader.read_blob(a->oid);
+  CHECK(bytes->bytes() == "3\n");
+  CHECK(reader.blob_content(reader.tree_item(tree, "link")->oid) == "a.md");
+  CHECK_THROWS_AS(reader.read_blob(tree), GitError);  // a tree is no blob
+  CHECK(entry_kind(GIT_FILEMODE_COMMIT) == std::nullopt);  // submodules hold no files here
+}
+
+TEST_CASE("many threads read history at once", "[history]") {
+  History h;
+  HistoryReader reader(h.git_dir);
+  const std::string head = h.rev("HEAD"), blob = h.rev("HEAD~2:a.md");
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        if (oid_hex(reader.resolve("HEAD").id) != head) ++wrong;
+        if (reader.versions("a.md").size() != 3) ++wrong;
+        auto item = reader.tree_item(reader.resolve("HEAD~2").tree, "a.md");
+        if (!item || oid_hex(item->oid) != blob || reader.read_blob(item->oid)->bytes() != "1\n") ++wrong;
+      }
+    });
+  for (auto& thread : threads) thread.join();
+  CHECK(wrong == 0);
 }
 
 }  // namespace

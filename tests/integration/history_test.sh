@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The read-only .history view: every layout entry (tags, tags/, commits/, at/, versions/, latest)
-# checked byte for byte, mode for mode and mtime for mtime against stock git; hidden from
+# checked byte for byte and mtime for mtime against stock git, owners and modes against the live
+# tree (history_permissions_test.sh has the other users); hidden from
 # listings but reachable by path; --history=visible and --history=off; EROFS for every
 # mutation; restoring with cp; new commits and snapshots showing up without a remount.
 source "$(dirname "$0")/lib.sh"
@@ -35,13 +36,67 @@ for i, t in enumerate(times):
 EOF
 instant_names() { "$PY" "$T/names.py"; }
 
-# Everything find sees under $1 except $1 itself: path, type, mode, size, mtime, link target.
+# Everything find sees under $1 except $1 itself: path, type, size, mtime, link target.
 listing() {
-  (cd "$1" && find . -mindepth 1 \( -type f -printf '%P file %m %s %T@\n' \) -o \
-    \( -type d -printf '%P dir %m %T@\n' \) -o \( -type l -printf '%P link %T@ -> %l\n' \) | sort)
+  (cd "$1" && find . -mindepth 1 \( -type f -printf '%P file %s %T@\n' \) -o \
+    \( -type d -printf '%P dir %T@\n' \) -o \( -type l -printf '%P link %T@ -> %l\n' \) | sort)
 }
-# The .history directory $1 must be commit $2 exactly: the same names, types, modes (0644/0755),
-# link targets and bytes as `git archive` of the commit, and every mtime the commit time.
+
+# The owner, group and mode every entry of a commit's tree must have, written from the rule in
+# docs/user-guide.md: the live path (no symlink followed) if it is a file or folder there, else its
+# nearest live folder with nothing for others; read bits only; x for folders (a live folder's own,
+# else wherever r is) and executable blobs (wherever r is); symlinks 0777.
+# modes.py BACKING HISTORY_DIR REF_DIR [PATH_IN_TREE] prints one line per entry that differs.
+cat >"$T/modes.py" <<'EOF'
+import os, stat, sys
+backing, top, ref = sys.argv[1:4]
+base = sys.argv[4] if len(sys.argv) > 4 else ""
+def source(rel):
+    st, cur = os.lstat(backing), backing
+    parts = rel.split("/") if rel else []
+    for i, part in enumerate(parts):
+        if part in ("", ".", ".."):
+            return st, False
+        try:
+            s = os.lstat(os.path.join(cur, part))
+        except OSError:
+            return st, False
+        if i == len(parts) - 1:
+            return (s, True) if stat.S_ISREG(s.st_mode) or stat.S_ISDIR(s.st_mode) else (st, False)
+        if not stat.S_ISDIR(s.st_mode):
+            return st, False
+        st, cur = s, os.path.join(cur, part)
+    return st, True
+def x_where_r(bits): return (bits & 0o444) | ((bits & 0o444) >> 2)
+def expected(rel, kind, executable):
+    st, exact = source(rel)
+    bits = st.st_mode & 0o555 & (0o777 if exact else 0o770)
+    if kind == "link": bits = 0o777
+    elif kind == "dir": bits = bits if stat.S_ISDIR(st.st_mode) else x_where_r(bits)
+    elif executable: bits = x_where_r(bits)
+    else: bits &= 0o444
+    return st.st_uid, st.st_gid, bits
+def check(path, rel, ref_path):
+    s = os.lstat(path)
+    kind = "link" if stat.S_ISLNK(s.st_mode) else "dir" if stat.S_ISDIR(s.st_mode) else "file"
+    executable = kind == "file" and bool(os.lstat(ref_path).st_mode & 0o100)
+    want = expected(rel, kind, executable)
+    got = (s.st_uid, s.st_gid, stat.S_IMODE(s.st_mode))
+    if got != want:
+        print(f"{rel or '.'}: {got[0]}:{got[1]} {got[2]:o}, expected {want[0]}:{want[1]} {want[2]:o}")
+check(top, base, ref)
+for root, dirs, files in os.walk(top):
+    for name in dirs + files:
+        path = os.path.join(root, name)
+        rel = os.path.join(base, os.path.relpath(path, top))
+        check(path, rel, os.path.join(ref, os.path.relpath(path, top)))
+EOF
+# modes_follow_live HISTORY_DIR REF_DIR: every owner and mode under HISTORY_DIR follows the live tree.
+modes_follow_live() { [ -z "$("$PY" "$T/modes.py" "$DATA" "$1" "$2")" ]; }
+
+# The .history directory $1 must be commit $2 exactly: the same names, types, link targets and
+# bytes as `git archive` of the commit, every mtime the commit time, and owners and modes that
+# follow the live tree (within the seconds the kernel may keep a history entry's attributes).
 same_as_commit() {
   local dir=$1 commit=$2 ref=$T/export/$2
   if [ ! -d "$ref" ]; then
@@ -52,6 +107,12 @@ same_as_commit() {
   diff <(listing "$ref") <(listing "$dir") >&2 || fail "$dir is not commit $commit (- git archive, + .history)"
   diff -r --no-dereference "$ref/." "$dir/." >&2 || fail "the bytes under $dir differ from commit $commit"
   [ "$(stat -L -c %Y "$dir")" = "$(ct "$commit")" ] || fail "mtime of $dir is not the time of commit $commit"
+  for _ in $(seq 150); do
+    modes_follow_live "$dir" "$ref" && return 0
+    sleep 0.1
+  done
+  "$PY" "$T/modes.py" "$DATA" "$dir" "$ref" >&2
+  fail "owners or modes under $dir do not follow the live tree"
 }
 
 step "mount a tree with a real .history dir in it"
@@ -87,8 +148,9 @@ latest_is "$C1" || fail "latest -> $(readlink "$H/latest"), expected commits/$C1
 same_as_commit "$H/latest" "$C1"
 
 step "modes, symlinks, bytes and mtimes of single files"
-[ "$(stat -c %a "$H/v1/run.sh")" = 755 ] || fail "run.sh is $(stat -c %a "$H/v1/run.sh"), expected 755"
-[ "$(stat -c %a "$H/v1/notes/a.md")" = 644 ] || fail "notes/a.md is $(stat -c %a "$H/v1/notes/a.md"), expected 644"
+# The read bits of the live files (0755 and 0644).
+[ "$(stat -c %a "$H/v1/run.sh")" = 555 ] || fail "run.sh is $(stat -c %a "$H/v1/run.sh"), expected 555"
+[ "$(stat -c %a "$H/v1/notes/a.md")" = 444 ] || fail "notes/a.md is $(stat -c %a "$H/v1/notes/a.md"), expected 444"
 [ "$(stat -c %F "$H/v1/link")" = "symbolic link" ] || fail "link is not a symlink in the view"
 [ "$(readlink "$H/v1/link")" = notes/a.md ] || fail "link points to $(readlink "$H/v1/link")"
 [ "$(cat "$H/v1/link")" = "version one" ] || fail "following the link inside the view fails"
@@ -220,12 +282,12 @@ for c in "$C1" "$C2" "$C3"; do
   i=$((i + 1))
   v=$H/versions/notes/a.md/$(sed -n "${i}p" <<<"$expected_names")
   cmp <(git_h cat-file blob "$c:notes/a.md") "$v" || fail "$v is not notes/a.md of $c"
-  [ "$(stat -c '%a %Y' "$v")" = "644 $(ct "$c")" ] || fail "$v: mode/mtime $(stat -c '%a %Y' "$v"), expected 644 $(ct "$c")"
+  [ "$(stat -c '%a %Y' "$v")" = "444 $(ct "$c")" ] || fail "$v: mode/mtime $(stat -c '%a %Y' "$v"), expected 444 $(ct "$c")"
 done
 
 step "versions/: executable, symlink, binary, same-second and deleted files"
 [ "$(ls "$H/versions/run.sh")" = "$(iso "$t1")_${C1:0:8}.sh" ] || fail "versions of run.sh: $(ls "$H/versions/run.sh")"
-[ "$(stat -c %a "$H/versions/run.sh/$(iso "$t1")_${C1:0:8}.sh")" = 755 ] || fail "the run.sh version is not 0755"
+[ "$(stat -c %a "$H/versions/run.sh/$(iso "$t1")_${C1:0:8}.sh")" = 555 ] || fail "the run.sh version is not 0555"
 [ "$(readlink "$H/versions/link/$(iso "$t1")_${C1:0:8}")" = notes/a.md ] ||
   fail "the version of the symlink is not a symlink to notes/a.md: $(ls -l "$H/versions/link")"
 cmp <(git_h cat-file blob "$C1:blob.bin") "$H/versions/blob.bin/$(iso "$t1")_${C1:0:8}.bin" || fail "blob.bin version differs"
