@@ -1,8 +1,12 @@
 #include "gitstore/merge_plan.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <optional>
 
 #include "gitstore/git_handle.hpp"
+#include "gitstore/repo_path.hpp"
 #include "gitstore/time_text.hpp"
 
 namespace histfs::gitstore {
@@ -34,20 +38,32 @@ std::string conflict_copy_name(const std::string& path, const std::string& branc
 }
 
 std::map<std::string, TreeEntryInfo> files_of_tree(git_repository* repo, const git_oid& tree_id) {
-  std::map<std::string, TreeEntryInfo> out;
+  struct Walk {
+    std::map<std::string, TreeEntryInfo> files;
+    std::optional<UnsafePathError> refused;
+  } walk;
   TreePtr tree = lookup_tree(repo, tree_id);
-  check(git_tree_walk(
+  const int result = git_tree_walk(
             tree.get(), GIT_TREEWALK_PRE,
             [](const char* root, const git_tree_entry* entry, void* payload) {
+              auto& state = *static_cast<Walk*>(payload);
+              std::string path = std::string(root) + git_tree_entry_name(entry);
+              try {
+                check_tree_path(path);
+                if (git_tree_entry_type(entry) == GIT_OBJECT_COMMIT)
+                  throw UnsafePathError(printable_path(path), "a submodule (gitlink), which histfs cannot write");
+              } catch (const UnsafePathError& error) {
+                state.refused = error;
+                return -1;  // stop the walk: the whole tree is refused
+              }
               if (git_tree_entry_type(entry) == GIT_OBJECT_TREE) return 0;
-              static_cast<std::map<std::string, TreeEntryInfo>*>(payload)->emplace(
-                  std::string(root) + git_tree_entry_name(entry),
-                  TreeEntryInfo{*git_tree_entry_id(entry), git_tree_entry_filemode(entry)});
+              state.files.emplace(std::move(path), TreeEntryInfo{*git_tree_entry_id(entry), git_tree_entry_filemode(entry)});
               return 0;
             },
-            &out),
-        "walk tree");
-  return out;
+            &walk);
+  if (walk.refused) throw *walk.refused;
+  check(result, "walk tree");
+  return std::move(walk.files);
 }
 
 MergePlan plan_merge(git_repository* repo, const git_oid* base_tree, const git_oid& ours_tree,
@@ -65,6 +81,8 @@ MergePlan plan_merge(git_repository* repo, const git_oid* base_tree, const git_o
   const size_t count = git_index_entrycount(index.get());
   for (size_t i = 0; i < count; ++i) {
     const git_index_entry* entry = git_index_get_byindex(index.get(), i);
+    check_tree_path(entry->path);  // either side may come from a remote
+    if (entry->mode == GIT_FILEMODE_COMMIT) throw UnsafePathError(printable_path(entry->path), "a submodule (gitlink)");
     if (git_index_entry_stage(entry) == 0) plan.files.emplace(entry->path, info_of(entry));
   }
   git_index_conflict_iterator* raw_iterator = nullptr;

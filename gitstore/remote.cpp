@@ -1,8 +1,11 @@
 #include "gitstore/remote.hpp"
 
 #include <cstring>
+#include <filesystem>
+#include <set>
 
 #include "gitstore/git_handle.hpp"
+#include "gitstore/history_check.hpp"
 #include "gitstore/repository.hpp"
 
 namespace histfs::gitstore {
@@ -90,24 +93,64 @@ PushOutcome RemoteClient::push() {
   return outcome;
 }
 
+namespace {
+
+constexpr const char* kIncomingRef = "refs/histfs/incoming";  // a fetch lands here until it is checked
+
+std::set<std::string> pack_files(git_repository* repo) {
+  std::set<std::string> out;
+  std::error_code ignored;
+  const auto dir = std::filesystem::path(git_repository_path(repo)) / "objects" / "pack";
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ignored))
+    if (entry.path().extension() == ".pack") out.insert(entry.path().string());
+  return out;
+}
+
+// Removes the packs a refused fetch wrote: nothing points to their objects, and
+// `git fsck --strict` must not find a hostile tree in the repository.
+void remove_new_packs(git_repository* repo, const std::set<std::string>& before) {
+  std::error_code ignored;
+  for (const auto& pack : pack_files(repo)) {
+    if (before.count(pack)) continue;
+    const auto stem = std::filesystem::path(pack).replace_extension();
+    for (const char* extension : {".keep", ".idx", ".rev", ".mtimes", ".pack"})
+      std::filesystem::remove(stem.string() + extension, ignored);
+  }
+}
+
+}  // namespace
+
 std::optional<git_oid> RemoteClient::fetch() {
   credential_attempts_ = 0;
   RemotePtr remote = make_remote();
-  std::string spec = std::string("+") + kBranchRef + ":" + kRemoteTrackingRef;
+  std::string spec = std::string("+") + kBranchRef + ":" + kIncomingRef;
   char* pointer = spec.data();
   git_strarray refspecs{&pointer, 1};
   git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
   options.callbacks = callbacks();
   options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
   options.update_fetchhead = 0;
+  const auto packs_before = pack_files(repo_);
   if (git_remote_fetch(remote.get(), &refspecs, &options, "histfs: fetch") != 0) fail("cannot fetch from");
-  // A remote without main leaves no tracking ref behind (or a stale one: check what it advertised).
+  // A remote without main leaves no ref behind (or a stale one: check what it advertised).
   const git_remote_head** heads = nullptr;
   size_t count = 0;
   if (git_remote_ls(&heads, &count, remote.get()) != 0) fail("cannot list refs of");
+  std::optional<git_oid> head;
   for (size_t i = 0; i < count; ++i)
-    if (std::strcmp(heads[i]->name, kBranchRef) == 0) return heads[i]->oid;
-  return std::nullopt;
+    if (std::strcmp(heads[i]->name, kBranchRef) == 0) head = heads[i]->oid;
+  git_reference_remove(repo_, kIncomingRef);
+  if (!head) return std::nullopt;
+  try {
+    check_new_history(repo_, *head, {kBranchRef, kRemoteTrackingRef, "refs/histfs/pushed"});
+  } catch (const UnsafePathError&) {
+    remove_new_packs(repo_, packs_before);
+    throw;
+  }
+  git_reference* raw = nullptr;
+  check(git_reference_create(&raw, repo_, kRemoteTrackingRef, &*head, 1, "histfs: fetch"), "update the remote's ref");
+  git_reference_free(raw);
+  return head;
 }
 
 bool RemoteClient::is_empty() {

@@ -1,7 +1,5 @@
 #include "gitstore/tree_overlay.hpp"
 
-#include <strings.h>
-
 #include <stdexcept>
 #include <vector>
 
@@ -10,36 +8,9 @@
 namespace histfs::gitstore {
 namespace {
 
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string_view::npos) slash = path.size();
-    parts.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return parts;
-}
-
 bool is_tree(git_filemode_t mode) { return mode == GIT_FILEMODE_TREE; }
 
 }  // namespace
-
-bool is_safe_git_name(std::string_view name) {
-  if (name.empty() || name == "." || name == "..") return false;
-  if (name.find('/') != std::string_view::npos || name.find('\0') != std::string_view::npos) return false;
-  // fsck rejects ".git" in any case, and the NTFS short name of it.
-  if (name.size() == 4 && strncasecmp(name.data(), ".git", 4) == 0) return false;
-  if (name.size() == 5 && strncasecmp(name.data(), "git~1", 5) == 0) return false;
-  return true;
-}
-
-bool is_storable_path(std::string_view path) {
-  for (auto part : split_path(path))
-    if (!is_safe_git_name(part)) return false;
-  return true;
-}
 
 TreeOverlay::TreeOverlay(git_repository* repo, const git_oid* base_tree) : repo_(repo) {
   root_.info.mode = GIT_FILEMODE_TREE;

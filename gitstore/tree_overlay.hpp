@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "gitstore/object_sync.hpp"
+#include "gitstore/repo_path.hpp"
 
 namespace histfs::gitstore {
 
@@ -22,11 +23,6 @@ struct TreeEntryInfo {
     return mode == other.mode && git_oid_equal(&oid, &other.oid);
   }
 };
-
-// True for a path component git accepts and `git fsck --strict` does not flag.
-bool is_safe_git_name(std::string_view name);
-// True when every component of a relative path is.
-bool is_storable_path(std::string_view path);
 
 class TreeOverlay {
  public:

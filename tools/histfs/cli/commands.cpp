@@ -101,6 +101,10 @@ CLI::App* add(CLI::App& app, const char* name, const char* help, std::shared_ptr
         printf("%s\n", answer.dump(2).c_str());
       else
         print(answer);
+      // A push that is held or a pull that is refused did not do what it says: scripts must see it.
+      if (answer.contains("held") || answer.contains("refused")) throw CLI::RuntimeError(1);
+    } catch (const CLI::RuntimeError&) {
+      throw;
     } catch (const std::exception& error) {
       fprintf(stderr, "histfs %s: %s\n", name, error.what());
       throw CLI::RuntimeError(1);

@@ -10,6 +10,7 @@
 #include "fs/mount_session.hpp"
 #include "gitstore/merge_plan.hpp"
 #include "fs/passthrough.hpp"
+#include "gitstore/repo_path.hpp"
 #include "gitstore/repository.hpp"
 #include "gitstore/time_text.hpp"
 #include "tools/histfs/daemon/mount_writer.hpp"
@@ -184,9 +185,14 @@ json RemoteSync::do_push(bool allow_mass_delete) {
     // The remote moved on: bring its history in, then try again.
     spdlog::info("git_push rejected ({}); fetching to merge", outcome.rejected.front());
     set_phase(SyncPhase::Fetching);
-    auto remote_head = client().fetch();
+    std::optional<git_oid> remote_head;
+    try {
+      remote_head = client().fetch();
+    } catch (const gitstore::UnsafePathError& error) {
+      return refuse_unsafe(error);
+    }
     if (remote_head) {
-      json merged = integrate(*remote_head);
+      json merged = integrate_or_refuse(*remote_head);
       if (merged.contains("refused")) return merged;
     }
   }
@@ -195,7 +201,12 @@ json RemoteSync::do_push(bool allow_mass_delete) {
 
 json RemoteSync::do_fetch() {
   set_phase(SyncPhase::Fetching);
-  auto remote_head = client().fetch();
+  std::optional<git_oid> remote_head;
+  try {
+    remote_head = client().fetch();
+  } catch (const gitstore::UnsafePathError& error) {
+    return refuse_unsafe(error);
+  }
   {
     std::lock_guard lock(mutex_);
     state_.last_fetch = now_seconds();
@@ -206,7 +217,26 @@ json RemoteSync::do_fetch() {
     commit_made();  // an empty remote: everything of ours is to be pushed
     return {{"pulled", false}, {"reason", "the remote has no main branch yet"}};
   }
-  return integrate(*remote_head);
+  return integrate_or_refuse(*remote_head);
+}
+
+json RemoteSync::integrate_or_refuse(const git_oid& remote) {
+  try {
+    return integrate(remote);
+  } catch (const gitstore::UnsafePathError& error) {
+    return refuse_unsafe(error);
+  }
+}
+
+json RemoteSync::refuse_unsafe(const gitstore::UnsafePathError& error) {
+  // A history histfs will not write: refused whole, nothing written, until the remote moves on.
+  const std::string reason =
+      std::string("the remote's history holds an ") + error.what() + "; nothing was written. Fix the remote's history to go on";
+  spdlog::error("git_pull refused: {}", reason);
+  std::lock_guard lock(mutex_);
+  state_.refused = reason;
+  state_.phase = SyncPhase::Refused;
+  return {{"pulled", false}, {"refused", reason}};
 }
 
 void RemoteSync::record_conflicts(const std::vector<std::pair<std::string, std::string>>& conflicts, json& answer) {
@@ -244,16 +274,6 @@ json RemoteSync::integrate(const git_oid& remote) {
   const auto pushed = repo_.ref(kPushedRef);
   const auto comparison = repo_.compare(head, remote, pushed);
 
-  if (comparison.relation == gitstore::RemoteRelation::Same) {
-    repo_.set_ref(kPushedRef, remote);
-    std::lock_guard lock(mutex_);
-    state_.phase = state_.resting_phase();
-    return {{"pulled", false}, {"reason", "already up to date"}};
-  }
-  if (comparison.relation == gitstore::RemoteRelation::LocalAhead) {
-    commit_made();
-    return {{"pulled", false}, {"reason", "local is ahead; pushing"}};
-  }
   if (comparison.rewrote_pushed && !settings_.allow_non_ff) {
     const std::string reason = "the remote's main (" + short_id(remote) + ") no longer contains " + short_id(*pushed) +
                                ", which histfs pushed: its history was rewritten (a force-push). Nothing was "
@@ -268,8 +288,17 @@ json RemoteSync::integrate(const git_oid& remote) {
   {
     std::lock_guard lock(mutex_);
     state_.refused.reset();  // this remote history is one we may take
-    state_.phase = SyncPhase::Merging;
   }
+  if (comparison.relation == gitstore::RemoteRelation::Same) {
+    repo_.set_ref(kPushedRef, remote);
+    set_phase(SyncPhase::InSync);
+    return {{"pulled", false}, {"reason", "already up to date"}};
+  }
+  if (comparison.relation == gitstore::RemoteRelation::LocalAhead) {
+    commit_made();
+    return {{"pulled", false}, {"reason", "local is ahead; pushing"}};
+  }
+  set_phase(SyncPhase::Merging);
   auto current = repo_.files_of(head);
   json answer;
   if (comparison.relation == gitstore::RemoteRelation::FastForward) {

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gitstore/remote.hpp"
+#include "gitstore/repo_path.hpp"
 #include "gitstore/sync_repository.hpp"
 #include "tools/histfs/daemon/context.hpp"
 #include "tools/histfs/daemon/remote_state.hpp"
@@ -58,6 +59,9 @@ class RemoteSync {
   nlohmann::json do_push(bool allow_mass_delete);
   nlohmann::json do_fetch();
   nlohmann::json integrate(const git_oid& remote_head);
+  // integrate(), with a tree that holds an unsafe path refused as a whole.
+  nlohmann::json integrate_or_refuse(const git_oid& remote_head);
+  nlohmann::json refuse_unsafe(const gitstore::UnsafePathError& error);
   nlohmann::json do_import(bool prefer_remote);
   void record_conflicts(const std::vector<std::pair<std::string, std::string>>& conflicts, nlohmann::json& answer);
   void keep_files_being_written(const std::map<std::string, gitstore::TreeEntryInfo>& current,

@@ -1,0 +1,49 @@
+#pragma once
+// Writes files below one directory fd without ever following a symlink: every
+// path is walked from the root one component at a time (openat with
+// O_NOFOLLOW), so swapping a parent folder for a symlink between two steps
+// cannot make the daemon (root) write anywhere else. What stands in the way
+// of a wanted file or folder (a symlink, a file where a folder must go, a
+// folder where a file must go) is removed, never written through.
+//
+// Folders it creates get the owner, group and permission bits of the folder
+// they are made in (without the write bit for others), as the owner's own
+// mkdir there would; a folder that replaces one removed earlier by the same
+// writer keeps the removed one's mode and owner. New files get 0644/0755
+// masked the same way and the same owner; rewritten files keep theirs.
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+
+namespace histfs::daemon {
+
+class NoFollowWriter {
+ public:
+  // `root_fd` stays owned by the caller and must outlive the writer.
+  explicit NoFollowWriter(int root_fd) : root_fd_(root_fd) {}
+
+  // Removes the file or symlink at `path` (a folder there is left alone), then every
+  // folder above it that became empty.
+  void remove_file(const std::string& path);
+  // Creates or replaces a regular file; `executable` sets or clears the x bits.
+  void write_file(const std::string& path, const std::string& content, bool executable);
+  void write_symlink(const std::string& path, const std::string& target);
+
+ private:
+  struct Kept {
+    mode_t mode;
+    uid_t uid;
+    gid_t gid;
+  };
+  // An fd (O_PATH) of the folder that holds `path`, creating folders on the way.
+  int open_parent(const std::string& path, std::string& name);
+  // Removes whatever `name` in `dir_fd` is; remembers a folder's mode and owner under `path`.
+  void remove_entry(int dir_fd, const std::string& name, const std::string& path);
+  void make_folder(int parent_fd, const std::string& name, const std::string& path);
+
+  int root_fd_;
+  std::map<std::string, Kept> removed_folders_;
+};
+
+}  // namespace histfs::daemon
