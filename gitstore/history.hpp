@@ -121,9 +121,10 @@ class HistoryReader {
   // What `path` was in any commit: a tree, a file (or link), or nothing.
   std::optional<git_filemode_t> kind_in_history(const std::string& path);
 
-
  private:
-  // A repository handle lent to one caller until the Lease ends.
+  // A repository handle lent to one caller until the Lease ends: an idle one, or a new one
+  // when all are lent (never a wait, so no caller can block another; at most one handle per
+  // thread reading at once, and libgit2 shares the pack files among them).
   class Lease;
   Lease borrow();
   void give_back(RepositoryPtr repo);
@@ -134,9 +135,9 @@ class HistoryReader {
   // across a libgit2 call.
   std::mutex pool_mutex_;
   std::vector<RepositoryPtr> idle_;
-  // Guards cached_head_ and cached_commits_. Held across the walk that refills them (with
-  // a borrowed handle), so concurrent callers wait for one walk instead of each walking;
-  // then pool_mutex_ may be taken inside it, never the other way round.
+  // Guards cached_head_ and cached_commits_. Held across the libgit2 walk that refills them
+  // (on the caller's borrowed handle), so concurrent callers wait for one walk instead of
+  // each walking. A leaf too: nothing else is locked while it is held.
   std::mutex cache_mutex_;
   std::optional<git_oid> cached_head_;
   std::shared_ptr<const CommitList> cached_commits_;
