@@ -124,7 +124,7 @@ class HistoryReader {
  private:
   // A repository handle lent to one caller until the Lease ends: an idle one, or a new one
   // when all are lent (never a wait, so no caller can block another; at most one handle per
-  // thread reading at once, and libgit2 shares the pack files among them).
+  // thread reading at once, and no caller borrows twice).
   class Lease;
   Lease borrow();
   void give_back(RepositoryPtr repo);
