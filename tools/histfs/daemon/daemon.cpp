@@ -194,9 +194,7 @@ int run_daemon(const MountArguments& args) {
   std::unique_ptr<fs::HistoryView> history_view;
   if (config.git.enabled) {
     history = std::make_unique<gitstore::HistoryReader>(git_dir);
-    struct stat root_st;
-    fstat(root_fd, &root_st);
-    history_view = std::make_unique<fs::HistoryView>(*history, root_st);
+    history_view = std::make_unique<fs::HistoryView>(*history, root_fd);
   }
   const fs::HistoryMode history_mode = args.history == "visible" ? fs::HistoryMode::Visible
                                        : args.history == "off"   ? fs::HistoryMode::Off
