@@ -1,12 +1,9 @@
 #include "fs/history_view.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -89,47 +86,12 @@ ShownAs shown_as(EntryKind entry) {
   return ShownAs::File;
 }
 
-// An open fd of the directory `root` describes (same device and inode), duplicated; -1 if none.
-int duplicate_open_fd_of(const struct stat& root) {
-  DIR* fds = opendir("/proc/self/fd");
-  if (!fds) return -1;
-  int found = -1;
-  while (dirent* entry = readdir(fds)) {
-    if (entry->d_name[0] == '.' || std::atoi(entry->d_name) == dirfd(fds)) continue;
-    const int copy = fcntl(std::atoi(entry->d_name), F_DUPFD_CLOEXEC, 0);
-    if (copy < 0) continue;
-    struct stat st;
-    // Checked on the copy: the number may have been closed and reused since the listing.
-    if (fstat(copy, &st) == 0 && S_ISDIR(st.st_mode) && st.st_dev == root.st_dev && st.st_ino == root.st_ino) {
-      found = copy;
-      break;
-    }
-    close(copy);
-  }
-  closedir(fds);
-  return found;
-}
-
-// A found fd, closed at the end of the expression that made it (LivePermissions keeps its own).
-struct FoundFd {
-  explicit FoundFd(const struct stat& root) : fd(duplicate_open_fd_of(root)) {
-    if (fd < 0) throw std::runtime_error("history view: no open fd of the backing dir to read permissions from");
-  }
-  ~FoundFd() { close(fd); }
-  FoundFd(const FoundFd&) = delete;
-  FoundFd& operator=(const FoundFd&) = delete;
-  const int fd;
-};
-
 }  // namespace
 
 HistoryView::HistoryView(gitstore::HistoryReader& reader, int backing_root_fd)
     : reader_(reader), live_(backing_root_fd) {
   intern(node_of(Kind::Root));
 }
-
-HistoryView::HistoryView(gitstore::HistoryReader& reader, const struct stat& root)
-    : HistoryView(reader, FoundFd(root).fd) {}
 
 fuse_ino_t HistoryView::intern(Node n) {
   std::string key = std::to_string(int(n.kind)) + ":" + oid_hex(n.oid) + ":" + std::to_string(int(n.entry)) + ":" +

@@ -35,9 +35,6 @@ class HistoryView {
  public:
   // backing_root_fd: any fd of the backing dir (O_PATH will do); the view keeps a duplicate.
   HistoryView(gitstore::HistoryReader& reader, int backing_root_fd);
-  // Until the daemon passes its root fd: finds an open fd of the directory `root` describes
-  // (the daemon's own backing root fd). Throws when there is none.
-  HistoryView(gitstore::HistoryReader& reader, const struct stat& root);
 
   static bool is_history(fuse_ino_t ino) { return (ino & 1) && ino != FUSE_ROOT_ID; }
 
