@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gitstore/private_dir.hpp"
+
 namespace histfs::gitstore {
 
 void configure_libgit2() {
@@ -27,6 +29,7 @@ Repository Repository::open_or_create(const std::string& git_dir) {
   if (exists) {
     check(git_repository_open_bare(&raw, git_dir.c_str()), ("open git dir " + git_dir).c_str());
   } else {
+    create_private_dir(git_dir);  // 0700 before anything goes in
     git_repository_init_options options = GIT_REPOSITORY_INIT_OPTIONS_INIT;
     options.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
     options.initial_head = "main";

@@ -1,9 +1,11 @@
 #include "tools/histfs/cli/control_client.hpp"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -45,12 +47,14 @@ std::optional<MountRef> find_mount(const std::string& path) {
     fields >> id >> parent >> devices >> root >> mountpoint;
     while (fields >> word && word != "-") {
     }
-    std::string type, source;
-    fields >> type >> source;
+    std::string type, source, options;
+    fields >> type >> source >> options;
     if (type != "fuse.histfs") continue;
     mountpoint = unescape(mountpoint);
     if (!is_within(path, mountpoint)) continue;
-    if (!best || mountpoint.size() >= best->mountpoint.size()) best = MountRef{mountpoint, unescape(source)};
+    long owner = -1;
+    if (auto at = ("," + options).find(",user_id="); at != std::string::npos) owner = std::atol(options.c_str() + at + 8);
+    if (!best || mountpoint.size() >= best->mountpoint.size()) best = MountRef{mountpoint, unescape(source), owner};
   }
   return best;
 }
@@ -84,11 +88,21 @@ nlohmann::json call_daemon(const MountRef& mount, const nlohmann::json& request)
     int fd;
     ~Closer() { close(fd); }
   } closer{fd};
+  // A socket someone else put there would receive our request and could answer anything.
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0 && (!S_ISSOCK(st.st_mode) || (mount.owner >= 0 && long(st.st_uid) != mount.owner)))
+    throw ClientError("the control socket " + path + " does not belong to the owner of " + mount.mountpoint +
+                      " (uid " + std::to_string(mount.owner) + "); refusing to talk to it");
   if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     if (errno == EACCES) throw ClientError("permission denied: the histfs daemon of " + mount.mountpoint + " belongs to another user");
     throw ClientError("the histfs daemon of " + mount.mountpoint + " is not answering (" + strerror(errno) +
                       "); is it running with versioning on?");
   }
+  ucred peer{};
+  socklen_t length = sizeof peer;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0 || (mount.owner >= 0 && long(peer.uid) != mount.owner))
+    throw ClientError("the process on " + path + " (uid " + std::to_string(peer.uid) + ") is not the daemon of " +
+                      mount.mountpoint + "; refusing to talk to it");
   const std::string text = request.dump() + "\n";
   // A refusing daemon answers and closes without reading: the send may fail, the answer is still there.
   const bool sent = send(fd, text.data(), text.size(), MSG_NOSIGNAL) == ssize_t(text.size());

@@ -15,6 +15,7 @@ struct ClientError : std::runtime_error {
 struct MountRef {
   std::string mountpoint;
   std::string git_dir;  // the mount's fsname: histfs names each mount after its git dir
+  long owner = -1;      // the uid that mounted it (the kernel's user_id= option); -1 when unknown
 };
 
 // The histfs mount holding `path` (the longest matching mount point in /proc/self/mountinfo).
@@ -24,6 +25,7 @@ std::optional<MountRef> find_mount(const std::string& path);
 MountRef locate_mount(const std::string& mount_option);
 
 // Sends one request and returns the response; a ClientError carries the daemon's error message.
+// Nothing is sent unless the socket and the process answering on it belong to the mount's owner.
 nlohmann::json call_daemon(const MountRef& mount, const nlohmann::json& request);
 
 }  // namespace histfs::cli

@@ -1,7 +1,12 @@
 #include "tools/histfs/cli/offline_connect.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <stdexcept>
 
+#include "gitstore/private_dir.hpp"
 #include "gitstore/remote.hpp"
 #include "gitstore/repository.hpp"
 
@@ -10,7 +15,13 @@ namespace histfs::cli {
 nlohmann::json connect_offline(const std::string& git_dir, const settings::RemoteSettings& remote,
                                const std::string& prefer) {
   gitstore::LibGit2 libgit2;
+  umask(077);  // what this command creates in the git dir is private, as the daemon's
+  if (std::filesystem::exists(git_dir))
+    gitstore::ensure_private_git_dir(git_dir, geteuid());
+  else
+    gitstore::check_parents_of(git_dir, geteuid());
   auto repo = gitstore::Repository::open_or_create(git_dir);
+  gitstore::ensure_private_git_dir(git_dir, geteuid());
   const bool empty = gitstore::RemoteClient(repo.get(), remote.url, settings::read_token(remote)).is_empty();
   if (!empty && prefer.empty())
     throw std::invalid_argument("the remote already has history: choose --prefer remote or --prefer local");

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "fs/passthrough.hpp"
 #include "gitstore/committer.hpp"
 #include "gitstore/ignore_rules.hpp"
+#include "gitstore/private_dir.hpp"
 #include "gitstore/repository.hpp"
 #include "gitstore/history.hpp"
 #include "tools/histfs/settings/config.hpp"
@@ -97,7 +99,7 @@ Config effective_config(const MountArguments& args) {
 // Held for the daemon's life: a second daemon on the same git dir would fight over the branch.
 int lock_git_dir(const std::string& git_dir) {
   const std::string file = git_dir + "/histfs.lock";
-  int fd = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) throw std::runtime_error("cannot create " + file + ": " + strerror(errno));
   if (flock(fd, LOCK_EX | LOCK_NB) != 0)
     throw std::runtime_error("git dir " + git_dir + " is in use by another histfs daemon");
@@ -141,9 +143,24 @@ void start_remote_sync(DaemonContext& context, const Config& config) {
   spdlog::info("backing up to {}", gitstore::redact_url(remote->url));
 }
 
+// The kernel already applied the caller's umask to every mode a FUSE request carries, so
+// the threads that serve them must apply none. umask is per process unless a thread
+// unshares its fs attributes: this thread does, and the loop threads it starts share
+// its umask 0, while the committer, control and sync threads keep the private 077.
+int serve_with_callers_umask(fs::MountSession& session) {
+  if (unshare(CLONE_FS) != 0) throw std::runtime_error(std::string("cannot unshare fs attributes: ") + strerror(errno));
+  umask(0);
+  const int status = session.run();
+  umask(077);
+  return status;
+}
+
 }  // namespace
 
 int run_daemon(const MountArguments& args) {
+  // Everything the daemon itself creates (git dir, log, socket, stat cache) is private;
+  // only the FUSE threads serve callers' modes as given (see serve_with_callers_umask).
+  umask(077);
   const Config config = effective_config(args);
   settings::setup_logging(config.log.level, config.log.file);
   warn_about_inactive_keys(config);
@@ -157,7 +174,6 @@ int run_daemon(const MountArguments& args) {
   // Opened before mounting, so mounting over the backing dir itself works.
   const int root_fd = open(backing.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) throw std::runtime_error("cannot open " + backing + ": " + strerror(errno));
-  umask(0);  // the kernel already applied the caller's umask to every mode we receive
 
   gitstore::LibGit2 libgit2;
   gitstore::configure_libgit2();
@@ -171,7 +187,13 @@ int run_daemon(const MountArguments& args) {
   std::unique_ptr<gitstore::Committer> committer;
   int lock_fd = -1;
   if (config.git.enabled) {
+    // Checked before libgit2 reads anything in it, and again once it exists.
+    if (stdfs::exists(git_dir))
+      gitstore::ensure_private_git_dir(git_dir, geteuid());
+    else
+      gitstore::check_parents_of(git_dir, geteuid());
     repo.emplace(gitstore::Repository::open_or_create(git_dir));
+    gitstore::ensure_private_git_dir(git_dir, geteuid());
     lock_fd = lock_git_dir(git_dir);
     remove_stale_ref_lock(git_dir);
     std::vector<std::string> excluded = gitstore::default_ignore_patterns();
@@ -233,7 +255,7 @@ int run_daemon(const MountArguments& args) {
     start_remote_sync(*context, config);
     if (webhooks) webhooks->start(*context);
   }
-  int status = session.run();
+  const int status = serve_with_callers_umask(session);
   spdlog::info("unmounted {}{}", mountpoint, committer ? "; committing what is pending" : "");
   if (webhooks) webhooks->stop();
   if (control) control->stop();
