@@ -1,5 +1,6 @@
 #include "gitstore/remote.hpp"
 
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -17,8 +18,23 @@ std::string redact_url(const std::string& url) {
   return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
 }
 
-RemoteClient::RemoteClient(git_repository* repo, std::string url, std::string token)
-    : repo_(repo), url_(std::move(url)), token_(std::move(token)) {}
+std::string url_authority(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return "";
+  const std::string kind = url.substr(0, scheme);
+  if (kind != "http" && kind != "https") return "";
+  auto start = scheme + 3;
+  const auto end = url.find_first_of("/?#", start);
+  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (auto at = authority.rfind('@'); at != std::string::npos) authority.erase(0, at + 1);
+  for (auto& c : authority) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return authority;
+}
+
+RemoteClient::RemoteClient(git_repository* repo, std::string url, std::string token, NetworkGuard* guard)
+    : repo_(repo), guard_(guard), url_(std::move(url)), token_(std::move(token)) {
+  link_network_guard();
+}
 
 void RemoteClient::fail(const std::string& what) {
   const git_error* error = git_error_last();
@@ -27,6 +43,11 @@ void RemoteClient::fail(const std::string& what) {
   if (!token_.empty())
     for (auto at = message.find(token_); at != std::string::npos; at = message.find(token_))
       message.replace(at, token_.size(), "***");
+  if (guard_ && guard_->cancelled()) message = "cancelled: the daemon is stopping";
+  else if (guard_ && (message.find("temporarily unavailable") != std::string::npos ||
+                      message.find("timed out") != std::string::npos))
+    message += " (no answer for " + std::to_string(guard_->timeout().count() / 1000.0).substr(0, 4) +
+               " s: git.networkTimeout)";
   throw RemoteError(what + " " + redact_url(url_) + ": " + message);
 }
 
@@ -44,8 +65,15 @@ RemotePtr RemoteClient::make_remote() {
 git_remote_callbacks RemoteClient::callbacks() {
   git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
   cb.payload = this;
-  cb.credentials = [](git_credential** out, const char*, const char*, unsigned int allowed, void* payload) -> int {
+  cb.credentials = [](git_credential** out, const char* url, const char*, unsigned int allowed, void* payload) -> int {
     auto* self = static_cast<RemoteClient*>(payload);
+    // Credentials go to the remote's own host only, whatever a redirect says.
+    if (!self->token_.empty() && url && url_authority(url) != url_authority(self->url_)) {
+      git_error_set_str(GIT_ERROR_NET, ("the remote sent us to another host (" + url_authority(url) +
+                                        "); credentials are only sent to " + url_authority(self->url_))
+                                           .c_str());
+      return GIT_EUSER;
+    }
     // libgit2 asks again after a refusal; a second ask means the token is wrong.
     if (self->token_.empty() || ++self->credential_attempts_ > 1 || !(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
       git_error_set_str(GIT_ERROR_NET, self->token_.empty() ? "the remote wants credentials and no token was given"
@@ -76,6 +104,8 @@ PushOutcome RemoteClient::push() {
   pushing_ = &outcome;
   git_push_options options = GIT_PUSH_OPTIONS_INIT;
   options.callbacks = callbacks();
+  options.follow_redirects = GIT_REMOTE_REDIRECT_NONE;  // never off-site: the token stays with the remote's host
+  NetworkGuard::Scope network(guard_);
   // git_remote_push succeeds even when the server refuses a ref: the refusal arrives only here.
   options.callbacks.push_update_reference = [](const char* ref, const char* status, void* payload) -> int {
     if (status) static_cast<RemoteClient*>(payload)->pushing_->rejected.push_back(std::string(ref) + " (" + status + ")");
@@ -128,6 +158,8 @@ std::optional<git_oid> RemoteClient::fetch() {
   git_strarray refspecs{&pointer, 1};
   git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
   options.callbacks = callbacks();
+  options.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+  NetworkGuard::Scope network(guard_);
   options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
   options.update_fetchhead = 0;
   const auto packs_before = pack_files(repo_);
@@ -156,8 +188,11 @@ std::optional<git_oid> RemoteClient::fetch() {
 bool RemoteClient::is_empty() {
   credential_attempts_ = 0;
   RemotePtr remote = make_remote();
-  git_remote_callbacks cb = callbacks();
-  if (git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &cb, nullptr, nullptr) != 0) fail("cannot connect to");
+  git_remote_connect_options options = GIT_REMOTE_CONNECT_OPTIONS_INIT;
+  options.callbacks = callbacks();
+  options.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+  NetworkGuard::Scope network(guard_);
+  if (git_remote_connect_ext(remote.get(), GIT_DIRECTION_FETCH, &options) != 0) fail("cannot connect to");
   const git_remote_head** heads = nullptr;
   size_t count = 0;
   if (git_remote_ls(&heads, &count, remote.get()) != 0) fail("cannot list refs of");

@@ -2,7 +2,9 @@
 // Talking to the backup remote with libgit2: push main and the tags, fetch
 // main. A token, when given, goes only into the credential callback (HTTPS
 // basic auth as GitHub expects, user x-access-token): never into a URL, the
-// git config or a log line. Used by one thread at a time.
+// git config or a log line, and only to the remote's own host (no off-site
+// redirects are followed, and the callback checks the host it is asked for).
+// Every network call is bounded by a NetworkGuard. Used by one thread at a time.
 #include <git2.h>
 
 #include <optional>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "gitstore/git_handle.hpp"
+#include "gitstore/network_guard.hpp"
 
 namespace histfs::gitstore {
 
@@ -27,7 +30,8 @@ struct PushOutcome {
 
 class RemoteClient {
  public:
-  RemoteClient(git_repository* repo, std::string url, std::string token);
+  // `guard` (may be null) bounds every network call and can cancel them (network_guard.hpp).
+  RemoteClient(git_repository* repo, std::string url, std::string token, NetworkGuard* guard = nullptr);
 
   // Pushes refs/heads/main and every tag. Throws RemoteError when the push could not happen.
   PushOutcome push();
@@ -44,11 +48,15 @@ class RemoteClient {
   [[noreturn]] void fail(const std::string& what);
 
   git_repository* repo_;
+  NetworkGuard* guard_;
   std::string url_;
   std::string token_;
   int credential_attempts_ = 0;
   PushOutcome* pushing_ = nullptr;  // the push in progress, for its callback
 };
+
+// "host[:port]" of an http(s) URL, lower-cased; "" for other URLs.
+std::string url_authority(const std::string& url);
 
 // The URL with any user:password@ removed, for messages.
 std::string redact_url(const std::string& url);

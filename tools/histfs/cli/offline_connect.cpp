@@ -22,7 +22,9 @@ nlohmann::json connect_offline(const std::string& git_dir, const settings::Remot
     gitstore::check_parents_of(git_dir, geteuid());
   auto repo = gitstore::Repository::open_or_create(git_dir);
   gitstore::ensure_private_git_dir(git_dir, geteuid());
-  const bool empty = gitstore::RemoteClient(repo.get(), remote.url, settings::read_token(remote)).is_empty();
+  gitstore::NetworkGuard network(remote.network_timeout);
+  const bool empty =
+      gitstore::RemoteClient(repo.get(), remote.url, settings::read_token(remote), &network).is_empty();
   if (!empty && prefer.empty())
     throw std::invalid_argument("the remote already has history: choose --prefer remote or --prefer local");
   settings::RemoteSettings saved = remote;

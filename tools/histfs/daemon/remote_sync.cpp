@@ -36,7 +36,7 @@ std::string short_id(const git_oid& oid) { return oid_hex(oid).substr(0, 12); }
 }  // namespace
 
 RemoteSync::RemoteSync(DaemonContext& daemon, RemoteSettings settings, bool catch_up)
-    : daemon_(daemon), settings_(std::move(settings)), repo_(daemon.git_dir) {
+    : daemon_(daemon), settings_(std::move(settings)), repo_(daemon.git_dir), network_(settings_.network_timeout) {
   if (!catch_up) {
     push_wanted_ = fetch_wanted_ = false;
     last_fetch_attempt_ = Clock::now();
@@ -54,6 +54,7 @@ void RemoteSync::stop() {
     stop_ = true;
     wake_.notify_all();
   }
+  network_.cancel();  // a push or fetch in progress ends now, not after git.networkTimeout
   if (thread_.joinable()) thread_.join();
 }
 
@@ -130,7 +131,8 @@ json RemoteSync::do_import(bool prefer_remote) {
   return answer;
 }
 
-gitstore::RemoteClient RemoteSync::client() { return gitstore::RemoteClient(repo_.get(), settings_.url, settings::read_token(settings_)); }
+gitstore::RemoteClient RemoteSync::client() { return gitstore::RemoteClient(repo_.get(), settings_.url, settings::read_token(settings_), &network_);
+}
 
 size_t RemoteSync::deletions_since_pushed(const git_oid& head) {
   auto base = repo_.ref(kPushedRef);

@@ -76,6 +76,7 @@ class RemoteSync {
   DaemonContext& daemon_;
   RemoteSettings settings_;
   gitstore::SyncRepository repo_;  // used by the sync thread once started
+  gitstore::NetworkGuard network_;  // bounds every remote call; stop() cancels them
   std::set<std::string> pushed_tags_;  // sync thread only
 
   // Guards everything below. Lock order: after DaemonContext::mount_writer (a pull holds

@@ -184,7 +184,9 @@ json connect(DaemonContext& d, const json& request) {
 
   // Reachable, and with the right credentials, before anything is saved.
   gitstore::SyncRepository repo(d.git_dir);
-  const bool empty = gitstore::RemoteClient(repo.get(), settings.url, settings::read_token(settings)).is_empty();
+  gitstore::NetworkGuard network(settings.network_timeout);
+  const bool empty =
+      gitstore::RemoteClient(repo.get(), settings.url, settings::read_token(settings), &network).is_empty();
   if (!empty && prefer.empty())
     throw std::invalid_argument("the remote already has history: choose --prefer remote (its files replace these; "
                                 "the current state is kept as a tag) or --prefer local (these files stay; its "

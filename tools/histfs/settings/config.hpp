@@ -59,6 +59,7 @@ struct GitConfig {
   std::chrono::milliseconds commit_max_delay{5000};     // git.commitMaxDelay (>= commitQuiet)
   std::chrono::milliseconds auto_push_interval{5000};   // git.autoPushInterval
   std::chrono::milliseconds fetch_interval{300000};     // git.fetchInterval
+  std::chrono::milliseconds network_timeout{60000};     // git.networkTimeout: connect, and no progress
   bool allow_non_ff = false;                            // git.allowNonFF
   std::uint64_t lfs_size_threshold = 10485760;          // git.lfs.sizeThreshold
   std::vector<std::string> lfs_track;                   // git.lfs.track: gitattributes patterns ("*.png")

@@ -32,6 +32,7 @@ void save_remote_settings(const std::string& git_dir, const RemoteSettings& sett
 void apply_config(RemoteSettings& settings, const Config& config) {
   settings.push_interval = config.git.auto_push_interval;
   settings.fetch_interval = config.git.fetch_interval;
+  settings.network_timeout = config.git.network_timeout;
   settings.allow_non_ff = config.git.allow_non_ff;
   settings.max_delete = size_t(config.git.max_delete);
 }

@@ -16,6 +16,7 @@ struct RemoteSettings {
   std::string token_env;
   std::chrono::milliseconds push_interval{5000};
   std::chrono::milliseconds fetch_interval{300000};
+  std::chrono::milliseconds network_timeout{60000};
   bool allow_non_ff = false;
   size_t max_delete = 100;
   std::string import_prefer;  // "local"/"remote": an import `histfs connect --git-dir` left for the next mount
@@ -24,7 +25,8 @@ struct RemoteSettings {
 // The remote settings remembered in the git dir (never the token itself).
 std::optional<RemoteSettings> load_remote_settings(const std::string& git_dir);
 void save_remote_settings(const std::string& git_dir, const RemoteSettings& settings);
-// The timing and policy keys (git.autoPushInterval, git.fetchInterval, git.allowNonFF, git.maxDelete).
+// The timing and policy keys (git.autoPushInterval, git.fetchInterval, git.networkTimeout,
+// git.allowNonFF, git.maxDelete).
 void apply_config(RemoteSettings& settings, const Config& config);
 // The token named by the settings; throws gitstore::RemoteError with a clear message when it cannot be read.
 std::string read_token(const RemoteSettings& settings);
