@@ -74,6 +74,11 @@ expect_error 2 "inside the backing directory" mount "$DATA" "$MNT" --git-dir "$D
 assert_no_git_dir "$DATA/.repo"
 [ -z "$(ls -A "$DATA")" ] || fail "the backing dir is no longer empty: $(ls -A "$DATA")"
 
+step "git dir inside the backing dir through a symlink"
+ln -s "$DATA" "$T/data-link"
+expect_error 2 "inside the backing directory" mount "$DATA" "$MNT" --git-dir "$T/data-link/.repo"
+[ -z "$(ls -A "$DATA")" ] || fail "the backing dir is no longer empty: $(ls -A "$DATA")"
+
 step "help exits 0"
 "$HISTFS" --help >"$T/out" || fail "histfs --help exited with $?"
 grep -q mount "$T/out" || fail "histfs --help does not list the mount command"

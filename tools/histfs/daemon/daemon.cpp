@@ -169,7 +169,8 @@ int run_daemon(const MountArguments& args) {
   const std::string mountpoint = absolute_dir(args.mountpoint, "mount point");
   const std::string git_dir =
       config.git.dir.empty() ? backing + ".git" : stdfs::absolute(config.git.dir).lexically_normal().string();
-  check_layout(backing, mountpoint, config.git.enabled ? git_dir : "");
+  // Real paths: a symlink must not hide a git dir inside the backing dir.
+  check_layout(backing, mountpoint, config.git.enabled ? stdfs::weakly_canonical(git_dir).string() : "");
 
   // Opened before mounting, so mounting over the backing dir itself works.
   const int root_fd = open(backing.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
