@@ -1,6 +1,9 @@
 #include "gitstore/remote.hpp"
 
 #include <cctype>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -86,11 +89,21 @@ git_remote_callbacks RemoteClient::callbacks() {
   return cb;
 }
 
-PushOutcome RemoteClient::push() {
+std::optional<std::string> local_remote_path(const std::string& url) {
+  if (url.starts_with("file://")) return url.substr(7);
+  if (url.starts_with("/")) return url;
+  return std::nullopt;
+}
+
+PushOutcome RemoteClient::push(const std::optional<git_oid>& last_seen) {
   credential_attempts_ = 0;
   RemotePtr remote = make_remote();
-
-  std::vector<std::string> specs = {std::string(kBranchRef) + ":" + kBranchRef};
+  const auto local = local_remote_path(url_);
+  // libgit2 moves a local remote's refs without checking what they point to: two daemons
+  // pushing at once would each overwrite the other. There, main goes to a ref of our own
+  // first, and then moves from the value we last saw to ours (compare-and-swap).
+  const std::string staging = "refs/histfs/push/" + std::to_string(getpid()) + "-" + std::to_string(std::rand());
+  std::vector<std::string> specs = {std::string(kBranchRef) + ":" + (local ? staging : kBranchRef)};
   git_strarray tags{};
   check(git_tag_list(&tags, repo_), "list tags");
   for (size_t i = 0; i < tags.count; ++i)
@@ -120,12 +133,69 @@ PushOutcome RemoteClient::push() {
     return outcome;
   }
   if (result != 0) fail("cannot push to");
+  if (local) move_local_main(*local, staging, last_seen, outcome);
   return outcome;
+}
+
+void RemoteClient::move_local_main(const std::string& path, const std::string& staging,
+                                   const std::optional<git_oid>& last_seen, PushOutcome& outcome) {
+  git_repository* raw = nullptr;
+  check(git_repository_open_bare(&raw, path.c_str()), "open the local remote");
+  RepositoryPtr target(raw);
+  git_oid pushed;
+  check(git_reference_name_to_id(&pushed, target.get(), staging.c_str()), "read the pushed commit");
+  git_reference* moved = nullptr;
+  const int result =
+      last_seen ? git_reference_create_matching(&moved, target.get(), kBranchRef, &pushed, 1, &*last_seen, "histfs: push")
+                : git_reference_create(&moved, target.get(), kBranchRef, &pushed, 0, "histfs: push");
+  git_reference_free(moved);
+  git_reference* staged = nullptr;
+  if (git_reference_lookup(&staged, target.get(), staging.c_str()) == 0) {
+    git_reference_delete(staged);
+    git_reference_free(staged);
+  }
+  if (result == GIT_EMODIFIED || result == GIT_EEXISTS || result == GIT_ELOCKED) {
+    outcome.rejected.push_back(std::string(kBranchRef) + " (the remote moved on since we last saw it)");
+    return;
+  }
+  check(result, "move the local remote's main");
+  // A remote made by `git init --bare` names master as HEAD: a clone would check out nothing.
+  git_reference* head = nullptr;
+  if (git_reference_lookup(&head, target.get(), "HEAD") == 0) {
+    const char* points_to = git_reference_symbolic_target(head);
+    git_oid ignored;
+    if (points_to && git_reference_name_to_id(&ignored, target.get(), points_to) != 0)
+      git_repository_set_head(target.get(), kBranchRef);
+    git_reference_free(head);
+  }
 }
 
 namespace {
 
 constexpr const char* kIncomingRef = "refs/histfs/incoming";  // a fetch lands here until it is checked
+constexpr const char* kIncomingTags = "refs/histfs/incoming-tags/";
+
+// Every ref below `prefix`, by full name.
+std::vector<std::pair<std::string, git_oid>> refs_under(git_repository* repo, const char* prefix) {
+  std::vector<std::pair<std::string, git_oid>> out;
+  git_reference_iterator* raw = nullptr;
+  if (git_reference_iterator_glob_new(&raw, repo, (std::string(prefix) + "*").c_str()) != 0) return out;
+  git_reference* ref = nullptr;
+  while (git_reference_next(&ref, raw) == 0) {
+    if (const git_oid* id = git_reference_target(ref)) out.emplace_back(git_reference_name(ref), *id);
+    git_reference_free(ref);
+  }
+  git_reference_iterator_free(raw);
+  return out;
+}
+
+// The commit a tag (or a commit id) names; false for a tag of a tree or blob.
+bool peel_to_commit(git_repository* repo, const git_oid& id, git_object** out) {
+  git_object* object = nullptr;
+  if (git_object_lookup(&object, repo, &id, GIT_OBJECT_ANY) != 0) return false;
+  ObjectPtr owned(object);
+  return git_object_peel(out, object, GIT_OBJECT_COMMIT) == 0;
+}
 
 std::set<std::string> pack_files(git_repository* repo) {
   std::set<std::string> out;
@@ -150,39 +220,72 @@ void remove_new_packs(git_repository* repo, const std::set<std::string>& before)
 
 }  // namespace
 
-std::optional<git_oid> RemoteClient::fetch() {
+FetchResult RemoteClient::fetch() {
   credential_attempts_ = 0;
   RemotePtr remote = make_remote();
-  std::string spec = std::string("+") + kBranchRef + ":" + kIncomingRef;
-  char* pointer = spec.data();
-  git_strarray refspecs{&pointer, 1};
+  std::string main_spec = std::string("+") + kBranchRef + ":" + kIncomingRef;
+  std::string tags_spec = std::string("+refs/tags/*:") + kIncomingTags + "*";
+  char* pointers[] = {main_spec.data(), tags_spec.data()};
+  git_strarray refspecs{pointers, 2};
   git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
   options.callbacks = callbacks();
+  options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;  // the refspec above brings them, into quarantine
+  options.update_fetchhead = 0;
   options.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
   NetworkGuard::Scope network(guard_);
-  options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-  options.update_fetchhead = 0;
   const auto packs_before = pack_files(repo_);
   if (git_remote_fetch(remote.get(), &refspecs, &options, "histfs: fetch") != 0) fail("cannot fetch from");
   // A remote without main leaves no ref behind (or a stale one: check what it advertised).
   const git_remote_head** heads = nullptr;
   size_t count = 0;
   if (git_remote_ls(&heads, &count, remote.get()) != 0) fail("cannot list refs of");
-  std::optional<git_oid> head;
+  FetchResult result;
   for (size_t i = 0; i < count; ++i)
-    if (std::strcmp(heads[i]->name, kBranchRef) == 0) head = heads[i]->oid;
-  git_reference_remove(repo_, kIncomingRef);
-  if (!head) return std::nullopt;
+    if (std::strcmp(heads[i]->name, kBranchRef) == 0) result.main = heads[i]->oid;
+  const auto incoming_tags = refs_under(repo_, kIncomingTags);
+  struct Cleanup {
+    git_repository* repo;
+    std::vector<std::pair<std::string, git_oid>> tags;
+    ~Cleanup() {
+      git_reference_remove(repo, kIncomingRef);
+      for (const auto& [name, id] : tags) git_reference_remove(repo, name.c_str());
+    }
+  } cleanup{repo_, incoming_tags};
   try {
-    check_new_history(repo_, *head, {kBranchRef, kRemoteTrackingRef, "refs/histfs/pushed"});
+    const std::vector<std::string> known = {kBranchRef, kRemoteTrackingRef, "refs/histfs/pushed"};
+    if (result.main) check_new_history(repo_, *result.main, known);
+    for (const auto& [name, id] : incoming_tags) {
+      git_object* peeled = nullptr;
+      if (peel_to_commit(repo_, id, &peeled)) {
+        ObjectPtr owned(peeled);
+        check_new_history(repo_, *git_object_id(peeled), known);
+      }
+    }
   } catch (const UnsafePathError&) {
     remove_new_packs(repo_, packs_before);
     throw;
   }
-  git_reference* raw = nullptr;
-  check(git_reference_create(&raw, repo_, kRemoteTrackingRef, &*head, 1, "histfs: fetch"), "update the remote's ref");
-  git_reference_free(raw);
-  return head;
+  if (result.main) {
+    git_reference* raw = nullptr;
+    check(git_reference_create(&raw, repo_, kRemoteTrackingRef, &*result.main, 1, "histfs: fetch"),
+          "update the remote's ref");
+    git_reference_free(raw);
+  }
+  // Snapshots travel: a tag we do not have is made here; one we have with another target stays ours.
+  for (const auto& [name, id] : incoming_tags) {
+    const std::string tag = "refs/tags/" + name.substr(std::strlen(kIncomingTags));
+    git_oid ours;
+    if (git_reference_name_to_id(&ours, repo_, tag.c_str()) == 0) {
+      if (!git_oid_equal(&ours, &id)) result.conflicting_tags.push_back(tag.substr(10));
+      continue;
+    }
+    git_reference* raw = nullptr;
+    if (git_reference_create(&raw, repo_, tag.c_str(), &id, 0, "histfs: fetch tag") == 0) {
+      git_reference_free(raw);
+      result.new_tags.push_back(tag.substr(10));
+    }
+  }
+  return result;
 }
 
 bool RemoteClient::is_empty() {

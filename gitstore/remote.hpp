@@ -24,6 +24,12 @@ struct RemoteError : std::runtime_error {
   using runtime_error::runtime_error;
 };
 
+struct FetchResult {
+  std::optional<git_oid> main;                  // the remote's main; nullopt when it has none yet
+  std::vector<std::string> new_tags;            // tags made here by this fetch (snapshots from elsewhere)
+  std::vector<std::string> conflicting_tags;    // the remote's tags whose name we use for another commit
+};
+
 struct PushOutcome {
   std::vector<std::string> rejected;  // refs the server refused (non-fast-forward, hooks...)
 };
@@ -34,9 +40,13 @@ class RemoteClient {
   RemoteClient(git_repository* repo, std::string url, std::string token, NetworkGuard* guard = nullptr);
 
   // Pushes refs/heads/main and every tag. Throws RemoteError when the push could not happen.
-  PushOutcome push();
-  // Fetches main into refs/remotes/origin/main; nullopt when the remote has no main yet.
-  std::optional<git_oid> fetch();
+  // main moves only from the remote's value as the server advertises it (a smart-HTTP server
+  // checks it under its lock) or, for a local remote, from `last_seen` (nullopt: the remote
+  // must not have main yet); otherwise it is rejected and nothing of ours replaces theirs.
+  PushOutcome push(const std::optional<git_oid>& last_seen = std::nullopt);
+  // Fetches main into refs/remotes/origin/main and the tags we do not have, once every new
+  // tree they bring passed check_new_history (else UnsafePathError, and nothing is kept).
+  FetchResult fetch();
   // True when the remote has no refs at all.
   bool is_empty();
 
@@ -44,6 +54,8 @@ class RemoteClient {
 
  private:
   git_remote_callbacks callbacks();
+  void move_local_main(const std::string& path, const std::string& staging, const std::optional<git_oid>& last_seen,
+                       PushOutcome& outcome);
   RemotePtr make_remote();
   [[noreturn]] void fail(const std::string& what);
 
@@ -57,6 +69,9 @@ class RemoteClient {
 
 // "host[:port]" of an http(s) URL, lower-cased; "" for other URLs.
 std::string url_authority(const std::string& url);
+
+// The path of a local remote (a plain path or file://), nullopt for a network one.
+std::optional<std::string> local_remote_path(const std::string& url);
 
 // The URL with any user:password@ removed, for messages.
 std::string redact_url(const std::string& url);

@@ -33,6 +33,7 @@ nlohmann::json RemoteState::to_json() const {
           {"last_webhook", instant(last_webhook)},
           {"last_error", last_error},
           {"held", text(held)},
+          {"pull_held", text(pull_held)},
           {"refused", text(refused)},
           {"conflicts", list},
           {"unpushed_commits", unpushed_commits}};

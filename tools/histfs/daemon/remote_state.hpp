@@ -34,7 +34,8 @@ struct RemoteState {
   SyncPhase phase = SyncPhase::Starting;
   std::optional<std::int64_t> last_push, last_fetch, last_webhook;  // unix seconds
   std::string last_error;
-  std::optional<std::string> held;     // why a push is held
+  std::optional<std::string> held;       // why a push is held
+  std::optional<std::string> pull_held;  // why a pull is held (it would delete more than git.maxDelete)
   std::optional<std::string> refused;  // why a pull is refused
   std::vector<ConflictCopy> conflicts;
   size_t unpushed_commits = 0;
@@ -42,7 +43,7 @@ struct RemoteState {
   // The phase to show when no operation is running.
   SyncPhase resting_phase() const {
     if (refused) return SyncPhase::Refused;
-    if (held) return SyncPhase::Held;
+    if (held || pull_held) return SyncPhase::Held;
     return SyncPhase::InSync;
   }
   nlohmann::json to_json() const;

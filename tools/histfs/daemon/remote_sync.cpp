@@ -1,5 +1,8 @@
 #include "tools/histfs/daemon/remote_sync.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <fstream>
 #include <random>
@@ -75,6 +78,11 @@ void RemoteSync::fetch_soon(const std::string& why) {
 
 json RemoteSync::status() {
   std::lock_guard lock(mutex_);
+  // A conflict is settled once its copy is gone (deleted, or renamed after a look).
+  std::erase_if(state_.conflicts, [&](const ConflictCopy& c) {
+    struct stat st;
+    return fstatat(daemon_.root_fd, c.copy.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
+  });
   return state_.to_json();
 }
 
@@ -95,43 +103,76 @@ json RemoteSync::run_on_thread(Job job, bool allow_mass_delete) {
 }
 
 json RemoteSync::push_now(bool allow_mass_delete) { return run_on_thread(Job::Push, allow_mass_delete); }
-json RemoteSync::pull_now() { return run_on_thread(Job::Fetch, false); }
+json RemoteSync::pull_now(bool allow_mass_delete) { return run_on_thread(Job::Fetch, allow_mass_delete); }
 
 json RemoteSync::import_now(const std::string& prefer) {
   return run_on_thread(prefer == "remote" ? Job::ImportRemote : Job::ImportLocal, false);
 }
 
 json RemoteSync::do_import(bool prefer_remote) {
-  auto remote = client().fetch();
+  auto remote = fetch();
   if (!remote) return do_push(false);
   flush(daemon_);
   const auto head = repo_.ref(gitstore::kBranchRef);
-  json answer;
-  if (prefer_remote) {
-    std::string kept;
-    if (head) {
-      // Nothing local is lost: the state before the import stays reachable as a tag.
-      std::string stamp = gitstore::format_instant(now_seconds());
-      std::replace(stamp.begin(), stamp.end(), ':', '-');
-      kept = "before-connect-" + stamp;
-      repo_.tag_commit(kept, *head);
-    }
-    auto steps = diff_files(repo_.files_of(head), repo_.files_of(*remote));
-    commit_through_mount(daemon_, steps, {"connect: take the remote's files", {}, {}, *remote});
-    answer = {{"imported", "remote"}, {"files_changed", steps.size()}, {"kept_as_tag", kept}};
-    spdlog::info("git_connect took the remote's files ({} changed){}", steps.size(),
-                 kept.empty() ? "; there was no local history" : "; the local state is tag " + kept);
-  } else {
-    commit_through_mount(daemon_, {}, {"connect: keep the local files, import the remote's history", {}, {*remote}, {}});
-    answer = {{"imported", "local"}, {"files_changed", 0}};
-    spdlog::info("git_connect kept the local files; the remote's history is a parent of {}", short_id(*repo_.ref(gitstore::kBranchRef)));
+  std::string kept;
+  if (head && prefer_remote) {
+    // The state before the import stays easy to find, as a tag.
+    std::string stamp = gitstore::format_instant(now_seconds());
+    std::replace(stamp.begin(), stamp.end(), ':', '-');
+    kept = "before-connect-" + stamp;
+    repo_.tag_commit(kept, *head);
   }
+  // Connect never deletes on either side: the files become the union of both, and where both
+  // have a path, --prefer says whose content is kept (the other stays in history: both
+  // commits are parents of the result).
+  const auto local = repo_.files_of(head);
+  const auto theirs = repo_.files_of(*remote);
+  auto wanted = local;
+  json replaced = json::array();
+  for (const auto& [path, entry] : theirs) {
+    auto mine = wanted.find(path);
+    if (mine == wanted.end()) {
+      wanted.emplace(path, entry);
+    } else if (!(mine->second == entry)) {
+      replaced.push_back({{"path", path}, {"kept", prefer_remote ? "remote" : "local"},
+                          {"other_in", short_id(prefer_remote ? *head : *remote)}});
+      if (prefer_remote) mine->second = entry;
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> busy;
+  keep_files_being_written(local, wanted, &busy);
+  const auto steps = diff_files(local, wanted);
+  set_phase(SyncPhase::Importing);
+  // Nothing local (or nothing that differs): the remote's commit itself becomes HEAD.
+  const std::optional<git_oid> adopt = !head || wanted == theirs ? std::optional<git_oid>(*remote) : std::nullopt;
+  commit_through_mount(daemon_, steps,
+                       {prefer_remote ? "connect: both sides' files, the remote's where both have one"
+                                      : "connect: both sides' files, the local ones where both have one",
+                        {},
+                        head ? std::vector<git_oid>{*remote} : std::vector<git_oid>{},
+                        adopt});
+  json answer = {{"imported", prefer_remote ? "remote" : "local"},
+                 {"files_changed", steps.size()},
+                 {"kept_as_tag", kept},
+                 {"replaced", replaced}};
+  record_conflicts(busy, answer);
+  spdlog::info("git_connect imported the remote's history: {} files written, {} kept from the {} side{}", steps.size(),
+               replaced.size(), prefer_remote ? "remote" : "local", kept.empty() ? "" : "; the local state is tag " + kept);
   repo_.set_ref(kPushedRef, *remote);
   answer["push"] = do_push(false);
   return answer;
 }
 
-gitstore::RemoteClient RemoteSync::client() { return gitstore::RemoteClient(repo_.get(), settings_.url, settings::read_token(settings_), &network_);
+std::optional<git_oid> RemoteSync::fetch() {
+  auto result = client().fetch();
+  for (const auto& tag : result.new_tags) spdlog::info("git_pull snapshot {} from the remote", tag);
+  for (const auto& tag : result.conflicting_tags)
+    spdlog::warn("git_pull the remote's snapshot {} names another commit than ours; ours is kept", tag);
+  return result.main;
+}
+
+gitstore::RemoteClient RemoteSync::client() {
+  return gitstore::RemoteClient(repo_.get(), settings_.url, settings::read_token(settings_), &network_);
 }
 
 size_t RemoteSync::deletions_since_pushed(const git_oid& head) {
@@ -170,7 +211,7 @@ json RemoteSync::do_push(bool allow_mass_delete) {
       return {{"pushed", false}, {"held", reason}};
     }
     set_phase(SyncPhase::Pushing);
-    auto outcome = client().push();
+    auto outcome = client().push(repo_.ref(gitstore::kRemoteTrackingRef));
     if (outcome.rejected.empty()) {
       repo_.set_ref(kPushedRef, *head);
       repo_.set_ref(gitstore::kRemoteTrackingRef, *head);
@@ -189,23 +230,23 @@ json RemoteSync::do_push(bool allow_mass_delete) {
     set_phase(SyncPhase::Fetching);
     std::optional<git_oid> remote_head;
     try {
-      remote_head = client().fetch();
+      remote_head = fetch();
     } catch (const gitstore::UnsafePathError& error) {
       return refuse_unsafe(error);
     }
     if (remote_head) {
-      json merged = integrate_or_refuse(*remote_head);
-      if (merged.contains("refused")) return merged;
+      json merged = integrate_or_refuse(*remote_head, false);
+      if (merged.contains("refused") || merged.contains("held")) return merged;
     }
   }
   throw gitstore::RemoteError("the remote kept rejecting the push");
 }
 
-json RemoteSync::do_fetch() {
+json RemoteSync::do_fetch(bool allow_mass_delete) {
   set_phase(SyncPhase::Fetching);
   std::optional<git_oid> remote_head;
   try {
-    remote_head = client().fetch();
+    remote_head = fetch();
   } catch (const gitstore::UnsafePathError& error) {
     return refuse_unsafe(error);
   }
@@ -219,12 +260,30 @@ json RemoteSync::do_fetch() {
     commit_made();  // an empty remote: everything of ours is to be pushed
     return {{"pulled", false}, {"reason", "the remote has no main branch yet"}};
   }
-  return integrate_or_refuse(*remote_head);
+  return integrate_or_refuse(*remote_head, allow_mass_delete);
 }
 
-json RemoteSync::integrate_or_refuse(const git_oid& remote) {
+std::optional<json> RemoteSync::hold_mass_delete(const std::vector<WriteStep>& steps, const git_oid& remote,
+                                                 bool allow_mass_delete) {
+  const size_t deletes =
+      size_t(std::count_if(steps.begin(), steps.end(), [](const WriteStep& s) { return s.kind == WriteStep::Delete; }));
+  std::lock_guard lock(mutex_);
+  if (deletes <= settings_.max_delete || allow_mass_delete) {
+    state_.pull_held.reset();
+    return std::nullopt;
+  }
+  const std::string reason = "the remote's " + short_id(remote) + " deletes " + std::to_string(deletes) +
+                             " files here, more than git.maxDelete (" + std::to_string(settings_.max_delete) +
+                             "); nothing was written. Run `histfs pull --allow-mass-delete` to apply it";
+  if (state_.pull_held != reason) spdlog::warn("git_pull held: {}", reason);
+  state_.pull_held = reason;
+  state_.phase = SyncPhase::Held;
+  return json{{"pulled", false}, {"held", reason}};
+}
+
+json RemoteSync::integrate_or_refuse(const git_oid& remote, bool allow_mass_delete) {
   try {
-    return integrate(remote);
+    return integrate(remote, allow_mass_delete);
   } catch (const gitstore::UnsafePathError& error) {
     return refuse_unsafe(error);
   }
@@ -270,7 +329,7 @@ void RemoteSync::keep_files_being_written(const std::map<std::string, gitstore::
   }
 }
 
-json RemoteSync::integrate(const git_oid& remote) {
+json RemoteSync::integrate(const git_oid& remote, bool allow_mass_delete) {
   flush(daemon_);  // local edits become a commit first: they are never overwritten
   const auto head = repo_.ref(gitstore::kBranchRef);
   const auto pushed = repo_.ref(kPushedRef);
@@ -308,6 +367,7 @@ json RemoteSync::integrate(const git_oid& remote) {
     std::vector<std::pair<std::string, std::string>> kept;
     keep_files_being_written(current, wanted, &kept);
     auto steps = diff_files(current, wanted);
+    if (auto held = hold_mass_delete(steps, remote, allow_mass_delete)) return *held;
     // Adopting the remote's commit needs the same tree; a kept file makes it a merge instead.
     commit_through_mount(daemon_, steps,
                          {"pull: merge " + short_id(remote) + " from the remote", {}, {remote}, remote});
@@ -321,6 +381,7 @@ json RemoteSync::integrate(const git_oid& remote) {
                                      repo_.tree_of(remote), "main", now_seconds());
     keep_files_being_written(current, plan.files, &plan.conflicts);
     auto steps = diff_files(current, plan.files);
+    if (auto held = hold_mass_delete(steps, remote, allow_mass_delete)) return *held;
     std::vector<std::string> trailers;
     for (const auto& [path, copy] : plan.conflicts) {
       trailers.push_back("Conflict: " + path);
@@ -381,7 +442,7 @@ void RemoteSync::run() {
     try {
       if (job == Job::Fetch) last_fetch_attempt_ = Clock::now();
       switch (job) {
-        case Job::Fetch: answer = do_fetch(); break;
+        case Job::Fetch: answer = do_fetch(request && request->allow_mass_delete); break;
         case Job::ImportLocal:
         case Job::ImportRemote:
           set_phase(SyncPhase::Importing);

@@ -23,6 +23,7 @@
 #include "gitstore/repo_path.hpp"
 #include "gitstore/sync_repository.hpp"
 #include "tools/histfs/daemon/context.hpp"
+#include "tools/histfs/daemon/mount_writer.hpp"
 #include "tools/histfs/daemon/remote_state.hpp"
 #include "tools/histfs/settings/remote_settings.hpp"
 
@@ -46,7 +47,7 @@ class RemoteSync {
   void fetch_soon(const std::string& why);  // any thread: a webhook delivery, say
   // Blocking, for `histfs push` and `histfs pull` (run on the sync thread, waited for).
   nlohmann::json push_now(bool allow_mass_delete);
-  nlohmann::json pull_now();
+  nlohmann::json pull_now(bool allow_mass_delete = false);
   // The first connection to a remote that already has history: `prefer` is "remote" (its
   // files replace ours; our state is tagged first) or "local" (our files stay; its
   // history becomes a parent of a merge commit).
@@ -57,10 +58,13 @@ class RemoteSync {
   enum class Job { None, Push, Fetch, ImportLocal, ImportRemote };
   void run();
   nlohmann::json do_push(bool allow_mass_delete);
-  nlohmann::json do_fetch();
-  nlohmann::json integrate(const git_oid& remote_head);
+  nlohmann::json do_fetch(bool allow_mass_delete);
+  nlohmann::json integrate(const git_oid& remote_head, bool allow_mass_delete);
+  // A pull that would delete more than git.maxDelete files here: held, nothing written.
+  std::optional<nlohmann::json> hold_mass_delete(const std::vector<WriteStep>& steps, const git_oid& remote,
+                                                 bool allow_mass_delete);
   // integrate(), with a tree that holds an unsafe path refused as a whole.
-  nlohmann::json integrate_or_refuse(const git_oid& remote_head);
+  nlohmann::json integrate_or_refuse(const git_oid& remote_head, bool allow_mass_delete);
   nlohmann::json refuse_unsafe(const gitstore::UnsafePathError& error);
   nlohmann::json do_import(bool prefer_remote);
   void record_conflicts(const std::vector<std::pair<std::string, std::string>>& conflicts, nlohmann::json& answer);
@@ -68,6 +72,8 @@ class RemoteSync {
                                 std::map<std::string, gitstore::TreeEntryInfo>& wanted,
                                 std::vector<std::pair<std::string, std::string>>* conflicts = nullptr);
   gitstore::RemoteClient client();
+  // Fetches main and the tags (logging snapshots that arrive); the remote's main.
+  std::optional<git_oid> fetch();
   size_t deletions_since_pushed(const git_oid& head);
   nlohmann::json run_on_thread(Job job, bool allow_mass_delete);
   // Shows `phase` in status while an operation runs (mutex_ not held).
