@@ -19,6 +19,47 @@ std::string clean_ident(std::string text) {
   return text.empty() ? "unknown" : text;
 }
 
+// git's cq_lookup (quote.c): the letter of a byte's escape, 1 for an octal escape, 0 for none.
+char escape_of(unsigned char c) {
+  switch (c) {
+    case '\a': return 'a';
+    case '\b': return 'b';
+    case '\t': return 't';
+    case '\n': return 'n';
+    case '\v': return 'v';
+    case '\f': return 'f';
+    case '\r': return 'r';
+    case '"': return '"';
+    case '\\': return '\\';
+    default: return c < 0x20 || c >= 0x7f ? 1 : 0;
+  }
+}
+
+void append_escaped(std::string& out, unsigned char c, char escape) {
+  out += '\\';
+  if (escape != 1) {
+    out += escape;
+    return;
+  }
+  out += char('0' + ((c >> 6) & 7));
+  out += char('0' + ((c >> 3) & 7));
+  out += char('0' + (c & 7));
+}
+
+// One line whatever the caller passed: control characters (below 0x20, DEL) escaped as git
+// would escape them, every other byte as it is. Text already quoted has none, so stays as it is.
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f)
+      append_escaped(out, c, escape_of(c));
+    else
+      out += char(c);
+  }
+  return out;
+}
+
 std::string directory_of(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? "" : path.substr(0, slash + 1);
@@ -43,13 +84,31 @@ std::string common_directory(const ChangeSummary& s) {
 
 }  // namespace
 
+std::string quote_path(std::string_view path) {
+  if (std::none_of(path.begin(), path.end(), [](unsigned char c) { return escape_of(c) != 0; }))
+    return std::string(path);
+  std::string out = "\"";
+  for (unsigned char c : path) {
+    if (const char escape = escape_of(c))
+      append_escaped(out, c, escape);
+    else
+      out += char(c);
+  }
+  out += '"';
+  return out;
+}
+
+std::string trailer(std::string_view key, std::string_view value) {
+  return std::string(key) + ": " + quote_path(value);
+}
+
 std::string summarize(const ChangeSummary& s) {
   if (s.count() == 0) return "no changes";
   if (s.count() == 1) {
-    if (!s.added.empty()) return "add " + s.added.front();
-    if (!s.updated.empty()) return "update " + s.updated.front();
-    if (!s.removed.empty()) return "delete " + s.removed.front();
-    return "rename " + s.renamed.front().first + " to " + s.renamed.front().second;
+    if (!s.added.empty()) return "add " + quote_path(s.added.front());
+    if (!s.updated.empty()) return "update " + quote_path(s.updated.front());
+    if (!s.removed.empty()) return "delete " + quote_path(s.removed.front());
+    return "rename " + quote_path(s.renamed.front().first) + " to " + quote_path(s.renamed.front().second);
   }
   std::string text;
   auto part = [&](size_t n, const char* what) {
@@ -62,20 +121,20 @@ std::string summarize(const ChangeSummary& s) {
   part(s.removed.size(), "deleted");
   part(s.renamed.size(), "renamed");
   const std::string dir = common_directory(s);
-  if (!dir.empty()) text += " in " + dir;
+  if (!dir.empty()) text += " in " + quote_path(dir);
   return text;
 }
 
 std::string commit_message(const std::string& what, const ChangeSummary& s, const std::set<Actor>& actors,
                            const std::string& correlation_id, const std::string& subject,
                            const std::vector<std::string>& trailers) {
-  std::string message = (subject.empty() ? "chore(sync): " + what + summarize(s) : subject) + "\n";
+  std::string message = one_line(subject.empty() ? "chore(sync): " + what + summarize(s) : subject) + "\n";
   if (s.count() > 1) {
     std::vector<std::string> lines;
-    for (const auto& p : s.added) lines.push_back("A " + p);
-    for (const auto& p : s.updated) lines.push_back("M " + p);
-    for (const auto& p : s.removed) lines.push_back("D " + p);
-    for (const auto& [from, to] : s.renamed) lines.push_back("R " + from + " -> " + to);
+    for (const auto& p : s.added) lines.push_back("A " + quote_path(p));
+    for (const auto& p : s.updated) lines.push_back("M " + quote_path(p));
+    for (const auto& p : s.removed) lines.push_back("D " + quote_path(p));
+    for (const auto& [from, to] : s.renamed) lines.push_back("R " + quote_path(from) + " -> " + quote_path(to));
     message += "\n";
     for (size_t i = 0; i < lines.size() && i < kListedPaths; ++i) message += lines[i] + "\n";
     if (lines.size() > kListedPaths) message += "... and " + std::to_string(lines.size() - kListedPaths) + " more\n";
@@ -84,11 +143,11 @@ std::string commit_message(const std::string& what, const ChangeSummary& s, cons
   size_t listed = 0;
   for (const auto& actor : actors) {
     if (listed++ == kListedActors) break;
-    message += "Changed-By: " + clean_ident(user_name(actor.uid)) + " (uid " + std::to_string(actor.uid) + ") via " +
-               clean_ident(actor.process) + "\n";
+    message += "Changed-By: " + quote_path(user_name(actor.uid)) + " (uid " + std::to_string(actor.uid) + ") via " +
+               quote_path(actor.process) + "\n";
   }
-  for (const auto& trailer : trailers) message += trailer + "\n";
-  message += "Correlation-Id: " + correlation_id + "\n";
+  for (const auto& line : trailers) message += one_line(line) + "\n";
+  message += "Correlation-Id: " + one_line(correlation_id) + "\n";
   return message;
 }
 
