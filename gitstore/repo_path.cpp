@@ -2,7 +2,7 @@
 
 #include <strings.h>
 
-#include <cstdio>
+#include "gitstore/printable.hpp"
 
 namespace histfs::gitstore {
 
@@ -68,48 +68,6 @@ void check_tree_path(std::string_view path) {
   }
 }
 
-std::string printable_path(std::string_view path) {
-  std::string out;
-  out.reserve(path.size());
-  auto hex = [&](unsigned char byte) {
-    char text[5];
-    std::snprintf(text, sizeof text, "\\x%02x", byte);
-    out += text;
-  };
-  for (size_t i = 0; i < path.size();) {
-    const auto byte = static_cast<unsigned char>(path[i]);
-    if (byte == '\\') {
-      out += "\\\\";
-      ++i;
-    } else if (byte < 0x20 || byte == 0x7f) {
-      hex(byte);
-      ++i;
-    } else if (byte < 0x80) {
-      out += char(byte);
-      ++i;
-    } else {
-      // A well-formed UTF-8 sequence (no overlong forms, no surrogates, <= U+10FFFF) is kept.
-      size_t length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc2 ? 2 : 0;
-      bool valid = length > 0 && byte <= 0xf4 && i + length <= path.size();
-      for (size_t k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(path[i + k]) & 0xc0) == 0x80;
-      if (valid && length == 3) {
-        const auto second = static_cast<unsigned char>(path[i + 1]);
-        valid = !(byte == 0xe0 && second < 0xa0) && !(byte == 0xed && second >= 0xa0);
-      }
-      if (valid && length == 4) {
-        const auto second = static_cast<unsigned char>(path[i + 1]);
-        valid = !(byte == 0xf0 && second < 0x90) && !(byte == 0xf4 && second >= 0x90);
-      }
-      if (valid) {
-        out.append(path.substr(i, length));
-        i += length;
-      } else {
-        hex(byte);
-        ++i;
-      }
-    }
-  }
-  return out;
-}
+std::string printable_path(std::string_view path) { return printable(path); }
 
 }  // namespace histfs::gitstore

@@ -38,8 +38,8 @@ struct UnsafePathError : std::runtime_error {
 // Throws UnsafePathError unless is_storable_path(path).
 void check_tree_path(std::string_view path);
 
-// The path as text that is safe to print and to put in JSON: bytes that are not
-// printable UTF-8 are written as \xHH and a backslash as \\ (lossless; see docs/security.md).
+// The path as text that is safe to print and to put in JSON: the one printable form,
+// gitstore::printable (gitstore/printable.hpp; lossless, documented in docs/user-guide.md).
 std::string printable_path(std::string_view path);
 
 }  // namespace histfs::gitstore

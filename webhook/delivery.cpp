@@ -4,10 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "webhook/printable.hpp"
+#include "gitstore/printable.hpp"
 #include "webhook/signature.hpp"
 
 namespace histfs::webhook {
+
+using gitstore::printable;
 namespace {
 
 constexpr size_t kRememberedDeliveries = 4096;

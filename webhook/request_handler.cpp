@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include "webhook/printable.hpp"
+#include "gitstore/printable.hpp"
 
 namespace histfs::webhook {
+
+using gitstore::printable;
 
 namespace http = boost::beast::http;
 

@@ -12,9 +12,11 @@
 #include <stdexcept>
 #include <thread>
 
-#include "webhook/printable.hpp"
+#include "gitstore/printable.hpp"
 
 namespace histfs::webhook {
+
+using gitstore::printable;
 namespace {
 
 namespace asio = boost::asio;

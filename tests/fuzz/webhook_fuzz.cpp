@@ -18,13 +18,16 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "gitstore/printable.hpp"
 #include "webhook/exchange.hpp"
-#include "webhook/printable.hpp"
 #include "webhook/signature.hpp"
 
 namespace {
 
 using namespace histfs::webhook;
+using histfs::gitstore::is_utf8;
+using histfs::gitstore::printable;
+using histfs::gitstore::unprintable;
 
 const std::string kSecret = "fuzz-secret";
 

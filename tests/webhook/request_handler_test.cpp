@@ -3,10 +3,12 @@
 #include <catch2/catch.hpp>
 
 #include "webhook/exchange.hpp"
-#include "webhook/printable.hpp"
+#include "gitstore/printable.hpp"
 #include "webhook/signature.hpp"
 
 namespace histfs::webhook {
+
+using gitstore::is_utf8;
 namespace {
 
 const std::string kSecret = "s3cret";

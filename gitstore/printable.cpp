@@ -1,6 +1,6 @@
-#include "webhook/printable.hpp"
+#include "gitstore/printable.hpp"
 
-namespace histfs::webhook {
+namespace histfs::gitstore {
 namespace {
 
 // Length of the valid UTF-8 sequence starting at text[i] and its code point, or 0 when it is not valid
@@ -96,4 +96,4 @@ bool is_utf8(std::string_view text) {
   return true;
 }
 
-}  // namespace histfs::webhook
+}  // namespace histfs::gitstore

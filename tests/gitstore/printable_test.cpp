@@ -1,14 +1,14 @@
-#include "webhook/printable.hpp"
+#include "gitstore/printable.hpp"
 
 #include <random>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-namespace histfs::webhook {
+namespace histfs::gitstore {
 namespace {
 
-TEST_CASE("printable keeps printable UTF-8 and escapes everything else as \\xHH", "[webhook][printable]") {
+TEST_CASE("printable keeps printable UTF-8 and escapes everything else as \\xHH", "[gitstore][printable]") {
   CHECK(printable("push") == "push");
   CHECK(printable("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") == "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
   CHECK(printable("a\\b") == "a\\\\b");
@@ -22,7 +22,7 @@ TEST_CASE("printable keeps printable UTF-8 and escapes everything else as \\xHH"
   CHECK(printable("\\xff") == "\\\\xff");  // the text \xff is not the byte 0xFF
 }
 
-TEST_CASE("printable is lossless, valid UTF-8 and safe for JSON for any bytes", "[webhook][printable]") {
+TEST_CASE("printable is lossless, valid UTF-8 and safe for JSON for any bytes", "[gitstore][printable]") {
   std::mt19937 random(7);
   for (int round = 0; round < 2000; ++round) {
     std::string bytes(random() % 24, '\0');
@@ -36,7 +36,7 @@ TEST_CASE("printable is lossless, valid UTF-8 and safe for JSON for any bytes", 
   }
 }
 
-TEST_CASE("is_utf8", "[webhook][printable]") {
+TEST_CASE("is_utf8", "[gitstore][printable]") {
   CHECK(is_utf8(""));
   CHECK(is_utf8("plain \xc3\xa9"));
   CHECK_FALSE(is_utf8("\xff"));
@@ -44,4 +44,4 @@ TEST_CASE("is_utf8", "[webhook][printable]") {
 }
 
 }  // namespace
-}  // namespace histfs::webhook
+}  // namespace histfs::gitstore
