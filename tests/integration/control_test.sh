@@ -172,7 +172,8 @@ keep_json snaps
   fail "snapshots --json names are not the tags"
 [ "$(json_get "$T/snaps.json" 'all(s["commit"] == "'"$S1"'" for s in j["snapshots"])')" = true ] ||
   fail "snapshots --json commits"
-[ "$(json_get "$T/snaps.json" '[s["message"].strip() for s in j["snapshots"] if s["name"] == "keep1"][0]')" = "before the cleanup" ] ||
+# In the printable form, like every name and message in a --json answer: the tag message's newline is \x0a.
+[ "$(json_get "$T/snaps.json" '[s["message"] for s in j["snapshots"] if s["name"] == "keep1"][0]')" = 'before the cleanup\x0a' ] ||
   fail "snapshots --json message"
 [ "$(json_get "$T/snaps.json" '[s["time"] for s in j["snapshots"]] == sorted([s["time"] for s in j["snapshots"]], reverse=True)')" = true ] ||
   fail "snapshots are not newest first"
@@ -315,11 +316,13 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
   nobody status --mount "$MNT" >"$T/cli.out" 2>"$T/cli.err" || rc=$?
   [ "$rc" = 1 ] || fail "status as nobody exited with $rc; stdout: $(cli_out) stderr: $(cli_err)"
   grep -qi "permission denied" "$T/cli.err" || fail "status as nobody did not say permission denied: $(cli_err)"
-  # With the socket opened up, the daemon itself checks the peer's uid.
+  # With the socket and the (private) git dir opened up, the daemon itself checks the peer's uid.
   chmod 666 "$sock"
+  chmod 711 "$GITDIR"
   rc=0
   nobody status --mount "$MNT" >"$T/cli.out" 2>"$T/cli.err" || rc=$?
   chmod 600 "$sock"
+  chmod 700 "$GITDIR"
   [ "$rc" = 1 ] || fail "status as nobody through an open socket exited with $rc; stdout: $(cli_out)"
   grep -q "refused a connection from uid $(id -u nobody)" "$LOG" || fail "the daemon did not log refusing nobody"
   grep -qi "permission denied" "$T/cli.err" || fail_later "the CLI did not pass on the daemon's refusal: $(cli_err)"
@@ -364,8 +367,202 @@ wait_synced
   fail_later "after reconcile the mount still shows the old content of proj/b.md (replaced in the backing dir): '$(cat "$MNT/proj/b.md")'"
 [ ! -e "$MNT/top.md" ] || fail_later "after reconcile the mount still shows top.md, deleted from the backing dir"
 
+step "a file name that is not UTF-8: status, log and restore answer valid JSON, the name in the printable form"
+printf 'odd\n' >"$MNT/"$'caf\xff\\x.md'
+flush
+# printable: stdin's bytes in the printable form (docs/user-guide.md), as the daemon writes them.
+printable() {
+  "$PY" -c '
+import sys
+b, out, i = sys.stdin.buffer.read(), [], 0
+while i < len(b):
+    for n in (1, 2, 3, 4):
+        try:
+            c = b[i:i + n].decode("utf-8")
+            break
+        except UnicodeDecodeError:
+            c = None
+    if c is None or ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f:
+        n = 1 if c is None else n
+        out.append("".join("\\x%02x" % x for x in b[i:i + n]))
+    else:
+        out.append("\\\\" if c == "\\" else c)
+    i += n
+sys.stdout.write("".join(out))'
+}
+[ "$(printf 'a\\b\xff\xc3\xa9\n' | printable)" = 'a\\b\xff'$'\xc3\xa9''\x0a' ] || fail "test bug: printable gives $(printf 'a\\b\xff\xc3\xa9\n' | printable)"
+cli_ok log --json -n 3 --mount "$MNT"
+keep_json odd-log
+[ "$(json_get "$T/odd-log.json" 'j["commits"][0]["subject"]')" = "$(git_h log -1 --format=%s | head -c -1 | printable)" ] ||
+  fail "log --json does not show the subject $(git_h log -1 --format=%s | head -c -1 | printable): $(cat "$T/odd-log.json")"
+cli_ok log -n 1 --mount "$MNT"
+grep -qF -- "$(git_h log -1 --format=%s | head -c -1 | printable)" "$T/cli.out" || fail "log does not print the subject printable: $(cli_out)"
+cli_ok status --json --mount "$MNT"
+keep_json odd-status
+cli_ok restore "$MNT" --to HEAD~1 --dry-run --json --mount "$MNT"
+keep_json odd-restore
+[ "$(json_get "$T/odd-restore.json" '[c["path"] for c in j["changes"]]')" = '["caf\\xff\\\\x.md"]' ] ||
+  fail "restore --dry-run --json: $(cat "$T/odd-restore.json")"
+alive "$DAEMON_PID" || fail "the daemon died"
+
+# control_request TEXT: send TEXT (bytes, Python escapes) on the control socket; print the answer line.
+control_request() {
+  "$PY" - "$GITDIR/histfs.sock" "$1" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+s.shutdown(socket.SHUT_WR)
+data = b""
+while not data.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+sys.stdout.write(data.decode("utf-8"))
+EOF
+}
+
+step "control requests that are not UTF-8 JSON objects get {\"ok\":false,\"error\":...}"
+for request in '\xff\xfe{"command":"status"}\n' '{"command":"st\xffatus"}\n' '{"command":"log","path":"\xc3("}\n' \
+  '["status"]\n' '{"command":"log","limit":1e300}\n' '{"command":"log","path":null}\n' 'not json\n' ''; do
+  control_request "$request" >"$T/raw.json" || fail "no answer to $request"
+  json_valid "$T/raw.json"
+  [ "$(json_get "$T/raw.json" 'j["ok"]')" = false ] && json_get "$T/raw.json" 'j["error"]' | grep -q . ||
+    fail "answer to $request: $(cat "$T/raw.json")"
+done
+json_get "$T/raw.json" 'j["error"]' >/dev/null
+control_request '\xff{}\n' >"$T/raw.json"
+grep -q "not valid UTF-8" "$T/raw.json" || fail "the answer does not say the request is not UTF-8: $(cat "$T/raw.json")"
+alive "$DAEMON_PID" || fail "the daemon died"
+cli_ok status --mount "$MNT"
+
+# hold_connections N MODE: a background client holding N connections to the control socket
+# (MODE idle: sends nothing; MODE unread: asks for `snapshots` and never reads the answer).
+# Writes "held" to $T/held once they are open, and each busy answer it got to $T/held.busy.
+hold_connections() {
+  rm -f "$T/held" "$T/held.busy"
+  "$PY" - "$GITDIR/histfs.sock" "$1" "$2" "$T/held" <<'EOF' &
+import socket, sys, time
+path, count, mode, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+held, busy = [], 0
+for _ in range(count):
+    s = socket.socket(socket.AF_UNIX)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(path)
+    if mode == "unread":
+        s.sendall(b'{"command":"snapshots"}\n')
+    held.append(s)
+for s in held:  # a connection the server turned away is answered at once
+    s.settimeout(0.05)
+    try:
+        if b"busy" in s.recv(4096, socket.MSG_PEEK):
+            busy += 1
+    except (socket.timeout, BlockingIOError):
+        pass
+open(out + ".busy", "w").write(str(busy))
+open(out, "w").write("held")
+time.sleep(600)
+EOF
+  HOLDER=$!
+  wait_for "the client holds its connections" test -e "$T/held"
+}
+release_connections() { kill "$HOLDER" && wait "$HOLDER" 2>/dev/null || true; }
+# status_within_2s: histfs status answers within 2 s.
+status_within_2s() {
+  local rc=0
+  timeout 2 "$HISTFS" status --mount "$MNT" >"$T/cli.out" 2>"$T/cli.err" || rc=$?
+  [ "$rc" = 0 ] || fail "status did not answer within 2 s (exit $rc): $(cli_err)"
+}
+
+step "an idle client holding a connection open does not keep status waiting"
+hold_connections 1 idle
+status_within_2s
+release_connections
+
+step "a client that never reads its (large) answer does not keep status waiting"
+big=$(head -c 90000 /dev/zero | tr '\0' m)
+for n in 1 2 3 4 5 6; do cli_ok snapshot -m "$big" "big$n" --mount "$MNT"; done
+hold_connections 2 unread
+status_within_2s
+cli_ok snapshots --json --mount "$MNT"
+json_valid "$T/cli.out"
+release_connections
+
+step "many clients at once: 64 idle connections are held, more are answered busy at once, status still answers"
+hold_connections 70 idle
+[ "$(cat "$T/held.busy")" -ge 6 ] || fail "only $(cat "$T/held.busy") of 70 held connections were answered busy"
+release_connections
+wait_for "status answers again" "$HISTFS" status --mount "$MNT" >/dev/null 2>&1
+pids=()
+for n in $(seq 24); do
+  "$HISTFS" status --json --mount "$MNT" >"$T/many.$n.out" 2>"$T/many.$n.err" &
+  pids+=($!)
+done
+ok=0
+for n in $(seq 24); do
+  if wait "${pids[$((n - 1))]}"; then
+    json_valid "$T/many.$n.out"
+    ok=$((ok + 1))
+  else
+    grep -q busy "$T/many.$n.err" || fail "status $n of 24 at once failed: $(cat "$T/many.$n.err")"
+  fi
+done
+[ "$ok" -ge 1 ] || fail "none of 24 status requests at once was answered"
+
 step "unmount leaves a sound repo"
 unmount_histfs
 wait_synced
 assert_fsck
-finish "$(commit_count) commits"
+unmount_count=$(commit_count)
+
+step "status answers within 2 s while a push waits for a remote that accepts and never answers"
+"$PY" - "$T/silent.port" <<'EOF' &
+import socket, sys, time
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(16)
+open(sys.argv[1] + ".tmp", "w").write(str(server.getsockname()[1]))
+__import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+held = []
+while True:
+    client, _ = server.accept()
+    held.append(client)  # never read from, never answered
+EOF
+SILENT=$!
+wait_for "the silent remote listens" test -s "$T/silent.port"
+silent_port=$(cat "$T/silent.port")
+new_workspace
+echo x >"$DATA/x.md"
+mount_histfs --set git.repo="http://127.0.0.1:$silent_port/r.git"
+rm -f "$T/push.sent"
+"$PY" - "$GITDIR/histfs.sock" "$T/push.sent" <<'EOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"command":"push"}\n')
+open(sys.argv[2], "w").write("sent")
+print(s.recv(65536).decode(), flush=True)  # the answer, once the push gives up
+EOF
+PUSHER=$!
+wait_for "the push request is sent" test -e "$T/push.sent"
+remote_shown() {
+  "$HISTFS" status --json --mount "$MNT" | "$PY" -c 'import json, sys; sys.exit(json.load(sys.stdin)["remote"] is None)'
+}
+wait_for "status shows the remote" remote_shown
+status_within_2s
+status_within_2s
+alive "$PUSHER" || fail "the push did not wait for the silent remote"
+cli_ok log --mount "$MNT"
+cli_ok flush --mount "$MNT"
+
+step "unmount while the push waits: the daemon ends once the remote goes away"
+fusermount3 -u "$MNT" || fail "fusermount3 -u $MNT failed"
+kill "$SILENT" && wait "$SILENT" 2>/dev/null || true
+wait_exit "$DAEMON_PID" || fail "daemon $DAEMON_PID still running 15 s after unmount and the remote closing"
+DAEMON_PID=""
+pusher_gone() { ! alive "$PUSHER"; }
+wait_for "the waiting push gets its answer" pusher_gone
+wait "$PUSHER" 2>/dev/null || true
+finish "$unmount_count commits"

@@ -34,6 +34,17 @@ std::string mount_relative(const MountRef& mount, const std::string& path) {
   return text;
 }
 
+// The daemon's answers hold names and messages in the printable form (docs/user-guide.md), which
+// is what is printed: a newline arrives as \x0a. The first line of such a text.
+std::string first_line(const std::string& text) {
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] != '\\') continue;
+    if (text.compare(i, 4, "\\x0a") == 0) return text.substr(0, i);
+    ++i;  // an escaped backslash or another \xHH: skip its second character
+  }
+  return text;
+}
+
 void print_commits(const json& commits) {
   for (const auto& c : commits)
     printf("%s  %s  %s\n", c["id"].get<std::string>().substr(0, 12).c_str(), c["time"].get<std::string>().c_str(),
@@ -154,7 +165,7 @@ void add_control_commands(CLI::App& app) {
         for (const auto& s : a["snapshots"])
           printf("%-28s %s  %s  %s\n", s["name"].get<std::string>().c_str(), s["time"].get<std::string>().c_str(),
                  s["commit"].get<std::string>().substr(0, 12).c_str(),
-                 s["message"].get<std::string>().substr(0, s["message"].get<std::string>().find('\n')).c_str());
+                 first_line(s["message"].get<std::string>()).c_str());
       });
 
   auto restore_path = std::make_shared<std::string>();

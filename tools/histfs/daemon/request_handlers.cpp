@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 
@@ -206,8 +207,16 @@ std::shared_ptr<RemoteSync> connected(DaemonContext& d) {
   return sync;
 }
 
+// Requests run on threads of their own (control_server.hpp). Those that change files or history
+// from here run one at a time, as they did when one thread served every request (two connects
+// would both find no remote); status, flush, log and snapshots never wait for them, and push and
+// pull queue on the remote sync's thread. Lock order: taken before DaemonContext::mount_writer.
+std::mutex changing_requests;
+
 }  // namespace
 
+// The answers hold names (paths, subjects) as they are; protocol::answer_line writes them in the
+// printable form.
 json handle_request(DaemonContext& d, const json& request) {
   const std::string command = request["command"];
   if (command == "status") return status(d);
@@ -216,11 +225,14 @@ json handle_request(DaemonContext& d, const json& request) {
     return {{"head", d.history.head() ? json(oid_hex(*d.history.head())) : json(nullptr)}};
   }
   if (command == "log") return log(d, request);
-  if (command == "snapshot") return snapshot(d, request);
   if (command == "snapshots") return snapshots(d);
-  if (command == "restore") return restore(d, request);
-  if (command == "reconcile") return reconcile(d, request);
-  if (command == "connect") return connect(d, request);
+  if (command == "snapshot" || command == "restore" || command == "reconcile" || command == "connect") {
+    std::lock_guard lock(changing_requests);
+    if (command == "snapshot") return snapshot(d, request);
+    if (command == "restore") return restore(d, request);
+    if (command == "reconcile") return reconcile(d, request);
+    return connect(d, request);
+  }
   if (command == "push") return connected(d)->push_now(request.value("allow_mass_delete", false));
   if (command == "pull") return connected(d)->pull_now();
   throw std::invalid_argument("unknown command " + command);

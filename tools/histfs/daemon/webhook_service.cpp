@@ -7,6 +7,7 @@
 
 #include "gitstore/git_handle.hpp"
 #include "tools/histfs/daemon/remote_sync.hpp"
+#include "tools/histfs/protocol/control_protocol.hpp"
 
 namespace histfs::daemon {
 
@@ -58,9 +59,11 @@ void WebhookService::start(DaemonContext& context) {
       [&context]() {
         auto head = context.history.head();
         auto sync = context.remote_sync();
-        return nlohmann::json{{"status", "ok"},
-                              {"head", head ? nlohmann::json(gitstore::oid_hex(*head)) : nlohmann::json(nullptr)},
-                              {"remote", sync ? sync->status() : nlohmann::json(nullptr)}};
+        // Names (conflicting paths) in the printable form, as in `histfs status --json`.
+        return protocol::printable_answer(
+            {{"status", "ok"},
+             {"head", head ? nlohmann::json(gitstore::oid_hex(*head)) : nlohmann::json(nullptr)},
+             {"remote", sync ? sync->status() : nlohmann::json(nullptr)}});
       });
   server_->start();
   spdlog::info("webhook server listening on {}://{}:{}", options_.tls_cert.empty() ? "http" : "https", options_.host,
