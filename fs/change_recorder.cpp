@@ -1,6 +1,8 @@
 #include "fs/change_recorder.hpp"
 
+#include <fcntl.h>
 #include <linux/fs.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -64,6 +66,10 @@ void ChangeRecorder::renamed(fuse_req_t req, Inode& parent, const char* name, In
                              const char* new_name, unsigned flags) {
   std::string from, to;
   if (!changes_ || !child_path(parent, name, from) || !child_path(new_parent, new_name, to)) return;
+  // A rename onto itself, or onto another link of the same file, succeeds and does nothing
+  // (the old name stays): recorded as a move it would drop what stands at the new name.
+  struct stat st;
+  if (!(flags & RENAME_EXCHANGE) && fstatat(parent.fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) return;
   const fuse_ctx* ctx = fuse_req_ctx(req);
   if (flags & RENAME_EXCHANGE)
     changes_->exchanged(from, to, ctx->uid, ctx->pid);

@@ -60,13 +60,51 @@ void exchange_below(std::set<std::string>& paths, const std::string& a, const st
 
 }  // namespace
 
-void follow_move(const std::set<std::string>& paths, const std::string& from, const std::string& to,
-                 std::set<std::string>& out) {
-  for (auto it = paths.lower_bound(from); it != paths.end() && it->compare(0, from.size(), from) == 0; ++it)
-    if (is_same_or_below(*it, from)) out.insert(to + it->substr(from.size()));
-  if (paths.count("")) out.insert(to);
-  for (size_t slash = from.find('/'); slash != std::string::npos; slash = from.find('/', slash + 1))
-    if (paths.count(from.substr(0, slash))) out.insert(to);
+namespace {
+
+bool has_strict_ancestor(const std::set<std::string>& paths, const std::string& path) {
+  if (paths.count("")) return true;
+  for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1))
+    if (paths.count(path.substr(0, slash))) return true;
+  return false;
+}
+
+void insert_below(const std::set<std::string>& from, const std::string& dir, std::set<std::string>& out) {
+  for (auto it = from.lower_bound(dir); it != from.end() && it->compare(0, dir.size(), dir) == 0; ++it)
+    if (is_same_or_below(*it, dir)) out.insert(*it);
+}
+
+}  // namespace
+
+void carry_through(std::set<std::string>& paths, const PathOp& op) {
+  switch (op.kind) {
+    case PathOp::Kind::Remove:
+      erase_under(paths, op.path);
+      break;
+    case PathOp::Kind::Move: {
+      const bool from_inside = has_strict_ancestor(paths, op.path);
+      erase_under(paths, op.other);  // replaced
+      rename_below(paths, op.path, op.other);
+      if (from_inside) paths.insert(op.other);
+      break;
+    }
+    case PathOp::Kind::Exchange: {
+      const bool a_inside = has_strict_ancestor(paths, op.path);
+      const bool b_inside = has_strict_ancestor(paths, op.other);
+      exchange_below(paths, op.path, op.other);
+      if (a_inside) paths.insert(op.other);
+      if (b_inside) paths.insert(op.path);
+      break;
+    }
+  }
+}
+
+std::set<std::string> carried_to(const std::set<std::string>& paths, const PathOp& op) {
+  std::set<std::string> out;
+  if (op.kind == PathOp::Kind::Remove) return out;
+  insert_below(paths, op.other, out);
+  if (op.kind == PathOp::Kind::Exchange) insert_below(paths, op.path, out);
+  return out;
 }
 
 bool is_same_or_below(const std::string& path, const std::string& dir) {
@@ -93,13 +131,10 @@ void ChangeSet::erase_under_locked(const std::string& path) {
   erase_under(batch_.moved_to, path);
 }
 
-void ChangeSet::follow_in_flight_locked(const PathOp& op) {
-  if (in_flight_.empty() || op.kind == PathOp::Kind::Remove) return;
-  std::set<std::string> reread;
-  follow_move(in_flight_, op.path, op.other, reread);
-  if (op.kind == PathOp::Kind::Exchange) follow_move(in_flight_, op.other, op.path, reread);
-  in_flight_.insert(reread.begin(), reread.end());
-  batch_.dirty.insert(reread.begin(), reread.end());
+std::set<std::string> ChangeSet::follow_in_flight_locked(const PathOp& op) {
+  if (in_flight_.empty()) return {};
+  carry_through(in_flight_, op);
+  return carried_to(in_flight_, op);
 }
 
 void ChangeSet::dirty(const std::string& path, uid_t uid, pid_t pid) {
@@ -112,36 +147,34 @@ void ChangeSet::removed(const std::string& path, uid_t uid, pid_t pid) {
   std::lock_guard lock(mutex_);
   erase_under_locked(path);
   batch_.ops.push_back({PathOp::Kind::Remove, path, {}});
+  follow_in_flight_locked(batch_.ops.back());
   touch_locked(uid, pid);
 }
 
 void ChangeSet::moved(const std::string& from, const std::string& to, uid_t uid, pid_t pid) {
+  if (from == to) return;  // rename(2) onto itself does nothing
   std::lock_guard lock(mutex_);
   erase_under_locked(to);  // whatever stood at `to` is replaced
   rename_below(batch_.dirty, from, to);
   rename_below(batch_.moved_to, from, to);
   batch_.moved_to.insert(to);
-  // A directory to compare took along, or lost, what moved: compare the destination too.
-  std::set<std::string> rescans;
-  follow_move(batch_.rescan_dirs, from, to, rescans);
-  batch_.rescan_dirs.insert(rescans.begin(), rescans.end());
   batch_.ops.push_back({PathOp::Kind::Move, from, to});
-  follow_in_flight_locked(batch_.ops.back());
+  // A directory to compare took along, or lost, what moved: compare the destination too.
+  carry_through(batch_.rescan_dirs, batch_.ops.back());
+  for (const auto& path : follow_in_flight_locked(batch_.ops.back())) batch_.dirty.insert(path);
   touch_locked(uid, pid);
 }
 
 void ChangeSet::exchanged(const std::string& a, const std::string& b, uid_t uid, pid_t pid) {
+  if (a == b) return;
   std::lock_guard lock(mutex_);
   exchange_below(batch_.dirty, a, b);
   exchange_below(batch_.moved_to, a, b);
   batch_.moved_to.insert(a);
   batch_.moved_to.insert(b);
-  std::set<std::string> rescans;
-  follow_move(batch_.rescan_dirs, a, b, rescans);
-  follow_move(batch_.rescan_dirs, b, a, rescans);
-  batch_.rescan_dirs.insert(rescans.begin(), rescans.end());
   batch_.ops.push_back({PathOp::Kind::Exchange, a, b});
-  follow_in_flight_locked(batch_.ops.back());
+  carry_through(batch_.rescan_dirs, batch_.ops.back());
+  for (const auto& path : follow_in_flight_locked(batch_.ops.back())) batch_.dirty.insert(path);
   touch_locked(uid, pid);
 }
 
@@ -158,8 +191,14 @@ unsigned ChangeSet::generation() const { return generation_.load(); }
 void ChangeSet::reading(const std::set<std::string>& paths) {
   std::lock_guard lock(mutex_);
   in_flight_ = paths;
-  // Moves recorded since the cut may already have taken what the committer is about to read.
-  for (const auto& op : batch_.ops) follow_in_flight_locked(op);
+  // Moves recorded since the cut may already have taken what the committer is about to read;
+  // what they took is reread under the name it has now (later moves carry it on).
+  std::set<std::string> reread;
+  for (const auto& op : batch_.ops) {
+    carry_through(reread, op);
+    for (const auto& path : follow_in_flight_locked(op)) reread.insert(path);
+  }
+  batch_.dirty.insert(reread.begin(), reread.end());
 }
 
 void ChangeSet::committed() {

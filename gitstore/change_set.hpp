@@ -121,7 +121,8 @@ class ChangeSet {
   void touch_locked(uid_t uid, pid_t pid);
   void erase_under_locked(const std::string& path);
   ChangeBatch take_locked();
-  void follow_in_flight_locked(const PathOp& op);
+  // Carries the paths in flight through `op`; returns those it put somewhere new.
+  std::set<std::string> follow_in_flight_locked(const PathOp& op);
 
   std::shared_mutex order_mutex_;
   mutable std::mutex mutex_;
@@ -143,9 +144,11 @@ class ChangeSet {
 // "a/b" is at or below "a"; "ab" is not.
 bool is_same_or_below(const std::string& path, const std::string& dir);
 
-// Where a move from `from` to `to` took what stood at each of `paths`, added to `out`: a path
-// at or below `from` is now below `to`; a path above `from` lost the moved entry to `to`.
-void follow_move(const std::set<std::string>& paths, const std::string& from, const std::string& to,
-                 std::set<std::string>& out);
+// Paths that name places in a tree, carried through `op` as the replay moves the entries:
+// paths at or below a moved entry move with it, a path above it (a directory that held it)
+// also names its destination, paths at a replaced or removed entry go.
+void carry_through(std::set<std::string>& paths, const PathOp& op);
+// The paths of `paths` (already carried) at or below where `op` put entries.
+std::set<std::string> carried_to(const std::set<std::string>& paths, const PathOp& op);
 
 }  // namespace histfs::gitstore

@@ -94,12 +94,7 @@ ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, O
   auto reread_late = [&](const std::string& path) { late.insert(path); };
 
   for (const auto& op : batch.ops) {
-    if (op.kind != PathOp::Kind::Remove) {
-      std::set<std::string> carried;
-      follow_move(late, op.path, op.other, carried);
-      if (op.kind == PathOp::Kind::Exchange) follow_move(late, op.other, op.path, carried);
-      late.insert(carried.begin(), carried.end());
-    }
+    carry_through(late, op);
     if (!is_storable_path(op.path) || (!op.other.empty() && !is_storable_path(op.other))) {
       reread_late(op.path);
       if (!op.other.empty()) reread_late(op.other);
@@ -219,8 +214,12 @@ bool Committer::self_check(const ChangeBatch& batch) {
     auto seen = seen_.find(file);
     if (seen != seen_.end() && same_stat(seen->second.st, st)) return seen->second.entry == in_tree;
     if (auto oid = cache_.lookup(file, st)) return TreeEntryInfo{*oid, git_mode_of(st)} == in_tree;
-    auto hashed = hash_path(root_fd_, file, st);
-    return hashed && TreeEntryInfo{hashed->oid, hashed->mode} == in_tree;
+    try {
+      auto hashed = hash_path(root_fd_, file, st);
+      return hashed && TreeEntryInfo{hashed->oid, hashed->mode} == in_tree;
+    } catch (const std::exception&) {
+      return false;  // changed or gone while we read it: judged below
+    }
   };
   std::set<std::string> differ;
   for (const auto& path : touched) {
@@ -235,7 +234,10 @@ bool Committer::self_check(const ChangeBatch& batch) {
       if (it == in_tree.end() || !same_content(file, st, it->second)) differ.insert(file);
     }
   }
-  if (differ.empty()) return false;
+  if (differ.empty()) {
+    last_queued_.clear();
+    return false;
+  }
 
   // Most differences are changes made since the cut: the next batch has them. Judged under the
   // order lock, so every namespace change made so far is recorded.
@@ -245,15 +247,30 @@ bool Committer::self_check(const ChangeBatch& batch) {
     for (const auto& file : differ) {
       if (changes_.touched_since_cut(file)) continue;
       struct stat st;
-      bool sure = true;  // gone, though no removal is pending
+      std::string why = "gone";  // and no removal is pending
       if (fstatat(root_fd_, file.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
         // A write lands before it is recorded: a file changed since the cut may still be on its way.
         auto seen = seen_.find(file);
-        sure = (seen != seen_.end() && same_stat(seen->second.st, st)) || ctime_of(st) < batch.cut_time - kCoarseClockLag;
+        const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(batch.cut_time - ctime_of(st));
+        if (seen != seen_.end() && same_stat(seen->second.st, st))
+          why = "unchanged since hashed";
+        else if (age > kCoarseClockLag)
+          why = "changed " + std::to_string(age.count()) + " ms before the cut";
+        else
+          why.clear();
       }
       queued.push_back(file);
-      if (sure) wrong.push_back(file);
+      if (!why.empty()) wrong.push_back(file + " (" + why + ")");
     }
+    // A repair that changed nothing would be queued again and again: that difference is the
+    // self-check's own (some path it sees otherwise than the commit does), not HEAD's.
+    if (!queued.empty() && std::set<std::string>(queued.begin(), queued.end()) == last_queued_) {
+      spdlog::warn("self-check: the backing dir still differs from HEAD after a repair at {}; not repeating it",
+                   joined(queued));
+      last_queued_.clear();
+      return false;
+    }
+    last_queued_ = std::set<std::string>(queued.begin(), queued.end());
     for (const auto& file : queued) changes_.rescan(file);
   }
   if (!wrong.empty())
@@ -268,7 +285,13 @@ std::optional<CommitResult> Committer::commit_checked(ChangeBatch& batch) {
     ~Done() { changes.committed(); }
   } done{changes_};
   auto result = commit_batch(batch, "");
-  if (!self_check(batch) || changes_.held()) return result;
+  bool repair_queued = false;
+  try {
+    repair_queued = self_check(batch);
+  } catch (const std::exception& error) {
+    spdlog::warn("self-check skipped: {}", error.what());  // the commit itself is fine
+  }
+  if (!repair_queued || changes_.held()) return result;
   // The repair is committed now, so a flush waiting for this batch sees HEAD right.
   changes_.committed();
   ChangeBatch repair = changes_.take();

@@ -102,6 +102,7 @@ class Committer {
   // What the current commit read and stored (self-check), and every path it read.
   std::map<std::string, SeenFile> seen_;
   std::set<std::string> read_;
+  std::set<std::string> last_queued_;  // what the last self-check queued for a repair
   std::thread thread_;
   std::atomic<unsigned long> commits_{0};
   std::function<void()> on_commit_;

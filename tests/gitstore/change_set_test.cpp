@@ -37,6 +37,16 @@ TEST_CASE("a rename over a file drops that file's pending edit", "[change_set]")
   CHECK(changes.take().dirty == Set{"target.md"});
 }
 
+TEST_CASE("a rename onto itself keeps pending edits", "[change_set]") {
+  ChangeSet changes;
+  changes.dirty("a/x", 0, 0);
+  changes.moved("a", "a", 0, 0);
+  changes.exchanged("a/x", "a/x", 0, 0);
+  auto batch = changes.take();
+  CHECK(batch.dirty == Set{"a/x"});
+  CHECK(batch.ops.empty());
+}
+
 TEST_CASE("an exchange swaps pending edits", "[change_set]") {
   ChangeSet changes;
   changes.dirty("a/x", 0, 0);
