@@ -32,9 +32,15 @@ def exchange(a, b):
 def writer(root, seed, ident, ops):
     rnd = random.Random(seed * 1000 + ident)
 
-    def folder(min_depth=0):
-        depth = rnd.randint(min_depth, 3)
+    def folder(min_depth=0, depth=None):
+        depth = rnd.randint(min_depth, 3) if depth is None else depth
         return os.path.join(root, *[rnd.choice(DIRS) for _ in range(depth)])
+
+    # Folders move and swap only at their own depth, and files keep file names: the tree stays
+    # within 3 folders of 4 names and 5 files each (and the daemon's fds well within 1024).
+    def same_depth_folders():
+        depth = rnd.randint(1, 3)
+        return folder(depth=depth), folder(depth=depth)
 
     def file_path():
         return os.path.join(folder(), rnd.choice(FILES))
@@ -64,8 +70,8 @@ def writer(root, seed, ident, ops):
         ("append", 8, lambda i: append(file_path(), i)),
         ("mkdir", 8, lambda i: os.makedirs(folder(1), exist_ok=True)),
         ("rename_file", 14, lambda i: os.rename(file_path(), file_path())),
-        ("rename_dir", 14, lambda i: os.rename(folder(1), folder(1))),
-        ("exchange", 8, lambda i: exchange(rnd.choice([file_path, lambda: folder(1)])(), folder(1))),
+        ("rename_dir", 14, lambda i: os.rename(*same_depth_folders())),
+        ("exchange", 8, lambda i: exchange(*rnd.choice([lambda: (file_path(), file_path()), same_depth_folders])())),
         ("unlink", 8, lambda i: os.unlink(file_path())),
         ("rmdir", 6, lambda i: os.rmdir(folder(1))),
         ("chmod", 2, lambda i: os.chmod(file_path(), rnd.choice([0o644, 0o755]))),
