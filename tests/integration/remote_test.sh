@@ -127,10 +127,10 @@ wait_until 15 "notes/from-a.md appears in B's mount" file_is "$MNT/notes/from-a.
 wait_for "inotify on B reports notes/from-a.md" grep -qE "^(CREATE|MOVED_TO) $MNT/notes/from-a.md\$" "$T/events"
 wait_until 15 "A, B and the remote agree" same_head_and_remote shared A B
 a_short=$(head_of A | cut -c1-12)
-grep -q "webhook push .* delivery 202: fetching $a_short" "${W_LOG[B]}" ||
+grep -qE "webhook push.* delivery .*202:? fetching $a_short" "${W_LOG[B]}" ||
   fail "B's log does not show the webhook delivery of $a_short that made it fetch"
 [ "$(remote_field B 'r["last_webhook"] is not None')" = true ] || fail "B's status has no last_webhook"
-grep -q "webhook push .* delivery 202: already have $a_short" "${W_LOG[A]}" ||
+grep -qE "webhook push.* delivery .*202:? already have $a_short" "${W_LOG[A]}" ||
   fail "A's log does not show the delivery of its own push recognised (already have $a_short)"
 [ "$(remote_field B 'r["last_fetch"] is not None')" = true ] || fail "B's status has no last_fetch"
 grep -q "shared refs/heads/main .* -> ${W_HOOK[B]}: 202" "$GS_DIR/deliveries.log" ||
@@ -271,7 +271,8 @@ grep -q "^push held: .*--allow-mass-delete" "$T/cli.out" || fail "status text do
 sleep 2.5 # two more push intervals: the hold must stay
 [ "$(remote_main shared)" = "$pushed_before" ] || fail "the mass delete reached the remote without --allow-mass-delete"
 file_is "${W_MNT[B]}/bulk/f1.md" "bulk 1" || fail "B lost bulk/ while A's push was held"
-cli_ok push --mount "$MNT" --json
+cli push --mount "$MNT" --json
+[ "$CLI_RC" = 1 ] || fail "a held push exited $CLI_RC, want 1 (it did not do what it says)"
 [ "$(json_get "$T/cli.out" 'j.get("held") is not None')" = true ] || fail "plain push --json did not report the hold: $(cli_out)"
 cli_ok push --mount "$MNT" --allow-mass-delete --json
 [ "$(json_get "$T/cli.out" 'j.get("pushed")')" = true ] || fail "push --allow-mass-delete: $(cli_out)"
@@ -336,9 +337,11 @@ wait_until 15 "B refuses the rewritten remote (webhook)" refused B
 [[ "$(json_get "$T/status.json" 'j["remote"]["refused"]')" == *force-push*allowNonFF* ]] ||
   fail "refused reason: $(cat "$T/status.json")"
 on A
-cli_ok pull --mount "$MNT" --json
+cli pull --mount "$MNT" --json
+[ "$CLI_RC" = 1 ] || fail "a refused pull --json exited $CLI_RC, want 1 (it did not do what it says)"
 [ "$(json_get "$T/cli.out" '[j["pulled"], "refused" in j]')" = "[false, true]" ] || fail "pull --json after a force-push: $(cli_out)"
-cli_ok pull --mount "$MNT"
+cli pull --mount "$MNT"
+[ "$CLI_RC" = 1 ] || fail "a refused pull exited $CLI_RC, want 1 (it did not do what it says)"
 grep -q "^pull refused: " "$T/cli.out" || fail "pull does not say refused: $(cli_out)"
 cli_ok status --mount "$MNT"
 grep -q "^pull refused: .*force-push" "$T/cli.out" || fail "status does not show the refusal: $(cli_out)"
@@ -410,7 +413,7 @@ echo "(no --prefer: $(cli_err))"
 [ "$(head_of D)" = "$d_head" ] && [ "$(dir_digest "$DATA")" = "$d_digest" ] || fail "connect without --prefer changed D"
 [ "$(remote_main import)" = "$seed_head" ] || fail "connect without --prefer changed the remote"
 
-step "(e) --prefer remote: the remote's files replace D's, D's state is kept as a tag"
+step "(e) --prefer remote: the remote's version wins where both have a path, D's own files stay, D's state is kept as a tag"
 cli_ok connect --mount "$MNT" --remote "$IMPORT" --token-file "$GS_TOKEN_FILE" --prefer remote --json
 cp "$T/cli.out" "$T/connect.json"
 [ "$(json_get "$T/connect.json" '[j["was_empty"], j["result"]["imported"]]')" = '[false, "remote"]' ] ||
@@ -421,19 +424,20 @@ kept=$(json_get "$T/connect.json" 'j["result"]["kept_as_tag"]')
 [ "$(git_h show "$kept:both.md")" = "local D version" ] || fail "tag $kept lacks D's both.md"
 file_is "$MNT/remote-only.md" "remote only" && file_is "$MNT/both.md" "remote version" ||
   fail "D's mount does not hold the remote's files"
-[ ! -e "$MNT/local-only.md" ] || fail "local-only.md is still in D's mount"
+file_is "$MNT/local-only.md" "local only" || fail "--prefer remote deleted D's own local-only.md (connect never deletes)"
+[ "$(json_get "$T/connect.json" '[r["path"] for r in j["result"]["replaced"]]')" = '["both.md"]' ] ||
+  fail "connect does not list both.md as decided by --prefer: $(cat "$T/connect.json")"
 wait_synced
 git_h merge-base --is-ancestor "$seed_head" HEAD || fail "D's HEAD does not contain the remote's history"
 wait_until 15 "the import remote's main is D's HEAD" same_head_and_remote import D
-[ "$(git --git-dir "${W_GIT[D]}" rev-parse 'HEAD^{tree}')" = "$(gs_repo import rev-parse "$seed_head^{tree}")" ] ||
-  fail "D's tree is not the remote's"
+[ "$(gs_repo import show main:local-only.md)" = "local only" ] || fail "D's own file did not reach the remote"
+[ "$(gs_repo import show main:remote-only.md)" = "remote only" ] || fail "the remote lost remote-only.md"
 
-step "(e) --prefer local over http:// with --token-env: E's files stay, the remote's history is merged in"
+step "(e) --prefer local over http:// with --token-env: E's files stay, the remote's are added, its history merged in"
 workspace E
 echo "e only" >"$DATA/e-only.md"
 echo "local E version" >"$DATA/both.md"
 HISTFS_TEST_TOKEN=$GS_TOKEN mount_as E
-e_digest=$(dir_digest "$DATA")
 import_head=$(remote_main import)
 E_URL=$GS_HTTP_URL/import.git
 cli_ok connect --mount "$MNT" --remote "$E_URL" --token-env HISTFS_TEST_TOKEN --prefer local --json
@@ -442,8 +446,8 @@ cp "$T/cli.out" "$T/connect.json"
 [ "$(git config --file "$GITDIR/config" histfs.tokenEnv)" = HISTFS_TEST_TOKEN ] || fail "histfs.tokenEnv: $(histfs_keys "$GITDIR")"
 [ -z "$(git config --file "$GITDIR/config" histfs.tokenFile)" ] || fail "histfs.tokenFile set for a --token-env connect"
 [ "$(git config --file "$GITDIR/config" histfs.remoteUrl)" = "$E_URL" ] || fail "histfs.remoteUrl: $(histfs_keys "$GITDIR")"
-[ "$(dir_digest "$DATA")" = "$e_digest" ] || fail "--prefer local changed E's files"
-file_is "$MNT/both.md" "local E version" && [ ! -e "$MNT/remote-only.md" ] || fail "E's mount changed"
+file_is "$MNT/both.md" "local E version" && file_is "$MNT/e-only.md" "e only" || fail "--prefer local changed E's own files"
+file_is "$MNT/remote-only.md" "remote only" || fail "--prefer local did not bring the remote's own files"
 wait_synced
 git_h merge-base --is-ancestor "$import_head" HEAD || fail "E's HEAD does not contain the remote's history"
 [ "$(git_h rev-list --parents -n 1 HEAD | wc -w)" = 3 ] || fail "E's HEAD is not a merge commit"
