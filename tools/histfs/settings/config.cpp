@@ -14,6 +14,8 @@
 #include <set>
 #include <system_error>
 
+#include "gitstore/printable.hpp"
+
 namespace histfs::settings {
 namespace {
 
@@ -208,9 +210,11 @@ struct String {
   }
   static std::string from_text(std::string_view text) { return std::string(text); }
   static json to_json(const std::string& value) { return value; }
-  // Every string ends up in a path, URL or log line, where a newline is trouble.
+  // Every string ends up in a path, URL or log line, where a newline is trouble; and in the
+  // config file, which is JSON and cannot hold bytes that are not UTF-8 (`--set` could give them).
   static void check(const std::string& value) {
     if (has_control_characters(value)) throw std::invalid_argument("must not contain control characters");
+    if (!gitstore::is_utf8(value)) throw std::invalid_argument("must be UTF-8");
   }
 };
 
@@ -318,6 +322,7 @@ struct StringList {
       if (item.empty()) throw std::invalid_argument("patterns must not be empty");
       if (has_control_characters(item))
         throw expected("patterns must not contain control characters", as_literal(item));
+      if (!gitstore::is_utf8(item)) throw expected("patterns must be UTF-8", as_literal(item));
     }
   }
 };

@@ -452,3 +452,13 @@ TEST_CASE("cross-key validation", "[config]") {
   CHECK_THAT(invalid([](Config& c) { c.log.level = "loud"; }), Contains("log.level: "));
   CHECK_THAT(invalid([](Config& c) { c.git.lfs_size_threshold = 0; }), Contains("git.lfs.sizeThreshold: "));
 }
+
+TEST_CASE("--set refuses a string that is not UTF-8, which the JSON config file could not hold", "[config]") {
+  // Found by tests/fuzz/config_fuzz.cpp: git.repo=/srv/\xff.git was accepted and to_json(config).dump() threw.
+  Config config;
+  CHECK_THROWS_WITH(apply_assignment(config, "git.repo=/srv/\xff.git"), Contains("git.repo: must be UTF-8"));
+  CHECK_THROWS_WITH(apply_assignment(config, "git.ignore=*.tmp,\xc3("), Contains("patterns must be UTF-8"));
+  CHECK(config == Config{});
+  apply_assignment(config, "git.repo=/srv/caf\xc3\xa9.git");
+  CHECK(parse_config_json(to_json(config).dump(), "round trip") == config);
+}
