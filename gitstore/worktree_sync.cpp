@@ -35,7 +35,8 @@ void list_tracked(int root_fd, const std::string& dir, const IgnoreRules& ignore
   while (struct dirent* entry = readdir(stream)) {
     const std::string name = entry->d_name;
     if (name == "." || name == "..") continue;
-    if (!is_safe_git_name(name)) continue;
+    // The one rule of what may be stored (a .git name, the root .history: never committed).
+    if (!is_storable_path(join(dir, name))) continue;
     struct stat st;
     if (fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // vanished meanwhile
     const bool is_dir = S_ISDIR(st.st_mode);
