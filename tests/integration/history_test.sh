@@ -3,7 +3,8 @@
 # checked byte for byte and mtime for mtime against stock git, owners and modes against the live
 # tree (history_permissions_test.sh has the other users); hidden from
 # listings but reachable by path; --history=visible and --history=off; EROFS for every
-# mutation; restoring with cp; new commits and snapshots showing up without a remount.
+# mutation; restoring with cp; new commits and snapshots showing up without a remount; a real
+# .history folder in the backing dir is kept, never committed, and left alone by a restore.
 source "$(dirname "$0")/lib.sh"
 require_fuse
 require_python
@@ -11,6 +12,16 @@ export LC_ALL=C # ls sorts bytewise: the at/ and versions/ names must sort in ti
 
 new_workspace
 H=$MNT/.history
+
+# HEAD is the backing dir but its root .history, which is never committed: stock git's tree of
+# $DATA without it (lib.sh's expected_tree with that one path left out).
+expected_tree() {
+  local scratch=$T/expected
+  rm -rf "$scratch" && mkdir -p "$scratch/objects"
+  local env=(GIT_DIR="$GITDIR" GIT_WORK_TREE="$DATA" GIT_INDEX_FILE="$scratch/index"
+    GIT_OBJECT_DIRECTORY="$scratch/objects" GIT_ALTERNATE_OBJECT_DIRECTORIES="$GITDIR/objects")
+  env "${env[@]}" git -C "$DATA" add -A -- ':(top,exclude).history' && env "${env[@]}" git write-tree
+}
 
 ct() { git_h log -1 --format=%ct "$1"; }
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
@@ -128,6 +139,8 @@ printf 'no newline' >"$DATA/nonl.txt"
 echo "soon deleted" >"$DATA/gone.md"
 mount_histfs --xattr
 C1=$(git_h rev-parse HEAD)
+assert_not_in_head .history/real.txt # the root .history is never committed
+[ -z "$(git_h ls-tree HEAD .history)" ] || fail "the initial import committed the real .history"
 
 step ".history is hidden from listings but reachable by path"
 ! ls -a "$MNT" | grep -qx '.history' || fail "ls -a lists .history with --history=hidden"
@@ -398,6 +411,13 @@ latest_is "$V2" || fail "a tag named latest took over .history/latest"
 [ "$(ls "$H")" = "$(printf '%s\n' at commits latest light tags v1 v2 versions)" ] ||
   fail ".history lists: $(ls "$H" | tr '\n' ' ')"
 diff <(printf '%s\n' at latest light v1 v2) <(ls "$H/tags") >&2 || fail "tags/ does not list every tag"
+
+step "a whole-tree restore leaves the real .history in the backing dir alone"
+cli_ok restore "$MNT" --to v1 --mount "$MNT"
+[ "$(git_h rev-parse 'HEAD^{tree}')" = "$(git_h rev-parse "$C1^{tree}")" ] || fail "the restore did not give HEAD v1's tree"
+[ "$(cat "$DATA/.history/real.txt")" = "the real one" ] || fail "the restore touched the real .history/real.txt"
+assert_not_in_head .history/real.txt
+same_as_commit "$H/latest" "$(git_h rev-parse HEAD)"
 unmount_histfs
 
 step "--history=visible lists .history once"
@@ -407,17 +427,34 @@ same_as_commit "$H/latest" "$(git_h rev-parse HEAD)"
 expect_errno EROFS create "$H/x"
 unmount_histfs
 
-step "--history=off: no view; the real .history is an ordinary folder"
+step "--history=off: no view; the real .history is an ordinary folder, kept and never committed"
 mount_histfs --history=off
 ls -a "$MNT" | grep -qx '.history' || fail "the real .history is not listed with --history=off"
 [ "$(ls -A "$H")" = real.txt ] || fail "$H with --history=off holds: $(ls -A "$H")"
 [ "$(cat "$H/real.txt")" = "the real one" ] || fail "the real .history/real.txt has the wrong content"
 expect_errno ENOENT stat "$H/commits"
-rm -rf "$H" || fail "cannot remove the real .history with --history=off"
-expect_errno ENOENT stat "$H"
+head_before=$(git_h rev-parse HEAD)
+echo "changed" >>"$H/real.txt"
+echo "new" >"$H/new.txt"
+mkdir "$H/sub" && echo "deeper" >"$H/sub/deep.txt"
+flush
+[ "$(git_h rev-parse HEAD)" = "$head_before" ] || fail "writes into the real .history made a commit: $(git_h show --stat HEAD)"
+mv "$MNT/nonl.txt" "$H/moved-in.txt" # leaves the tree
+mv "$H/new.txt" "$MNT/moved-out.txt" # enters it
+mv "$H/sub" "$MNT/sub-out"
+flush
 wait_synced
-assert_not_in_head .history/real.txt
+assert_not_in_head nonl.txt .history/real.txt .history/new.txt .history/moved-in.txt .history/sub/deep.txt
+assert_in_head moved-out.txt sub-out/deep.txt
+[ -z "$(git_h ls-tree HEAD .history)" ] || fail "HEAD has a .history"
+head_before=$(git_h rev-parse HEAD)
+cli_ok reconcile --mount "$MNT"
+[ "$(git_h rev-parse HEAD)" = "$head_before" ] || fail "the reconcile made a commit: $(git_h show --stat HEAD)"
+[ "$(expected_tree)" = "$(head_tree)" ] || fail "after a reconcile, HEAD is not the backing dir without its .history"
+[ -z "$(git_h ls-tree HEAD .history)" ] || fail "the reconcile committed the real .history"
 unmount_histfs
+[ "$(ls -A "$DATA/.history" | tr '\n' ' ')" = "moved-in.txt real.txt " ] ||
+  fail "the real .history holds: $(ls -A "$DATA/.history")"
 
 step "commits/ prefixes: an ambiguous 4-digit prefix is ENOENT, a longer one works"
 # Two commits on main whose ids share their first 4 hex digits (not the 5th), same tree as HEAD.
