@@ -80,6 +80,29 @@ size_t SyncRepository::deletions(const git_oid& from, const git_oid& to) const {
   return deleted;
 }
 
+std::vector<std::pair<std::string, std::string>> SyncRepository::renames(const git_oid& from, const git_oid& to) const {
+  auto tree = [&](const git_oid& commit) {
+    git_tree* raw = nullptr;
+    const git_oid id = tree_of(commit);
+    check(git_tree_lookup(&raw, repo_.get(), &id), "read tree");
+    return TreePtr(raw);
+  };
+  auto old_tree = tree(from);
+  auto new_tree = tree(to);
+  git_diff* raw = nullptr;
+  check(git_diff_tree_to_tree(&raw, repo_.get(), old_tree.get(), new_tree.get(), nullptr), "diff trees");
+  std::unique_ptr<git_diff, decltype(&git_diff_free)> diff(raw, git_diff_free);
+  git_diff_find_options options = GIT_DIFF_FIND_OPTIONS_INIT;
+  options.flags = GIT_DIFF_FIND_RENAMES;
+  check(git_diff_find_similar(diff.get(), &options), "find renames");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 0; i < git_diff_num_deltas(diff.get()); ++i) {
+    const git_diff_delta* delta = git_diff_get_delta(diff.get(), i);
+    if (delta->status == GIT_DELTA_RENAMED) out.emplace_back(delta->old_file.path, delta->new_file.path);
+  }
+  return out;
+}
+
 RemoteComparison SyncRepository::compare(const std::optional<git_oid>& head, const git_oid& remote,
                                          const std::optional<git_oid>& pushed) const {
   return classify_remote(head, remote, pushed,

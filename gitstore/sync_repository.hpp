@@ -9,6 +9,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gitstore/git_handle.hpp"
 #include "gitstore/tree_overlay.hpp"
@@ -49,6 +51,10 @@ class SyncRepository {
   std::optional<git_oid> merge_base(const git_oid& a, const git_oid& b) const;
   // Files present in `from`'s tree and absent from `to`'s (unchanged subtrees skipped by id).
   size_t deletions(const git_oid& from, const git_oid& to) const;
+
+  // Files renamed from `from`'s tree to `to`'s, as git's rename detection sees them (exact
+  // and similar content): (old path, new path) pairs.
+  std::vector<std::pair<std::string, std::string>> renames(const git_oid& from, const git_oid& to) const;
 
   RemoteComparison compare(const std::optional<git_oid>& head, const git_oid& remote,
                            const std::optional<git_oid>& pushed) const;

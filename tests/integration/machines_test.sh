@@ -8,7 +8,9 @@
 #  (2) a pull that would delete more than git.maxDelete files is held, nothing written, status says
 #      so and `histfs pull` exits non-zero;
 #  (3) a snapshot made on one machine shows on the other (`histfs snapshots`, .history/<tag>);
-#  (4) a conflict leaves the status list once its copy is deleted.
+#  (4) a conflict leaves the status list once its copy is deleted;
+#  (8) a rename made on another machine (exact, and with an edit) reaches the mount's watchers
+#      as a move (MOVED_FROM/MOVED_TO), not as a delete and a create.
 source "$(dirname "$0")/lib.sh"
 require_fuse
 require_python
@@ -150,6 +152,36 @@ copy=$(remote_field B '(r["conflicts"] or [{}])[0].get("copy", "")')
 [ -n "$copy" ] && [ -f "$MNT/$copy" ] || fail "no conflict copy on B: $(cat "$T/status.json")"
 rm "$MNT/$copy"
 [ "$(remote_field B 'len(r["conflicts"])')" = 0 ] || fail "the conflict stays listed after its copy was deleted"
+wait_until_converged A B C
+
+step "(8) renames made on B arrive on A as moves"
+on A
+printf 'line %s\n' $(seq 40) >"$MNT/long.md"
+cli_ok flush --mount "$MNT"
+cli_ok push --mount "$MNT"
+wait_until_converged A B
+on A
+inotifywait -m -r -e create,delete,moved_from,moved_to --format '%e %w%f' "$MNT" >"$T/events" 2>"$T/inotify.err" &
+watcher=$!
+wait_for "inotifywait on A has set its watches" grep -qs "Watches established" "$T/inotify.err"
+on B
+mkdir -p "$MNT/moved"
+mv "$MNT/a.md" "$MNT/moved/a-renamed.md"
+mv "$MNT/long.md" "$MNT/moved/long-renamed.md"
+echo "line 41" >>"$MNT/moved/long-renamed.md"
+cli_ok flush --mount "$MNT"
+cli_ok push --mount "$MNT"
+on A
+cli_ok pull --mount "$MNT"
+[ "$(cat "$MNT/moved/a-renamed.md")" = "from A" ] || fail "the renamed file is not on A"
+[ "$(tail -n 1 "$MNT/moved/long-renamed.md")" = "line 41" ] || fail "the renamed and edited file lacks its edit"
+[ ! -e "$MNT/a.md" ] && [ ! -e "$MNT/long.md" ] || fail "the old names are still on A"
+wait_for "inotify on A reports the moves" grep -q "^MOVED_TO $MNT/moved/long-renamed.md\$" "$T/events"
+kill "$watcher" 2>/dev/null || true
+for name in a.md long.md; do
+  grep -q "^MOVED_FROM $MNT/$name\$" "$T/events" || fail "no MOVED_FROM for $name on A: $(cat "$T/events")"
+  grep -q "^DELETE $MNT/$name\$" "$T/events" && fail "$name arrived as a delete on A: $(cat "$T/events")"
+done
 wait_until_converged A B C
 
 step "(2) a pull deleting more than git.maxDelete files is held on A (maxDelete 3)"

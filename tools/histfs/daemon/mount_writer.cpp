@@ -36,6 +36,14 @@ void write_step(DaemonContext& d, NoFollowWriter& writer, const WriteStep& step)
     writer.remove_file(step.path);
     return;
   }
+  if (step.kind == WriteStep::Rename && writer.rename_file(step.from, step.path)) {
+    // A similar-content rename carries an edit too: the content is written after the move.
+    if (!(step.from_entry == step.entry)) {
+      const std::string content = d.history.blob_content(step.entry.oid);
+      writer.write_file(step.path, content, step.entry.mode == GIT_FILEMODE_BLOB_EXECUTABLE);
+    }
+    return;
+  }
   const std::string content = d.history.blob_content(step.entry.oid);
   if (step.entry.mode == GIT_FILEMODE_LINK)
     writer.write_symlink(step.path, content);
@@ -49,12 +57,46 @@ std::vector<WriteStep> diff_files(const std::map<std::string, gitstore::TreeEntr
                                   const std::map<std::string, gitstore::TreeEntryInfo>& wanted) {
   std::vector<WriteStep> steps;
   for (const auto& [file, entry] : current)
-    if (!wanted.count(file)) steps.push_back({WriteStep::Delete, file, entry});
+    if (!wanted.count(file)) steps.push_back({WriteStep::Delete, file, entry, {}, {}});
   for (const auto& [file, entry] : wanted) {
     auto now = current.find(file);
-    if (now == current.end() || !(now->second == entry)) steps.push_back({WriteStep::Write, file, entry});
+    if (now == current.end() || !(now->second == entry)) steps.push_back({WriteStep::Write, file, entry, {}, {}});
   }
   return steps;
+}
+
+void apply_renames(std::vector<WriteStep>& steps, const std::vector<std::pair<std::string, std::string>>& renames) {
+  std::map<std::string, size_t> deletes, writes;
+  for (size_t i = 0; i < steps.size(); ++i)
+    (steps[i].kind == WriteStep::Delete ? deletes : writes)[steps[i].path] = i;
+  std::vector<bool> dropped(steps.size(), false);
+  auto pair_up = [&](const std::string& from, const std::string& to) {
+    auto gone = deletes.find(from);
+    auto made = writes.find(to);
+    if (gone == deletes.end() || made == writes.end() || dropped[gone->second] || dropped[made->second]) return;
+    WriteStep& step = steps[made->second];
+    if (step.entry.mode == GIT_FILEMODE_LINK || steps[gone->second].entry.mode == GIT_FILEMODE_LINK) return;
+    step.kind = WriteStep::Rename;
+    step.from = from;
+    step.from_entry = steps[gone->second].entry;
+    dropped[gone->second] = true;
+  };
+  for (const auto& [from, to] : renames) pair_up(from, to);
+  // Exact renames git did not report (a merge's result is no single diff): same content.
+  std::map<std::string, std::string> deleted_by_blob;
+  for (const auto& [path, index] : deletes)
+    if (!dropped[index]) deleted_by_blob.emplace(gitstore::oid_hex(steps[index].entry.oid), path);
+  for (const auto& [path, index] : writes) {
+    if (steps[index].kind != WriteStep::Write) continue;
+    auto same = deleted_by_blob.find(gitstore::oid_hex(steps[index].entry.oid));
+    if (same == deleted_by_blob.end()) continue;
+    pair_up(same->second, path);
+    deleted_by_blob.erase(same);
+  }
+  std::vector<WriteStep> kept;
+  for (size_t i = 0; i < steps.size(); ++i)
+    if (!dropped[i]) kept.push_back(std::move(steps[i]));
+  steps = std::move(kept);
 }
 
 void flush(DaemonContext& d) {
@@ -79,6 +121,8 @@ void commit_through_mount(DaemonContext& d, const std::vector<WriteStep>& steps,
     NoFollowWriter writer(root_fd);
     for (const auto& step : steps)
       if (step.kind == WriteStep::Delete) write_step(d, writer, step);
+    for (const auto& step : steps)
+      if (step.kind == WriteStep::Rename) write_step(d, writer, step);
     for (const auto& step : steps)
       if (step.kind == WriteStep::Write) write_step(d, writer, step);
   } catch (...) {

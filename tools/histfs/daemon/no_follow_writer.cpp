@@ -142,6 +142,39 @@ void NoFollowWriter::remove_file(const std::string& path) {
   }
 }
 
+bool NoFollowWriter::rename_file(const std::string& from, const std::string& to) {
+  gitstore::check_tree_path(from);
+  const auto parts = gitstore::split_path(from);
+  Fd source_dir(dup(root_fd_));
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    Fd next(openat(source_dir.fd, std::string(parts[i]).c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (next.fd < 0) return false;
+    source_dir = std::move(next);
+  }
+  const std::string source_name(parts.back());
+  struct stat st;
+  if (fstatat(source_dir.fd, source_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return false;
+  std::string name;
+  Fd target_dir(open_parent(to, name));
+  struct stat there;
+  if (fstatat(target_dir.fd, name.c_str(), &there, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(there.st_mode))
+    remove_entry(target_dir.fd, name, to);
+  if (renameat(source_dir.fd, source_name.c_str(), target_dir.fd, name.c_str()) != 0) fail("move", from, errno);
+  // Folders above `from` that only held it go too, as after a delete.
+  std::vector<Fd> dirs;
+  dirs.emplace_back(dup(root_fd_));
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    Fd next(openat(dirs.back().fd, std::string(parts[i]).c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (next.fd < 0) return true;
+    dirs.push_back(std::move(next));
+  }
+  for (size_t i = parts.size() - 1; i > 0; --i) {
+    dirs.pop_back();
+    if (unlinkat(dirs.back().fd, std::string(parts[i - 1]).c_str(), AT_REMOVEDIR) != 0) break;
+  }
+  return true;
+}
+
 void NoFollowWriter::write_symlink(const std::string& path, const std::string& target) {
   std::string name;
   Fd dir(open_parent(path, name));

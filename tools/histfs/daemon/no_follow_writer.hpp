@@ -29,6 +29,10 @@ class NoFollowWriter {
   // Creates or replaces a regular file; `executable` sets or clears the x bits.
   void write_file(const std::string& path, const std::string& content, bool executable);
   void write_symlink(const std::string& path, const std::string& target);
+  // Moves the regular file at `from` to `to` (replacing a file there; making folders on the
+  // way), then removes folders above `from` that became empty. False, with nothing
+  // changed, when `from` is not a regular file: the caller writes `to` instead.
+  bool rename_file(const std::string& from, const std::string& to);
 
  private:
   struct Kept {

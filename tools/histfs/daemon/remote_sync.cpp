@@ -367,6 +367,7 @@ json RemoteSync::integrate(const git_oid& remote, bool allow_mass_delete) {
     std::vector<std::pair<std::string, std::string>> kept;
     keep_files_being_written(current, wanted, &kept);
     auto steps = diff_files(current, wanted);
+    if (head) apply_renames(steps, repo_.renames(*head, remote));
     if (auto held = hold_mass_delete(steps, remote, allow_mass_delete)) return *held;
     // Adopting the remote's commit needs the same tree; a kept file makes it a merge instead.
     commit_through_mount(daemon_, steps,
@@ -381,6 +382,7 @@ json RemoteSync::integrate(const git_oid& remote, bool allow_mass_delete) {
                                      repo_.tree_of(remote), "main", now_seconds());
     keep_files_being_written(current, plan.files, &plan.conflicts);
     auto steps = diff_files(current, plan.files);
+    apply_renames(steps, repo_.renames(*head, remote));
     if (auto held = hold_mass_delete(steps, remote, allow_mass_delete)) return *held;
     std::vector<std::string> trailers;
     for (const auto& [path, copy] : plan.conflicts) {
