@@ -195,4 +195,12 @@ cli pull --mount "$MNT"
 [ -f "$MNT/race-A-1.md" ] || fail "the held pull deleted files anyway"
 held=$(remote_field A 'r["pull_held"] or ""')
 [[ "$held" == *"git.maxDelete"* ]] || fail "status does not say the pull is held: $(cat "$T/status.json")"
+cli_ok status --mount "$MNT"
+grep -q "^pull held: " "$T/cli.out" || fail "status text does not show the held pull: $(cli_out)"
+start=$SECONDS
+cli_ok pull --mount "$MNT" --allow-mass-delete
+[ ! -e "$MNT/race-A-1.md" ] && [ -f "$MNT/race-A-6.md" ] || fail "pull --allow-mass-delete did not apply the deletes"
+echo "held pull applied in $((SECONDS - start)) s"
+[ "$(remote_field A 'r["pull_held"]')" = null ] || fail "the pull stays held after --allow-mass-delete"
+wait_until_converged A B C
 finish "several machines: pushes race safely, connect keeps both sides, snapshots travel, mass deletes wait"

@@ -65,6 +65,8 @@ void print_restore(const json& r) {
 void print_status(const json& s) {
   printf("mount:        %s\n", s["mountpoint"].get<std::string>().c_str());
   printf("backing dir:  %s\n", s["backing"].get<std::string>().c_str());
+  if (s.contains("backing_problem") && !s["backing_problem"].is_null())
+    printf("warning:      %s\n", s["backing_problem"].get<std::string>().c_str());
   printf("git dir:      %s\n", s["git_dir"].get<std::string>().c_str());
   if (s["head"].is_null()) {
     printf("HEAD:         (no commit yet)\n");
@@ -84,6 +86,8 @@ void print_status(const json& s) {
     printf("last fetch:   %s\n", text("last_fetch").c_str());
     printf("last webhook: %s\n", text("last_webhook").c_str());
     if (!r["held"].is_null()) printf("push held:    %s\n", r["held"].get<std::string>().c_str());
+    if (r.contains("pull_held") && !r["pull_held"].is_null())
+      printf("pull held:    %s\n", r["pull_held"].get<std::string>().c_str());
     if (!r["refused"].is_null()) printf("pull refused: %s\n", r["refused"].get<std::string>().c_str());
     if (!r["last_error"].get<std::string>().empty()) printf("remote error: %s\n", r["last_error"].get<std::string>().c_str());
     for (const auto& c : r["conflicts"])
@@ -202,12 +206,17 @@ void add_control_commands(CLI::App& app) {
                             if (a.value("deferred", false))
                               printf(a["was_empty"].get<bool>() ? "the next mount pushes everything\n"
                                                                 : "the next mount imports the remote's history\n");
-                            else if (r.contains("imported"))
-                              printf(r["imported"] == "remote"
-                                         ? "the remote's files replaced the local ones (%zu changed); the local state is kept as tag %s\n"
-                                         : "the local files were kept (%zu changed) and the remote's history merged in%s\n",
-                                     r["files_changed"].get<size_t>(),
-                                     r.value("kept_as_tag", std::string()).c_str());
+                            else if (r.contains("imported")) {
+                              printf("both sides' files kept (%zu written here), the remote's history merged in\n",
+                                     r["files_changed"].get<size_t>());
+                              for (const auto& p : r.value("replaced", json::array()))
+                                printf("both had %s: kept the %s version (the other is in %s)\n",
+                                       p["path"].get<std::string>().c_str(), p["kept"].get<std::string>().c_str(),
+                                       p["other_in"].get<std::string>().c_str());
+                              if (!r.value("kept_as_tag", std::string()).empty())
+                                printf("the local state before the connect is tag %s\n",
+                                       r["kept_as_tag"].get<std::string>().c_str());
+                            }
                             else
                               printf("the remote was empty: pushed everything\n");
                           });
@@ -240,10 +249,12 @@ void add_control_commands(CLI::App& app) {
                        });
   push->add_flag("--allow-mass-delete", *allow_delete, "Push even though the commits delete more than git.maxDelete files");
 
-  add(app, "pull", "Fetch from the remote now and bring its changes into the files", common, true,
-      [](const MountRef&) { return json{{"command", "pull"}}; },
+  auto pull_allow_delete = std::make_shared<bool>(false);
+  CLI::App* pull = add(app, "pull", "Fetch from the remote now and bring its changes into the files", common, true,
+      [=](const MountRef&) { return json{{"command", "pull"}, {"allow_mass_delete", *pull_allow_delete}}; },
       [](const json& a) {
         if (a.contains("refused")) printf("pull refused: %s\n", a["refused"].get<std::string>().c_str());
+        else if (a.contains("held")) printf("pull held: %s\n", a["held"].get<std::string>().c_str());
         else if (!a.value("pulled", false)) printf("%s\n", a.value("reason", std::string("nothing to pull")).c_str());
         else {
           printf("%s: %zu file(s) changed\n", a["fast_forward"].get<bool>() ? "fast-forward" : "merged",
@@ -254,6 +265,9 @@ void add_control_commands(CLI::App& app) {
                      c["copy"].get<std::string>().c_str());
         }
       });
+
+  pull->add_flag("--allow-mass-delete", *pull_allow_delete,
+                 "Apply the pull even though it deletes more than git.maxDelete files here");
 
   auto reconcile_path = std::make_shared<std::string>();
   CLI::App* reconcile = add(app, "reconcile", "Commit changes that reached the backing dir without the mount", common, true,

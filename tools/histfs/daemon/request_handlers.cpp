@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "fs/change_recorder.hpp"
 #include "fs/passthrough.hpp"
 #include "gitstore/time_text.hpp"
 #include "gitstore/sync_repository.hpp"
@@ -49,8 +50,10 @@ std::string checked_path(const json& request) {
 
 json status(DaemonContext& d) {
   const auto committer = d.committer.status();
+  const std::string backing_problem = fs::backing_root_problem(d.root_fd, d.backing);
   json out = {{"mountpoint", d.mountpoint},
               {"backing", d.backing},
+              {"backing_problem", backing_problem.empty() ? json(nullptr) : json(backing_problem)},
               {"git_dir", d.git_dir},
               {"pending_changes", d.changes.pending()},
               {"commits_since_start", committer.commits},
@@ -163,7 +166,10 @@ json restore(DaemonContext& d, const json& request) {
     return out;
   }
   const std::string shown = path.empty() ? "." : path;
-  commit_through_mount(d, steps, {"restore: " + shown + " to " + rev, {"Restored-From: " + oid_hex(target.id)}, {}, {}});
+  // Quoted as git quotes paths: a name cannot add a line (or a trailer) to the message.
+  commit_through_mount(d, steps,
+                       {"restore: " + gitstore::quote_path(shown) + " to " + gitstore::quote_path(rev),
+                        {gitstore::trailer("Restored-From", oid_hex(target.id))}, {}, {}});
   out["commit"] = d.history.head() ? json(oid_hex(*d.history.head())) : json(nullptr);
   spdlog::info("git_restore {} to {} ({} changes)", shown, oid_hex(target.id).substr(0, 12), steps.size());
   return out;
@@ -234,7 +240,7 @@ json handle_request(DaemonContext& d, const json& request) {
     return connect(d, request);
   }
   if (command == "push") return connected(d)->push_now(request.value("allow_mass_delete", false));
-  if (command == "pull") return connected(d)->pull_now();
+  if (command == "pull") return connected(d)->pull_now(request.value("allow_mass_delete", false));
   throw std::invalid_argument("unknown command " + command);
 }
 
