@@ -5,14 +5,14 @@
 # equal what stock git makes of the backing dir, and no integrity_repair may have been needed (the
 # self-check repairs what the recording missed; here it must find nothing to repair).
 #
-# RENAME_STRESS_SECONDS (default 45): rounds run until this much time has passed (a soak: 1800).
+# RENAME_STRESS_SECONDS (default 30): rounds run until this much time has passed (a soak: 1800).
 # RENAME_STRESS_SEED (default 1): the first round's seed; round i uses SEED+i. A failure names it.
 # RENAME_STRESS_WRITERS (8), RENAME_STRESS_OPS (ops per writer per round, 150).
 source "$(dirname "$0")/lib.sh"
 require_fuse
 require_python
 
-SECONDS_WANTED=${RENAME_STRESS_SECONDS:-45}
+SECONDS_WANTED=${RENAME_STRESS_SECONDS:-30}
 SEED=${RENAME_STRESS_SEED:-1}
 WRITERS=${RENAME_STRESS_WRITERS:-8}
 OPS=${RENAME_STRESS_OPS:-150}
@@ -53,4 +53,6 @@ done
 
 step "git fsck"
 assert_fsck
+step "unmount"
+unmount_histfs
 finish "$rounds rounds (seeds $SEED..$((SEED + rounds - 1))), $(commit_count) commits, HEAD equal to the backing dir after every flush"
