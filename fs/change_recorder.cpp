@@ -6,34 +6,108 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "gitstore/repo_path.hpp"
 
 namespace histfs::fs {
+namespace {
 
-ChangeRecorder::ChangeRecorder(gitstore::ChangeSet* changes, std::string backing_root)
+constexpr std::string_view kDeleted = " (deleted)";
+
+std::string without_trailing_slashes(std::string root) {
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  if (root == "/") root.clear();
+  return root;
+}
+
+// The kernel's name of `fd` ("/a/b", "/a/b (deleted)"); "" when it cannot say.
+std::string proc_name_of(int fd) {
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  char target[PATH_MAX + 1];
+  const ssize_t n = readlink(link, target, PATH_MAX);
+  return n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string();
+}
+
+// `full` relative to `root` ("" for the root itself); false when it lies outside.
+bool relative_to(std::string_view root, std::string_view full, std::string_view& rest) {
+  if (full.size() < root.size() || full.compare(0, root.size(), root) != 0) return false;
+  full.remove_prefix(root.size());
+  if (!full.empty() && full.front() != '/') return false;
+  if (!full.empty()) full.remove_prefix(1);
+  rest = full;
+  return true;
+}
+
+}  // namespace
+
+std::string current_path_of(int fd) {
+  std::string name = proc_name_of(fd);
+  struct stat st;
+  // A removed directory reads as "/a/b (deleted)" and has no links; a live one may end so too.
+  if (name.empty() || name.front() != '/' || fstat(fd, &st) != 0 || st.st_nlink == 0) return "";
+  return name;
+}
+
+std::string backing_root_problem(int root_fd, const std::string& mounted_from) {
+  const std::string now = current_path_of(root_fd);
+  const std::string shown = gitstore::printable_path(mounted_from);
+  if (now.empty())
+    return "the backing dir " + shown + " was removed while mounted: nothing more can be committed";
+  if (without_trailing_slashes(now) == without_trailing_slashes(mounted_from)) return "";
+  return "the backing dir " + shown + " was moved to " + gitstore::printable_path(now) +
+         " while mounted: changes are still committed; remount it from there with --git-dir naming this git dir";
+}
+
+ChangeRecorder::ChangeRecorder(gitstore::ChangeSet* changes, int root_fd, std::string backing_root)
     : changes_(changes),
       order_mutex_(changes ? &changes->order_mutex() : &unrecorded_order_),
-      root_(std::move(backing_root)) {
-  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
-  if (root_ == "/") root_.clear();
+      root_fd_(root_fd),
+      root_(without_trailing_slashes(std::move(backing_root))) {}
+
+void ChangeRecorder::follow_root() const {
+  const std::string now = current_path_of(root_fd_);
+  std::string before;
+  {
+    std::unique_lock lock(root_mutex_);
+    before = root_;
+    if (now.empty()) {
+      if (std::exchange(removed_logged_, true)) return;
+    } else {
+      if (without_trailing_slashes(now) == root_) return;
+      root_ = without_trailing_slashes(now);
+      removed_logged_ = false;
+    }
+  }
+  if (now.empty())
+    spdlog::error("the backing dir {} was removed while mounted: nothing more can be committed",
+                  gitstore::printable_path(before));
+  else
+    spdlog::warn("the backing dir {} was moved to {} while mounted; its changes are still committed, "
+                 "but remount it from there with --git-dir naming this git dir",
+                 gitstore::printable_path(before), gitstore::printable_path(now));
 }
 
 bool ChangeRecorder::path_of(const Inode& inode, std::string& path) const {
-  char link[64];
-  snprintf(link, sizeof link, "/proc/self/fd/%d", inode.fd);
-  char target[PATH_MAX + 1];
-  ssize_t n = readlink(link, target, PATH_MAX);
-  if (n <= 0) return false;
-  std::string_view full(target, static_cast<size_t>(n));
-  if (full.size() < root_.size() || full.compare(0, root_.size(), root_) != 0) return false;
-  full.remove_prefix(root_.size());
-  if (full.empty()) {
-    path.clear();
-    return true;
+  const std::string name = proc_name_of(inode.fd);
+  if (name.empty()) return false;
+  std::string_view full = name;
+  bool inside;
+  {
+    std::shared_lock lock(root_mutex_);
+    inside = relative_to(root_, name, full);
   }
-  if (full.front() != '/') return false;
-  full.remove_prefix(1);
+  if (!inside) {
+    // Outside the root we know: the backing dir itself may have been renamed or removed.
+    follow_root();
+    std::shared_lock lock(root_mutex_);
+    if (!relative_to(root_, name, full)) return false;
+  }
   // An unlinked file reads as "name (deleted)"; its removal was recorded by unlink.
-  if (full.ends_with(" (deleted)")) {
+  if (full.ends_with(kDeleted)) {
     struct stat st;
     if (fstat(inode.fd, &st) != 0 || st.st_nlink == 0) return false;
   }

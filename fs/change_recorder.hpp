@@ -1,7 +1,8 @@
 #pragma once
 // Tells the ChangeSet what a FUSE operation changed, in paths relative to the
 // backing root. Paths come from the kernel's own record of each O_PATH fd
-// (/proc/self/fd), so they are right even after renames we never saw.
+// (/proc/self/fd), so they are right even after renames we never saw, including
+// a rename of the backing dir itself: the root's path is read again from its fd.
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -11,10 +12,19 @@
 
 namespace histfs::fs {
 
+// Where the directory `fd` refers to is now, from the kernel's record of it; "" when it
+// was removed (or /proc cannot say).
+std::string current_path_of(int fd);
+
+// "" while the backing dir (open as `root_fd`) is still at `mounted_from`; otherwise what
+// became of it, for `histfs status` and the log.
+std::string backing_root_problem(int root_fd, const std::string& mounted_from);
+
 class ChangeRecorder {
  public:
-  // changes may be null: versioning is off and nothing is recorded.
-  ChangeRecorder(gitstore::ChangeSet* changes, std::string backing_root);
+  // changes may be null: versioning is off and nothing is recorded. root_fd: the backing
+  // dir (kept open by the caller), whose path backing_root is when mounting.
+  ChangeRecorder(gitstore::ChangeSet* changes, int root_fd, std::string backing_root);
 
   void created(fuse_req_t req, Inode& parent, const char* name);  // create, symlink, link
   // The current batch's generation (0 when nothing is recorded): a new file's inode
@@ -41,11 +51,17 @@ class ChangeRecorder {
   void rescan_if_linked(const Inode& inode);
 
   void record_content(fuse_req_t req, Inode& inode, unsigned generation);
+  // A path fell outside root_: if the backing dir was renamed, root_ follows it; a rename
+  // or a removal is logged once.
+  void follow_root() const;
 
   gitstore::ChangeSet* changes_;
   std::shared_mutex unrecorded_order_;  // ordered() when nothing is recorded
   std::shared_mutex* order_mutex_;
-  std::string root_;  // absolute, no trailing slash
+  const int root_fd_;
+  mutable std::shared_mutex root_mutex_;  // guards root_ and removed_logged_; a leaf
+  mutable std::string root_;              // absolute, no trailing slash; "" for "/"
+  mutable bool removed_logged_ = false;
 };
 
 }  // namespace histfs::fs

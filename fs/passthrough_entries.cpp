@@ -32,7 +32,7 @@ bool is_setgid_dir(int fd) {
 
 Passthrough::Passthrough(int root_fd, std::string backing_root, gitstore::ChangeSet* changes,
                          PassthroughOptions options)
-    : inodes_(root_fd), recorder_(changes, std::move(backing_root)), options_(options) {}
+    : inodes_(root_fd), recorder_(changes, root_fd, std::move(backing_root)), options_(options) {}
 
 int Passthrough::do_lookup(Inode& parent, const char* name, fuse_entry_param* e) {
   *e = fuse_entry_param{};
