@@ -60,6 +60,8 @@ class LibGit2 {
   LibGit2& operator=(const LibGit2&) = delete;
 };
 
+inline bool same_oid(const git_oid& a, const git_oid& b) { return git_oid_equal(&a, &b) != 0; }
+
 inline std::string oid_hex(const git_oid& oid) {
   char text[GIT_OID_HEXSZ + 1];
   git_oid_tostr(text, sizeof text, &oid);

@@ -13,7 +13,9 @@
 
 namespace histfs::gitstore {
 
-void configure_libgit2() {
+void configure_libgit2(const std::string& ca_file) {
+  if (!ca_file.empty())
+    check(git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ca_file.c_str(), nullptr), "use the CA bundle");
   // Durability is ours (ObjectSync): one flush per commit instead of an fsync per object.
   check(git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 0), "disable per-object fsync");
   // We write every blob before the tree that names it; skipping libgit2's

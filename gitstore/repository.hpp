@@ -16,7 +16,9 @@ namespace histfs::gitstore {
 inline constexpr const char* kBranchRef = "refs/heads/main";
 
 // Process-wide libgit2 settings histfs relies on; call once before any repository is opened.
-void configure_libgit2();
+// `ca_file` (git.caFile), when not empty, replaces the CA bundle for https remotes;
+// throws GitError when libgit2 cannot use it.
+void configure_libgit2(const std::string& ca_file = "");
 
 struct Person {
   std::string name;

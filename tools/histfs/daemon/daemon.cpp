@@ -177,10 +177,11 @@ int run_daemon(const MountArguments& args) {
   if (root_fd < 0) throw std::runtime_error("cannot open " + backing + ": " + strerror(errno));
 
   gitstore::LibGit2 libgit2;
-  gitstore::configure_libgit2();
-  if (!config.git.ca_file.empty() &&
-      git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, config.git.ca_file.c_str(), nullptr) != 0)
+  try {
+    gitstore::configure_libgit2(config.git.ca_file);
+  } catch (const gitstore::GitError&) {
     throw ConfigError("git.caFile: cannot use " + config.git.ca_file);
+  }
   auto webhooks = config.git.enabled ? WebhookService::prepare(config) : nullptr;
   std::optional<gitstore::Repository> repo;
   std::unique_ptr<gitstore::IgnoreRules> ignore;

@@ -193,7 +193,7 @@ json RemoteSync::do_push(bool allow_mass_delete) {
     const auto pushed = repo_.ref(kPushedRef);
     const auto tags = repo_.tag_names();
     const bool tags_pushed = std::includes(pushed_tags_.begin(), pushed_tags_.end(), tags.begin(), tags.end());
-    if (pushed && git_oid_equal(&*pushed, &*head) && tags_pushed && attempt == 0 && !allow_mass_delete) {
+    if (pushed && gitstore::same_oid(*pushed, *head) && tags_pushed && attempt == 0 && !allow_mass_delete) {
       std::lock_guard lock(mutex_);
       state_.phase = state_.resting_phase();
       state_.unpushed_commits = 0;

@@ -122,7 +122,7 @@ json reconcile(DaemonContext& d, const json& request) {
   for (const auto& step : diff_files(old_files, files_at(after))) changed.push_back(step.path);
   d.passthrough.invalidate_names(changed);
   d.passthrough.invalidate_all();
-  const bool committed = after && (!before || !git_oid_equal(&*before, &*after));
+  const bool committed = after && (!before || !gitstore::same_oid(*before, *after));
   return {{"committed", committed}, {"head", after ? json(oid_hex(*after)) : json(nullptr)}};
 }
 
