@@ -56,7 +56,7 @@ std::string backing_root_problem(int root_fd, const std::string& mounted_from) {
   const std::string now = current_path_of(root_fd);
   const std::string shown = gitstore::printable_path(mounted_from);
   if (now.empty())
-    return "the backing dir " + shown + " was removed while mounted: nothing more can be committed";
+    return "the backing dir " + shown + " was removed while mounted: nothing written through the mount can be kept";
   if (without_trailing_slashes(now) == without_trailing_slashes(mounted_from)) return "";
   return "the backing dir " + shown + " was moved to " + gitstore::printable_path(now) +
          " while mounted: changes are still committed; remount it from there with --git-dir naming this git dir";
@@ -83,7 +83,7 @@ void ChangeRecorder::follow_root() const {
     }
   }
   if (now.empty())
-    spdlog::error("the backing dir {} was removed while mounted: nothing more can be committed",
+    spdlog::error("the backing dir {} was removed while mounted: nothing written through the mount can be kept",
                   gitstore::printable_path(before));
   else
     spdlog::warn("the backing dir {} was moved to {} while mounted; its changes are still committed, "
