@@ -386,7 +386,7 @@ json RemoteSync::integrate(const git_oid& remote, bool allow_mass_delete) {
     if (auto held = hold_mass_delete(steps, remote, allow_mass_delete)) return *held;
     std::vector<std::string> trailers;
     for (const auto& [path, copy] : plan.conflicts) {
-      trailers.push_back("Conflict: " + path);
+      trailers.push_back(gitstore::trailer("Conflict", path));  // quoted: a name cannot add a trailer
       spdlog::warn("git_conflict {}: both sides changed it; the remote's version is in \"{}\"", path, copy);
     }
     commit_through_mount(daemon_, steps, {"Merge remote main (" + short_id(remote) + ")", trailers, {remote}, {}});
