@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A real smart-HTTP git server for the remote tests (sourced after lib.sh): nginx (Debian's
 # nginx-light) + fcgiwrap + git http-backend, over HTTPS with a CA made here, basic auth, and a
 # post-receive hook that sends every subscriber a GitHub-format, HMAC-signed `push` webhook,
@@ -149,6 +150,7 @@ git_server_start() {
     GS_ROOT=$GS_DIR/repos
     mkdir -p "$GS_ROOT" "$GS_DIR/subscribers"
     GS_PORT=$(free_port) GS_HTTP_PORT=$(free_port)
+    # shellcheck disable=SC2034 # read by the tests that source this file
     GS_URL=https://localhost:$GS_PORT GS_HTTP_URL=http://127.0.0.1:$GS_HTTP_PORT
     git_server_make_certs
     GS_TOKEN=tok-$(openssl rand -hex 20)
@@ -170,8 +172,7 @@ git_server_start() {
   GS_FCGI_PID=$!
   setsid nginx -p "$GS_DIR" -c "$GS_DIR/nginx.conf" </dev/null >>"$GS_DIR/nginx.out" 2>&1 &
   GS_NGINX_PID=$!
-  local i
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     [ -S "$GS_DIR/fcgiwrap.sock" ] && git_server_up && return 0
     alive "$GS_NGINX_PID" || fail "nginx exited at start: $(cat "$GS_DIR/nginx.out" "$GS_DIR/nginx-error.log" 2>/dev/null)"
     alive "$GS_FCGI_PID" || fail "fcgiwrap exited at start: $(cat "$GS_DIR/fcgiwrap.log")"
@@ -198,8 +199,7 @@ git_server_stop() {
   gs_kill_group "$GS_NGINX_PID"
   gs_kill_group "$GS_FCGI_PID"
   GS_NGINX_PID="" GS_FCGI_PID=""
-  local i
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     git_server_up || return 0
     sleep 0.1
   done

@@ -143,7 +143,7 @@ assert_not_in_head .history/real.txt # the root .history is never committed
 [ -z "$(git_h ls-tree HEAD .history)" ] || fail "the initial import committed the real .history"
 
 step ".history is hidden from listings but reachable by path"
-! ls -a "$MNT" | grep -qx '.history' || fail "ls -a lists .history with --history=hidden"
+! lists "$MNT" '.history' || fail "ls -a lists .history with --history=hidden"
 [ -d "$H" ] || fail "$H is not reachable by path"
 ls "$H" >"$T/root.ls" || fail "ls $H failed"
 for name in at commits latest tags versions; do grep -qx "$name" "$T/root.ls" || fail "ls $H lacks $name"; done
@@ -193,7 +193,7 @@ C2=$(git_h rev-parse HEAD)
 
 step "a new commit shows up without a remount; latest follows HEAD"
 wait_for "latest points to the new HEAD" latest_is "$C2"
-ls "$H/commits" | grep -qx "$C2" || fail "commits/ does not list the new commit"
+lists "$H/commits" "$C2" || fail "commits/ does not list the new commit"
 same_as_commit "$H/latest" "$C2"
 
 step "grep -r and find over the mount do not descend into .history"
@@ -282,7 +282,7 @@ diff <(git_h ls-tree --name-only HEAD | sort) <(ls -A "$H/versions") >&2 || fail
 diff <(git_h ls-tree --name-only HEAD:notes | sort) <(ls -A "$H/versions/notes") >&2 ||
   fail "versions/notes is not HEAD's notes/"
 [ -d "$H/versions/notes/deep" ] && [ -d "$H/versions/notes/a.md" ] || fail "versions/ entries are not directories"
-! ls -A "$H/versions" | grep -qx gone.md || fail "versions/ lists gone.md, which HEAD lacks"
+! lists "$H/versions" gone.md || fail "versions/ lists gone.md, which HEAD lacks"
 
 step "versions/: a file with 3 contents lists 3 entries, oldest first"
 versions_of_a=$(printf '%s\n' "$(ct "$C1")" "$(ct "$C2")" "$(ct "$C3")" | instant_names)
@@ -391,8 +391,8 @@ ls "$H" "$H/tags" >/dev/null # let the kernel see the listings before the snapsh
 cli_ok snapshot v2 -m "second" --mount "$MNT"
 V2=$(git_h rev-parse HEAD)
 wait_for "v2 appears in .history" test -d "$H/v2"
-ls "$H/tags" | grep -qx v2 || fail "tags/ does not list v2"
-ls "$H" | grep -qx v2 || fail ".history does not list v2"
+lists "$H/tags" v2 || fail "tags/ does not list v2"
+lists "$H" v2 || fail ".history does not list v2"
 same_as_commit "$H/v2" "$V2"
 same_as_commit "$H/tags/v2" "$V2"
 wait_for "latest points to HEAD" latest_is "$V2"
@@ -422,14 +422,14 @@ unmount_histfs
 
 step "--history=visible lists .history once"
 mount_histfs --history=visible
-[ "$(ls -a "$MNT" | grep -cx '.history')" = 1 ] || fail "ls -a lists .history $(ls -a "$MNT" | grep -cx '.history') times"
+[ "$(count_listed "$MNT" '.history')" = 1 ] || fail "ls -a lists .history $(count_listed "$MNT" '.history') times"
 same_as_commit "$H/latest" "$(git_h rev-parse HEAD)"
 expect_errno EROFS create "$H/x"
 unmount_histfs
 
 step "--history=off: no view; the real .history is an ordinary folder, kept and never committed"
 mount_histfs --history=off
-ls -a "$MNT" | grep -qx '.history' || fail "the real .history is not listed with --history=off"
+lists "$MNT" '.history' || fail "the real .history is not listed with --history=off"
 [ "$(ls -A "$H")" = real.txt ] || fail "$H with --history=off holds: $(ls -A "$H")"
 [ "$(cat "$H/real.txt")" = "the real one" ] || fail "the real .history/real.txt has the wrong content"
 expect_errno ENOENT stat "$H/commits"
@@ -488,7 +488,7 @@ expect_errno ENOENT stat "$H/commits/${X1:0:4}"
 expect_errno ENOENT stat "$H/commits/${X1:0:4}/notes"
 same_as_commit "$H/commits/${X1:0:5}" "$X1"
 same_as_commit "$H/commits/${X2:0:5}" "$X2"
-ls "$H/commits" | grep -qx "$X1" || fail "commits/ lacks $X1"
+lists "$H/commits" "$X1" || fail "commits/ lacks $X1"
 latest_is "$X2" || fail "latest -> $(readlink "$H/latest"), expected commits/$X2"
 cli_error "ambiguous" restore "$MNT" --to "${X1:0:4}" --mount "$MNT"
 [ "$(git_h rev-parse HEAD)" = "$X2" ] || fail "the failed restore made a commit"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the integration tests: each *_test.sh sources this file.
 # They mount a real histfs (daemonized, as a user would) on a temp dir and drive it
 # with real tools. Exit codes: 0 pass, 77 skip, anything else fail.
@@ -186,6 +187,10 @@ wait_for() {
   done
   fail "timed out after 15 s waiting until $what"
 }
+
+# lists DIR NAME: a readdir of DIR (as ls -a does) returns NAME; count_listed DIR NAME: how often.
+lists() { [ "$(count_listed "$1" "$2")" -gt 0 ]; }
+count_listed() { find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' | grep -cxF -- "$2" || true; }
 
 # errno_of OP PATH [ARG]: make one system call, print the errno name (EROFS, ENOENT...) or OK.
 errno_of() {

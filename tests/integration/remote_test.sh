@@ -221,8 +221,9 @@ git_server_stop
 on A
 before=$(head_of A)
 for i in 1 2 3; do
-  prev=$(head_of A)
   echo "outage $i" >"$MNT/outage-$i.md"
+  # shellcheck disable=SC2034 # read inside the eval below
+  prev=$(head_of A)
   wait_until 15 "A commits outage-$i.md" eval '[ "$(head_of A)" != "$prev" ]'
 done
 [ "$(git_h rev-list --count "$before..HEAD")" = 3 ] || fail "A did not make 3 commits during the outage"

@@ -98,7 +98,7 @@ unmount_histfs
 
 step "a redirect to another host never gets the token"
 serve log "$T/other.port" "$T/other.log"
-other=http://127.0.0.1:$(cat "$T/other.port")/elsewhere.git/info/refs?service=git-upload-pack
+other="http://127.0.0.1:$(cat "$T/other.port")/elsewhere.git/info/refs?service=git-upload-pack"
 serve redirect "$T/redirect.port" "$T/redirect.log" "$other"
 echo "tok-$RANDOM-secret" >"$T/token"
 mount_histfs --set git.networkTimeout=5s

@@ -39,6 +39,7 @@ post() {
   local out
   out=$(curl -s -o "$T/answer" -w '%{http_code} %{time_total}' --max-time 20 "${headers[@]}" \
     --data-binary "@$body" "$@" "$url") || fail "curl POST $url failed (exit $?)"
+  # shellcheck disable=SC2034 # TOOK is for the steps that time an answer
   CODE=${out% *} TOOK=${out#* }
   MESSAGE=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("message", ""))' "$T/answer" 2>/dev/null ||
     echo "<not JSON: $(head -c 200 "$T/answer")>")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck on every shell script of the project (warnings and errors).
+# Runs shellcheck on every shell script of the project (warnings and errors).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v shellcheck >/dev/null || { echo "FAIL: shellcheck is not installed (tools/install-deps)" >&2; exit 1; }
