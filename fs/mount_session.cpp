@@ -25,7 +25,10 @@ std::thread start_quiet_thread(std::function<void()> body) {
   return thread;
 }
 
-MountSession::MountSession(Router& fs, const MountOptions& options) : options_(options) {
+namespace {
+
+// libfuse parses the options when the session is made (and prints what it refuses).
+fuse_session* new_session(const MountOptions& options, Router* fs) {
   std::vector<std::string> words = {"histfs"};
   if (options.debug) words.push_back("-d");
   for (const auto& option : options.fuse_options) {
@@ -35,9 +38,18 @@ MountSession::MountSession(Router& fs, const MountOptions& options) : options_(o
   std::vector<char*> argv;
   for (auto& word : words) argv.push_back(word.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
-  session_ = fuse_session_new(&args, &fuse_operations(), sizeof(fuse_lowlevel_ops), &fs);
+  fuse_session* session = fuse_session_new(&args, &fuse_operations(), sizeof(fuse_lowlevel_ops), fs);
   fuse_opt_free_args(&args);
-  if (!session_) throw std::runtime_error("cannot create the FUSE session (bad -o option?)");
+  if (!session) throw std::runtime_error("cannot create the FUSE session (bad -o option?)");
+  return session;
+}
+
+}  // namespace
+
+void MountSession::check_options(const MountOptions& options) { fuse_session_destroy(new_session(options, nullptr)); }
+
+MountSession::MountSession(Router& fs, const MountOptions& options) : options_(options) {
+  session_ = new_session(options, &fs);
   if (fuse_session_mount(session_, options.mountpoint.c_str()) != 0) {
     fuse_session_destroy(session_);
     session_ = nullptr;

@@ -26,6 +26,9 @@ class MountSession {
  public:
   // Throws std::runtime_error with a clear message when the mount fails.
   MountSession(Router& fs, const MountOptions& options);
+  // Throws as the constructor would for options libfuse refuses, without mounting:
+  // checked before anything (the git dir) is created.
+  static void check_options(const MountOptions& options);
   ~MountSession();
   MountSession(const MountSession&) = delete;
   MountSession& operator=(const MountSession&) = delete;

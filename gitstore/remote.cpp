@@ -61,7 +61,10 @@ RemotePtr RemoteClient::make_remote() {
   options.repository = repo_;
   options.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
   git_remote* raw = nullptr;
-  if (git_remote_create_with_opts(&raw, url_.c_str(), &options) != 0) fail("cannot use remote");
+  // Without a repository (checking a remote before anything is created) only is_empty() works.
+  const int made = repo_ ? git_remote_create_with_opts(&raw, url_.c_str(), &options)
+                         : git_remote_create_detached(&raw, url_.c_str());
+  if (made != 0) fail("cannot use remote");
   return RemotePtr(raw);
 }
 

@@ -37,6 +37,7 @@ struct PushOutcome {
 class RemoteClient {
  public:
   // `guard` (may be null) bounds every network call and can cancel them (network_guard.hpp).
+  // `repo` may be null for is_empty() alone: a remote checked before any git dir exists.
   RemoteClient(git_repository* repo, std::string url, std::string token, NetworkGuard* guard = nullptr);
 
   // Pushes refs/heads/main and every tag. Throws RemoteError when the push could not happen.

@@ -74,6 +74,15 @@ expect_error 2 "inside the backing directory" mount "$DATA" "$MNT" --git-dir "$D
 assert_no_git_dir "$DATA/.repo"
 [ -z "$(ls -A "$DATA")" ] || fail "the backing dir is no longer empty: $(ls -A "$DATA")"
 
+step "a bad -o option creates nothing"
+expect_error 2 "bad -o option" mount "$DATA" "$MNT" -o no_such_fuse_option
+assert_no_git_dir
+
+step "a connect --git-dir that fails creates nothing"
+"$HISTFS" connect --git-dir "$T/offline.git" --remote "$T/no-such-remote.git" >"$T/out" 2>&1 &&
+  fail "connect to a missing remote succeeded: $(cat "$T/out")"
+[ ! -e "$T/offline.git" ] || fail "a failed connect --git-dir created $T/offline.git"
+
 step "git dir inside the backing dir through a symlink"
 ln -s "$DATA" "$T/data-link"
 expect_error 2 "inside the backing directory" mount "$DATA" "$MNT" --git-dir "$T/data-link/.repo"

@@ -10,10 +10,12 @@ tidy=$(command -v clang-tidy-14 || command -v clang-tidy || true)
 mapfile -t files < <(git ls-files -- 'fs/*.cpp' 'gitstore/*.cpp' 'webhook/*.cpp' 'tools/histfs/*.cpp' 'tools/histfs/**/*.cpp' |
   sort -u)
 # Two at a time (the machines have two cores); -quiet keeps passing files silent.
-printf '%s\n' "${files[@]}" | xargs -P 2 -n 4 "$tidy" -quiet -p "$build" --warnings-as-errors='*' 2>&1 |
-  grep -v "^[0-9]* warnings\? generated" | tee "$build/tidy.log" >&2 || true
-if grep -q "error:" "$build/tidy.log"; then
-  echo "FAIL: clang-tidy found problems (above)" >&2
+status=0
+printf '%s\n' "${files[@]}" | xargs -P 2 -n 4 "$tidy" -quiet -p "$build" --warnings-as-errors='*' >"$build/tidy.log" 2>&1 ||
+  status=$?
+grep -v "warnings\? generated" "$build/tidy.log" >&2 || true
+if ((status != 0)) || grep -q "error:" "$build/tidy.log"; then
+  echo "FAIL: clang-tidy found problems or failed (exit $status; above)" >&2
   exit 1
 fi
 echo "PASS: clang-tidy on ${#files[@]} files"

@@ -176,6 +176,18 @@ int run_daemon(const MountArguments& args) {
   const int root_fd = open(backing.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) throw std::runtime_error("cannot open " + backing + ": " + strerror(errno));
 
+  fs::MountOptions mount_options;
+  mount_options.mountpoint = mountpoint;
+  mount_options.debug = args.debug_fuse;
+  mount_options.fuse_options = default_fuse_options(config.git.enabled ? git_dir : backing);
+  for (const auto& option : args.fuse_options)
+    for (const auto& word : split_commas(option)) mount_options.fuse_options.push_back(word);
+  try {
+    fs::MountSession::check_options(mount_options);  // a bad -o creates nothing
+  } catch (const std::runtime_error& error) {
+    throw UsageError(error.what());
+  }
+
   gitstore::LibGit2 libgit2;
   try {
     gitstore::configure_libgit2(config.git.ca_file);
@@ -225,12 +237,6 @@ int run_daemon(const MountArguments& args) {
                                                                  : fs::HistoryMode::Hidden;
   fs::Router router(passthrough, history_view.get(), history_mode);
 
-  fs::MountOptions mount_options;
-  mount_options.mountpoint = mountpoint;
-  mount_options.debug = args.debug_fuse;
-  mount_options.fuse_options = default_fuse_options(config.git.enabled ? git_dir : backing);
-  for (const auto& option : args.fuse_options)
-    for (const auto& word : split_commas(option)) mount_options.fuse_options.push_back(word);
 
   fs::MountSession session(router, mount_options);
   passthrough.set_notifier(&session.notifier());

@@ -329,10 +329,6 @@ struct StringList {
 
 // ---- Checks specific to one key ---------------------------------------------
 
-void check_positive_duration(const std::chrono::milliseconds& duration) {
-  if (duration.count() <= 0) throw std::invalid_argument("must be longer than 0");
-}
-
 void check_repo(const std::string& url) {
   if (url.empty() || url.front() == '/') return;
   if (url.starts_with("file://")) {
@@ -438,7 +434,7 @@ const std::vector<Key>& keys() {
                     [](auto& c) -> auto& { return c.git.fetch_interval; }),
       key<Duration>("git.networkTimeout",
                     "Give up on a remote that does not connect, or sends or takes nothing, for this long",
-                    [](auto& c) -> auto& { return c.git.network_timeout; }, check_positive_duration),
+                    [](auto& c) -> auto& { return c.git.network_timeout; }),
       key<Bool>("git.allowNonFF", "Accept remote history rewrites (force pushes) instead of refusing them",
                 [](auto& c) -> auto& { return c.git.allow_non_ff; }),
       key<Size>("git.lfs.sizeThreshold", "Files larger than this go to Git LFS (bytes, or 10MB; MB = MiB)",

@@ -41,6 +41,7 @@ const char* const kEveryKey = R"({
     "commitMaxDelay": "1m",
     "autoPushInterval": "10s",
     "fetchInterval": "1h",
+    "networkTimeout": "20s",
     "allowNonFF": true,
     "lfs": { "sizeThreshold": "1MB", "track": ["*.png", "*.pdf"] },
     "maxDelete": 0,
@@ -120,6 +121,7 @@ TEST_CASE("defaults", "[config]") {
   CHECK(config.git.commit_max_delay == milliseconds(5000));
   CHECK(config.git.auto_push_interval == milliseconds(5000));
   CHECK(config.git.fetch_interval == milliseconds(300000));
+  CHECK(config.git.network_timeout == milliseconds(60000));
   CHECK_FALSE(config.git.allow_non_ff);
   CHECK(config.git.lfs_size_threshold == 10485760);
   CHECK(config.git.lfs_track.empty());
@@ -169,6 +171,7 @@ TEST_CASE("every key is parsed", "[config]") {
   CHECK(config.git.commit_max_delay == milliseconds(60000));
   CHECK(config.git.auto_push_interval == milliseconds(10000));
   CHECK(config.git.fetch_interval == milliseconds(3600000));
+  CHECK(config.git.network_timeout == milliseconds(20000));
   CHECK(config.git.allow_non_ff);
   CHECK(config.git.lfs_size_threshold == 1048576);
   CHECK(config.git.lfs_track == std::vector<std::string>{"*.png", "*.pdf"});
@@ -227,6 +230,7 @@ TEST_CASE("every bad value names its key", "[config]") {
       {R"({"git": {"autoPushInterval": "5"}})", "git.autoPushInterval"},
       {R"({"git": {"autoPushInterval": ["5s"]}})", "git.autoPushInterval"},
       {R"({"git": {"fetchInterval": "1d"}})", "git.fetchInterval"},
+      {R"({"git": {"networkTimeout": "0s"}})", "git.networkTimeout"},
       {R"({"git": {"allowNonFF": "false"}})", "git.allowNonFF"},
       {R"({"git": {"lfs": {"sizeThreshold": -1}}})", "git.lfs.sizeThreshold"},
       {R"({"git": {"lfs": {"sizeThreshold": 1.5}}})", "git.lfs.sizeThreshold"},
