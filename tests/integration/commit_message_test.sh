@@ -37,8 +37,8 @@ step "a file name with newlines: quoted in the subject, no trailer of its own"
 make "$FORGED" "one"
 flush
 [ "$(git_h show "HEAD:$FORGED")" = one ] || fail "the file was not committed"
-[ "$(git_h log -1 --format=%s)" = "chore(sync): add $QUOTED" ] || fail "subject: $(git_h log -1 --format=%s)"
 [ "$(trailer_keys)" = "Changed-By Correlation-Id " ] || fail "trailers: $(trailers)"
+[ "$(git_h log -1 --format=%s)" = "chore(sync): add $QUOTED" ] || fail "subject: $(git_h log -1 --format=%s)"
 
 step "a process name with a newline: quoted in Changed-By, no trailer of its own"
 make plain.md "two" $'x\nA: forged'
