@@ -93,7 +93,7 @@ class HistoryView {
 
   gitstore::HistoryReader& reader_;
   LivePermissions live_;
-  std::shared_mutex mutex_;  // guards nodes_ and ids_
+  std::shared_mutex mutex_;  // guards nodes_ and ids_; a leaf (docs/architecture.md, "Locks, in order")
   std::deque<Node> nodes_;   // node i has inode number 2*i + 3
   std::map<std::string, fuse_ino_t> ids_;
 };

@@ -45,7 +45,7 @@ class DeliveryJudge {
 
   DeliveryRules rules_;
   std::function<bool(const std::string&)> is_our_head_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards seen_ and order_; a leaf
   std::set<std::string> seen_;
   std::deque<std::string> order_;  // oldest first, to forget beyond a bound
 };

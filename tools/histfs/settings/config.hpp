@@ -3,7 +3,7 @@
 // overrides and `histfs config get|set`. Every key lives in one table in
 // config.cpp; adding a key is one line there plus its field here.
 //
-// File format (the seed's appendix):
+// File format (the appendix of the spec histfs grew from, shared/seed/):
 //   { "git": { "enabled": true, "autoPushInterval": "5s",
 //              "lfs": { "sizeThreshold": 10485760 } },
 //     "log": { "level": "info" } }
@@ -12,9 +12,9 @@
 // - Durations are strings with a unit ("500ms", "2s", "1.5s", "2m", "1h").
 //   A bare JSON number is rejected: it is ambiguous (ms or s?) and a wrong
 //   guess is off by 1000x.
-// - Sizes are a byte count (JSON integer, as in the seed) or a string with a
+// - Sizes are a byte count (JSON integer, as in that spec) or a string with a
 //   unit. Units are binary and case-insensitive: KB = KiB = 2^10, MB = MiB =
-//   2^20, GB = GiB = 2^30, TB = TiB = 2^40, because the seed writes "10MB" as
+//   2^20, GB = GiB = 2^30, TB = TiB = 2^40, because that spec writes "10MB" as
 //   10485760.
 // - Unknown keys, wrong types and duplicate keys are errors, never ignored:
 //   a typo must not silently leave a default in place.
