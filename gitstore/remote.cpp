@@ -89,7 +89,24 @@ git_remote_callbacks RemoteClient::callbacks() {
     return git_credential_userpass_plaintext_new(out, "x-access-token", self->token_.c_str());
   };
   cb.certificate_check = [](git_cert*, int, const char*, void*) -> int { return GIT_PASSTHROUGH; };
+  cb.transfer_progress = [](const git_indexer_progress* stats, void* payload) -> int {
+    static_cast<RemoteClient*>(payload)->report({stats->received_objects, stats->total_objects, stats->received_bytes});
+    return 0;
+  };
+  cb.push_transfer_progress = [](unsigned int current, unsigned int total, size_t bytes, void* payload) -> int {
+    static_cast<RemoteClient*>(payload)->report({current, total, bytes});
+    return 0;
+  };
   return cb;
+}
+
+void RemoteClient::report(const TransferProgress& progress) {
+  if (!report_) return;
+  const auto now = std::chrono::steady_clock::now();
+  const bool last = progress.total != 0 && progress.done == progress.total;
+  if (!last && now - last_report_ < std::chrono::milliseconds(200)) return;
+  last_report_ = now;
+  report_(progress);
 }
 
 std::optional<std::string> local_remote_path(const std::string& url) {

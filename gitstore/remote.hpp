@@ -7,6 +7,8 @@
 // Every network call is bounded by a NetworkGuard. Used by one thread at a time.
 #include <git2.h>
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -28,6 +30,13 @@ struct FetchResult {
   std::optional<git_oid> main;                  // the remote's main; nullopt when it has none yet
   std::vector<std::string> new_tags;            // tags made here by this fetch (snapshots from elsewhere)
   std::vector<std::string> conflicting_tags;    // the remote's tags whose name we use for another commit
+};
+
+// How far a transfer has come (objects and bytes), reported while it runs.
+struct TransferProgress {
+  size_t done = 0;   // objects received (fetch) or sent (push)
+  size_t total = 0;  // objects to transfer, 0 while unknown
+  size_t bytes = 0;
 };
 
 struct PushOutcome {
@@ -52,6 +61,8 @@ class RemoteClient {
   bool is_empty();
 
   const std::string& url() const { return url_; }
+  // Called (on the calling thread) as objects arrive or leave; at most a few times a second.
+  void on_progress(std::function<void(const TransferProgress&)> report) { report_ = std::move(report); }
 
  private:
   git_remote_callbacks callbacks();
@@ -66,6 +77,9 @@ class RemoteClient {
   std::string token_;
   int credential_attempts_ = 0;
   PushOutcome* pushing_ = nullptr;  // the push in progress, for its callback
+  std::function<void(const TransferProgress&)> report_;
+  void report(const TransferProgress& progress);
+  std::chrono::steady_clock::time_point last_report_{};
 };
 
 // "host[:port]" of an http(s) URL, lower-cased; "" for other URLs.

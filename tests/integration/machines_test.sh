@@ -157,6 +157,7 @@ wait_until_converged A B C
 step "(8) renames made on B arrive on A as moves"
 on A
 printf 'line %s\n' $(seq 40) >"$MNT/long.md"
+mkdir -p "$MNT/moved" && echo keep >"$MNT/moved/keep.md"  # watched before the moves (inotifywait -r races new folders)
 cli_ok flush --mount "$MNT"
 cli_ok push --mount "$MNT"
 wait_until_converged A B
@@ -165,7 +166,6 @@ inotifywait -m -r -e create,delete,moved_from,moved_to --format '%e %w%f' "$MNT"
 watcher=$!
 wait_for "inotifywait on A has set its watches" grep -qs "Watches established" "$T/inotify.err"
 on B
-mkdir -p "$MNT/moved"
 mv "$MNT/a.md" "$MNT/moved/a-renamed.md"
 mv "$MNT/long.md" "$MNT/moved/long-renamed.md"
 echo "line 41" >>"$MNT/moved/long-renamed.md"

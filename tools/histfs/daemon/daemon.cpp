@@ -211,6 +211,7 @@ int run_daemon(const MountArguments& args) {
     lock_fd = lock_git_dir(git_dir);
     remove_stale_ref_lock(git_dir);
     std::vector<std::string> excluded = gitstore::default_ignore_patterns();
+    excluded.push_back("/.history");  // never stored (the history view's name): stock git agrees
     excluded.insert(excluded.end(), config.git.ignore.begin(), config.git.ignore.end());
     gitstore::write_info_exclude(git_dir, excluded);
     ignore = std::make_unique<gitstore::IgnoreRules>(root_fd, config.git.ignore);

@@ -36,7 +36,13 @@ nlohmann::json RemoteState::to_json() const {
           {"pull_held", text(pull_held)},
           {"refused", text(refused)},
           {"conflicts", list},
-          {"unpushed_commits", unpushed_commits}};
+          {"unpushed_commits", unpushed_commits},
+          {"progress", progress && (phase == SyncPhase::Pushing || phase == SyncPhase::Fetching ||
+                                    phase == SyncPhase::Importing)
+                           ? json{{"objects_done", progress->done},
+                                       {"objects_total", progress->total},
+                                  {"bytes", progress->bytes}}
+                           : json(nullptr)}};
 }
 
 }  // namespace histfs::daemon

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gitstore/remote.hpp"
+
 namespace histfs::daemon {
 
 enum class SyncPhase {
@@ -39,6 +41,8 @@ struct RemoteState {
   std::optional<std::string> refused;  // why a pull is refused
   std::vector<ConflictCopy> conflicts;
   size_t unpushed_commits = 0;
+  // While pushing, fetching or importing: objects done of total (0 = unknown) and bytes.
+  std::optional<gitstore::TransferProgress> progress;
 
   // The phase to show when no operation is running.
   SyncPhase resting_phase() const {

@@ -89,6 +89,7 @@ json RemoteSync::status() {
 void RemoteSync::set_phase(SyncPhase phase) {
   std::lock_guard lock(mutex_);
   state_.phase = phase;
+  state_.progress.reset();  // a new step starts from nothing
 }
 
 json RemoteSync::run_on_thread(Job job, bool allow_mass_delete) {
@@ -172,7 +173,12 @@ std::optional<git_oid> RemoteSync::fetch() {
 }
 
 gitstore::RemoteClient RemoteSync::client() {
-  return gitstore::RemoteClient(repo_.get(), settings_.url, settings::read_token(settings_), &network_);
+  gitstore::RemoteClient remote(repo_.get(), settings_.url, settings::read_token(settings_), &network_);
+  remote.on_progress([this](const gitstore::TransferProgress& progress) {
+    std::lock_guard lock(mutex_);
+    state_.progress = progress;
+  });
+  return remote;
 }
 
 size_t RemoteSync::deletions_since_pushed(const git_oid& head) {
