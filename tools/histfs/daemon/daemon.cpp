@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sched.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -155,6 +156,18 @@ int serve_with_callers_umask(fs::MountSession& session) {
   return status;
 }
 
+// The kernel holds an inode (and we its O_PATH fd) for every file it has looked up: a
+// login shell's soft limit of 1024 is far too few. Raise it to the hard limit, as
+// passthrough_hp does.
+void raise_fd_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0)
+    spdlog::debug("raised the open file limit from {} to {}", before, limit.rlim_cur);
+}
+
 }  // namespace
 
 int run_daemon(const MountArguments& args) {
@@ -163,6 +176,7 @@ int run_daemon(const MountArguments& args) {
   umask(077);
   const Config config = effective_config(args);
   settings::setup_logging(config.log.level, config.log.file);
+  raise_fd_limit();
   warn_about_inactive_keys(config);
 
   const std::string backing = absolute_dir(args.backing, "backing directory");
