@@ -49,12 +49,14 @@ void Passthrough::create(fuse_req_t req, fuse_ino_t parent, const char* name, mo
   }
   const unsigned generation = recorder_.generation();
   recorder_.created(req, dir, name);
-  order.unlock();
+  // Looked up before the order lock is released: a rename could otherwise put another file
+  // at `name`, which would be marked as recorded and its writes of this batch never committed.
   fuse_entry_param e;
   if (int error = do_lookup(dir, name, &e)) {
     close(fd);
     return (void)fuse_reply_err(req, error);
   }
+  order.unlock();
   Inode& created = inodes_.get(e.ino);
   created.recorded_generation.store(generation, std::memory_order_relaxed);
   if (writes(fi->flags)) ++created.writers;
