@@ -3,7 +3,8 @@
 
 namespace histfs::cli {
 
-// status, flush, log, snapshot, snapshots, restore, reconcile: each asks the running daemon.
+// One subcommand per entry of the command table (commands/command_table.hpp): status, flush,
+// log, snapshot, snapshots, restore, connect, push, pull, reconcile; each asks the running daemon.
 void add_control_commands(CLI::App& app);
 
 }  // namespace histfs::cli

@@ -1,6 +1,5 @@
 #pragma once
-// What the running daemon does for each control request (histfs status,
-// flush, log, snapshot, snapshots, restore, reconcile, connect, push, pull).
+// Dispatches a control request to its command's handler (commands/command_table.hpp).
 // Runs on the request's own thread (control_server.hpp), several at once;
 // commits still happen only on the committer thread. The request has passed
 // protocol::parse_request, so its fields have the types the handlers read.

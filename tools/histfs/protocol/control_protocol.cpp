@@ -1,59 +1,36 @@
 #include "tools/histfs/protocol/control_protocol.hpp"
 
 #include <algorithm>
-#include <array>
-#include <initializer_list>
 
 #include "gitstore/printable.hpp"
+#include "tools/histfs/commands/command_table.hpp"
 
 namespace histfs::protocol {
 namespace {
 
-using nlohmann::json;
 using gitstore::printable;
+using nlohmann::json;
 
-enum class Type { String, Bool, Count };
-
-struct Field {
-  const char* name;
-  Type type;
-};
-
-struct Command {
-  const char* name;
-  std::initializer_list<Field> fields;
-};
-
-// Every command and the fields its handler reads (tools/histfs/daemon/request_handlers.cpp).
-const std::array<Command, 10> kCommands = {{
-    {"status", {}},
-    {"flush", {}},
-    {"log", {{"path", Type::String}, {"limit", Type::Count}}},
-    {"snapshot", {{"name", Type::String}, {"message", Type::String}}},
-    {"snapshots", {}},
-    {"restore",
-     {{"path", Type::String}, {"rev", Type::String}, {"dry_run", Type::Bool}, {"allow_mass_delete", Type::Bool}}},
-    {"reconcile", {{"path", Type::String}}},
-    {"connect",
-     {{"remote", Type::String}, {"token_file", Type::String}, {"token_env", Type::String}, {"prefer", Type::String}}},
-    {"push", {{"allow_mass_delete", Type::Bool}}},
-    {"pull", {}},
-}};
-
-bool has_type(const json& value, Type type) {
+bool has_type(const json& value, FieldType type) {
   switch (type) {
-    case Type::String: return value.is_string();
-    case Type::Bool: return value.is_boolean();
-    case Type::Count: return value.is_number_unsigned() || (value.is_number_integer() && value.get<std::int64_t>() >= 0);
+    case FieldType::String:
+      return value.is_string();
+    case FieldType::Bool:
+      return value.is_boolean();
+    case FieldType::Count:
+      return value.is_number_unsigned() || (value.is_number_integer() && value.get<std::int64_t>() >= 0);
   }
   return false;
 }
 
-const char* type_name(Type type) {
+const char* type_name(FieldType type) {
   switch (type) {
-    case Type::String: return "a string";
-    case Type::Bool: return "true or false";
-    case Type::Count: return "a whole number >= 0";
+    case FieldType::String:
+      return "a string";
+    case FieldType::Bool:
+      return "true or false";
+    case FieldType::Count:
+      return "a whole number >= 0";
   }
   return "?";
 }
@@ -102,8 +79,8 @@ json parse_request(std::string_view line) {
   if (!request.is_object() || !request.contains("command") || !request["command"].is_string())
     throw RequestError("the request must be a JSON object with a string \"command\"");
   const auto& name = request["command"].get_ref<const std::string&>();
-  const auto command = std::find_if(kCommands.begin(), kCommands.end(), [&](const Command& c) { return name == c.name; });
-  if (command == kCommands.end()) throw RequestError("unknown command \"" + printable(name) + "\"");
+  const commands::Command* command = commands::find_command(name);
+  if (!command) throw RequestError("unknown command \"" + printable(name) + "\"");
   for (const auto& field : command->fields) {
     const auto value = request.find(field.name);
     if (value != request.end() && !has_type(*value, field.type))

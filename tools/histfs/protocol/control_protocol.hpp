@@ -27,9 +27,17 @@ struct RequestError : std::invalid_argument {
   using invalid_argument::invalid_argument;
 };
 
-// One request line (without its '\n'): valid UTF-8, one JSON object, a known "command", and
-// every field that command reads of the type it reads (strings, booleans, a limit that is a
-// count). So a handler's request.value(...) never throws and never converts out of range.
+// A field a command's handler reads, and the type it must have (a count is a whole number >= 0).
+// Paths travel in the printable form (commands/request_paths.hpp), so every string is UTF-8.
+enum class FieldType { String, Bool, Count };
+struct Field {
+  const char* name;
+  FieldType type;
+};
+
+// One request line (without its '\n'): valid UTF-8, one JSON object, a "command" of the command
+// table (commands/command_table.hpp), and every field that command reads of the type it reads.
+// So a handler's request.value(...) never throws and never converts out of range.
 // Throws RequestError with a message that is safe to print.
 nlohmann::json parse_request(std::string_view line);
 

@@ -1,0 +1,71 @@
+// The daemon's side of connect, push and pull. Push and pull queue on the remote sync's thread.
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "gitstore/network_guard.hpp"
+#include "gitstore/remote.hpp"
+#include "gitstore/sync_repository.hpp"
+#include "tools/histfs/commands/remote_commands.hpp"
+#include "tools/histfs/daemon/remote_sync.hpp"
+#include "tools/histfs/settings/config.hpp"
+
+namespace histfs::commands {
+
+using daemon::RemoteSync;
+using nlohmann::json;
+
+namespace {
+
+std::shared_ptr<RemoteSync> connected(daemon::DaemonContext& d) {
+  auto sync = d.remote_sync();
+  if (!sync) throw std::invalid_argument("no remote: run `histfs connect --remote URL` first");
+  return sync;
+}
+
+}  // namespace
+
+json handle_connect(daemon::DaemonContext& d, const json& request) {
+  settings::RemoteSettings settings;
+  settings.url = request.value("remote", std::string());
+  settings.token_file = request.value("token_file", std::string());
+  settings.token_env = request.value("token_env", std::string());
+  const std::string prefer = request.value("prefer", std::string());
+  if (settings.url.empty()) throw std::invalid_argument("--remote URL is required");
+  settings::Config checked = d.config;
+  // The same checks as the config key (no credentials in URLs).
+  settings::apply_setting(checked, "git.repo", settings.url);
+  if (!prefer.empty() && prefer != "local" && prefer != "remote")
+    throw std::invalid_argument("--prefer must be local or remote");
+  settings::apply_config(settings, d.config);
+  if (d.remote_sync())
+    throw std::invalid_argument("already connected; the remote is set in " + d.git_dir + "/config (histfs.remoteUrl)");
+
+  // Reachable, and with the right credentials, before anything is saved.
+  gitstore::SyncRepository repo(d.git_dir);
+  gitstore::NetworkGuard network(settings.network_timeout);
+  const bool empty =
+      gitstore::RemoteClient(repo.get(), settings.url, settings::read_token(settings), &network).is_empty();
+  if (!empty && prefer.empty())
+    throw std::invalid_argument(
+        "the remote already has history: choose --prefer remote (its files replace these; "
+        "the current state is kept as a tag) or --prefer local (these files stay; its "
+        "history is merged in)");
+  settings::save_remote_settings(d.git_dir, settings);
+  auto sync = std::make_shared<RemoteSync>(d, settings, false);
+  sync->start();
+  d.set_remote_sync(sync);
+  json out = {{"remote", gitstore::redact_url(settings.url)}, {"was_empty", empty}};
+  out["result"] = empty ? sync->push_now(false) : sync->import_now(prefer);
+  return out;
+}
+
+json handle_push(daemon::DaemonContext& d, const json& request) {
+  return connected(d)->push_now(request.value("allow_mass_delete", false));
+}
+
+json handle_pull(daemon::DaemonContext& d, const json& request) {
+  return connected(d)->pull_now(request.value("allow_mass_delete", false));
+}
+
+}  // namespace histfs::commands

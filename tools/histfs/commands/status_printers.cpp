@@ -1,0 +1,58 @@
+// What status and flush print (--json prints the answer instead). Names arrive in the printable form.
+#include <cstdio>
+#include <string>
+
+#include "tools/histfs/commands/status_commands.hpp"
+
+namespace histfs::commands {
+
+using nlohmann::json;
+
+namespace {
+
+void print_remote(const json& r) {
+  auto text = [&](const char* key) { return r[key].is_null() ? std::string("never") : r[key].get<std::string>(); };
+  printf("remote:       %s (%s)\n", r["url"].get<std::string>().c_str(), r["state"].get<std::string>().c_str());
+  printf("last push:    %s\n", text("last_push").c_str());
+  printf("last fetch:   %s\n", text("last_fetch").c_str());
+  printf("last webhook: %s\n", text("last_webhook").c_str());
+  if (!r["held"].is_null()) printf("push held:    %s\n", r["held"].get<std::string>().c_str());
+  if (r.contains("pull_held") && !r["pull_held"].is_null())
+    printf("pull held:    %s\n", r["pull_held"].get<std::string>().c_str());
+  if (!r["refused"].is_null()) printf("pull refused: %s\n", r["refused"].get<std::string>().c_str());
+  if (!r["last_error"].get<std::string>().empty())
+    printf("remote error: %s\n", r["last_error"].get<std::string>().c_str());
+  for (const auto& c : r["conflicts"])
+    printf("conflict:     %s (the remote's version is %s)\n", c["path"].get<std::string>().c_str(),
+           c["copy"].get<std::string>().c_str());
+}
+
+}  // namespace
+
+void print_status(const json& s) {
+  printf("mount:        %s\n", s["mountpoint"].get<std::string>().c_str());
+  printf("backing dir:  %s\n", s["backing"].get<std::string>().c_str());
+  if (s.contains("backing_problem") && !s["backing_problem"].is_null())
+    printf("warning:      %s\n", s["backing_problem"].get<std::string>().c_str());
+  printf("git dir:      %s\n", s["git_dir"].get<std::string>().c_str());
+  if (s["head"].is_null()) {
+    printf("HEAD:         (no commit yet)\n");
+  } else {
+    printf("HEAD:         %s %s\n", s["head"].get<std::string>().substr(0, 12).c_str(),
+           s["last_commit"]["subject"].get<std::string>().c_str());
+    printf("last commit:  %s\n", s["last_commit"]["time"].get<std::string>().c_str());
+  }
+  printf("pending:      %zu change(s) not yet committed\n", s["pending_changes"].get<size_t>());
+  if (s["remote"].is_null())
+    printf("remote:       none (histfs connect --remote URL)\n");
+  else
+    print_remote(s["remote"]);
+  if (!s["last_error"].get<std::string>().empty())
+    printf("last error:   %s\n", s["last_error"].get<std::string>().c_str());
+}
+
+void print_flush(const json& a) {
+  printf("HEAD is %s\n", a["head"].is_null() ? "unborn" : a["head"].get<std::string>().substr(0, 12).c_str());
+}
+
+}  // namespace histfs::commands
