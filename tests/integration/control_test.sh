@@ -118,7 +118,7 @@ keep_json log
 step "log PATH: only the commits that changed a file or a folder"
 cli_ok log --json --mount "$MNT" "$MNT/notes/a.md"
 json_valid "$T/cli.out"
-[ "$(json_get "$T/cli.out" '" ".join(c["id"] for c in j["commits"])')" = "$(echo $(git_h log --format=%H -- notes/a.md))" ] ||
+[ "$(json_get "$T/cli.out" '" ".join(c["id"] for c in j["commits"])')" = "$(git_h log --format=%H -- notes/a.md | paste -sd " ")" ] ||
   fail "log notes/a.md is not git log -- notes/a.md"
 [ "$(json_get "$T/cli.out" '" ".join(c["id"] for c in j["commits"])')" = "$C2 $C1 $C0" ] || fail "log notes/a.md: $(cli_out)"
 cli_ok log --json --mount "$MNT" "$MNT/proj"
@@ -404,6 +404,22 @@ keep_json odd-restore
 [ "$(json_get "$T/odd-restore.json" '[c["path"] for c in j["changes"]]')" = '["caf\\xff\\\\x.md"]' ] ||
   fail "restore --dry-run --json: $(cat "$T/odd-restore.json")"
 alive "$DAEMON_PID" || fail "the daemon died"
+
+step "a PATH argument that is not UTF-8 names that very file (sent in the printable form)"
+git_h --literal-pathspecs log --format=%H -- $'caf\xff\\x.md' >"$T/odd-ids"
+[ "$(wc -l <"$T/odd-ids")" = 1 ] || fail "test bug: git log of the odd name: $(cat "$T/odd-ids")"
+cli_ok log --json --mount "$MNT" "$MNT/"$'caf\xff\\x.md'
+[ "$(json_get "$T/cli.out" '"\n".join(c["id"] for c in j["commits"])')" = "$(cat "$T/odd-ids")" ] ||
+  fail "log of the odd name is not git log -- it: $(cli_out)"
+cli_ok log --json --mount "$MNT" "$MNT/"$'\xff'
+[ "$(json_get "$T/cli.out" 'len(j["commits"])')" = 0 ] || fail "log of a name that never existed: $(cli_out)"
+printf 'changed\n' >"$MNT/"$'caf\xff\\x.md'
+ODD_AT=$(head_id)
+cli_ok restore "$MNT/"$'caf\xff\\x.md' --to "$ODD_AT" --dry-run --json --mount "$MNT"
+[ "$(json_get "$T/cli.out" '[c["path"] for c in j["changes"]]')" = '["caf\\xff\\\\x.md"]' ] ||
+  fail "restore --dry-run of the odd name: $(cli_out)"
+cli_ok restore "$MNT/"$'caf\xff\\x.md' --to "$ODD_AT" --mount "$MNT"
+[ "$(cat "$DATA/"$'caf\xff\\x.md')" = odd ] || fail "restore of the odd name did not bring it back"
 
 # control_request TEXT: send TEXT (bytes, Python escapes) on the control socket; print the answer line.
 control_request() {
