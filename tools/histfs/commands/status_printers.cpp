@@ -12,7 +12,14 @@ namespace {
 
 void print_remote(const json& r) {
   auto text = [&](const char* key) { return r[key].is_null() ? std::string("never") : r[key].get<std::string>(); };
-  printf("remote:       %s (%s)\n", r["url"].get<std::string>().c_str(), r["state"].get<std::string>().c_str());
+  std::string state = r["state"].get<std::string>();
+  if (r.contains("progress") && !r["progress"].is_null()) {
+    const json& p = r["progress"];
+    const auto total = p["objects_total"].get<size_t>();
+    state += ": " + std::to_string(p["objects_done"].get<size_t>()) + (total ? "/" + std::to_string(total) : "") +
+             " objects, " + std::to_string(p["bytes"].get<size_t>() / 1024) + " KiB";
+  }
+  printf("remote:       %s (%s)\n", r["url"].get<std::string>().c_str(), state.c_str());
   printf("last push:    %s\n", text("last_push").c_str());
   printf("last fetch:   %s\n", text("last_fetch").c_str());
   printf("last webhook: %s\n", text("last_webhook").c_str());
