@@ -104,7 +104,7 @@ void Passthrough::init(fuse_conn_info* conn) {
   };
   want(FUSE_CAP_SPLICE_WRITE);
   want(FUSE_CAP_SPLICE_MOVE);
-  want(FUSE_CAP_CACHE_SYMLINKS);   // readlink answered once, then from the kernel
+  want(FUSE_CAP_CACHE_SYMLINKS);  // readlink answered once, then from the kernel
   want(FUSE_CAP_PARALLEL_DIROPS);
   want(FUSE_CAP_READDIRPLUS);
   want(FUSE_CAP_READDIRPLUS_AUTO);

@@ -52,7 +52,8 @@ std::vector<std::string> instant_names(const std::vector<std::int64_t>& times) {
     size_t before = 0;
     while (before < i && times[i - before - 1] == times[i]) ++before;
     std::string name = gitstore::format_instant(times[i]);
-    if (i + 1 < times.size() && times[i + 1] == times[i]) name.insert(name.size() - 1, "." + std::to_string(before + 1));
+    if (i + 1 < times.size() && times[i + 1] == times[i])
+      name.insert(name.size() - 1, "." + std::to_string(before + 1));
     names.push_back(std::move(name));
   }
   return names;
@@ -274,7 +275,7 @@ mode_t HistoryView::file_type(const Node& n) {
 
 struct stat HistoryView::attributes(fuse_ino_t ino) {
   Node n = node(ino);
-  struct stat st{};
+  struct stat st {};
   st.st_ino = ino;
   st.st_blksize = 4096;
   const std::int64_t time = is_immutable(n.kind) ? n.time : head_time();
@@ -391,9 +392,8 @@ void HistoryView::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
         e.attr.st_mode = file_type(node(child));
       }
     }
-    size_t need = plus
-                      ? fuse_add_direntry_plus(req, buffer.data() + used, size - used, name.c_str(), &e, index + 1)
-                      : fuse_add_direntry(req, buffer.data() + used, size - used, name.c_str(), &e.attr, index + 1);
+    size_t need = plus ? fuse_add_direntry_plus(req, buffer.data() + used, size - used, name.c_str(), &e, index + 1)
+                       : fuse_add_direntry(req, buffer.data() + used, size - used, name.c_str(), &e.attr, index + 1);
     if (need > size - used) break;
     used += need;
   }

@@ -83,7 +83,7 @@ class HistoryView {
   fuse_ino_t intern(Node node);
   Node node(fuse_ino_t ino);
   fuse_ino_t tree_child(const gitstore::ObjectId& oid, gitstore::EntryKind entry, std::int64_t time, std::string path);
-  std::vector<Child> children(fuse_ino_t ino);  // throws errno as std::system_error
+  std::vector<Child> children(fuse_ino_t ino);                        // throws errno as std::system_error
   fuse_ino_t find_child(fuse_ino_t parent, const std::string& name);  // 0 when absent
   struct stat attributes(fuse_ino_t ino);
   static mode_t file_type(const Node& n);

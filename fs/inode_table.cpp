@@ -67,5 +67,4 @@ std::vector<fuse_ino_t> InodeTable::numbers() {
   return out;
 }
 
-
 }  // namespace histfs::fs

@@ -46,7 +46,9 @@ class InodeTable {
 
   Inode& root() { return *root_; }
   Inode& get(fuse_ino_t ino) { return ino == FUSE_ROOT_ID ? *root_ : *reinterpret_cast<Inode*>(ino); }
-  fuse_ino_t number_of(Inode& inode) { return &inode == root_.get() ? FUSE_ROOT_ID : reinterpret_cast<fuse_ino_t>(&inode); }
+  fuse_ino_t number_of(Inode& inode) {
+    return &inode == root_.get() ? FUSE_ROOT_ID : reinterpret_cast<fuse_ino_t>(&inode);
+  }
 
   // Returns the Inode for the file `fd` refers to (described by `st`), with its
   // lookup count raised by one. Takes ownership of fd (closed if an Inode exists).

@@ -19,7 +19,7 @@ struct MountOptions {
   std::vector<std::string> fuse_options;  // as given to -o, split at commas
   unsigned max_threads = 16;
   unsigned idle_threads = 4;
-  bool debug = false;                      // libfuse's request trace
+  bool debug = false;  // libfuse's request trace
 };
 
 class MountSession {

@@ -82,7 +82,6 @@ class Passthrough {
     extra_root_entry_ = std::move(extra);
   }
 
-
  private:
   // Looks up `name` in `parent`, filling e (lookup count +1). Returns 0 or an errno.
   int do_lookup(Inode& parent, const char* name, fuse_entry_param* e);

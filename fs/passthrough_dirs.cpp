@@ -21,7 +21,7 @@ struct DirHandle {
   DirHandle& operator=(const DirHandle&) = delete;
 
   DIR* stream;
-  off_t offset = 0;         // telldir cookie of the next entry to return
+  off_t offset = 0;           // telldir cookie of the next entry to return
   dirent* pending = nullptr;  // read but not yet returned (did not fit)
 };
 
@@ -77,8 +77,10 @@ void Passthrough::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
                                                       &e, kListingDone)
                              : fuse_add_direntry(req, buffer.data() + used, size - used, hidden_root_name_.c_str(),
                                                  &e.attr, kListingDone);
-          if (need <= size - used) used += need;
-          else dir.offset = kExtraRootEntryOffset;
+          if (need <= size - used)
+            used += need;
+          else
+            dir.offset = kExtraRootEntryOffset;
         }
         break;
       }
@@ -112,7 +114,7 @@ void Passthrough::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
         break;
       }
     } else {
-      struct stat st{};
+      struct stat st {};
       st.st_ino = entry->d_ino;
       st.st_mode = static_cast<mode_t>(entry->d_type) << 12;
       entry_size = fuse_add_direntry(req, buffer.data() + used, size - used, entry->d_name, &st, next);

@@ -114,10 +114,14 @@ void Passthrough::setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int
     struct timespec times[2];
     times[0].tv_nsec = UTIME_OMIT;
     times[1].tv_nsec = UTIME_OMIT;
-    if (valid & FUSE_SET_ATTR_ATIME_NOW) times[0].tv_nsec = UTIME_NOW;
-    else if (valid & FUSE_SET_ATTR_ATIME) times[0] = attr->st_atim;
-    if (valid & FUSE_SET_ATTR_MTIME_NOW) times[1].tv_nsec = UTIME_NOW;
-    else if (valid & FUSE_SET_ATTR_MTIME) times[1] = attr->st_mtim;
+    if (valid & FUSE_SET_ATTR_ATIME_NOW)
+      times[0].tv_nsec = UTIME_NOW;
+    else if (valid & FUSE_SET_ATTR_ATIME)
+      times[0] = attr->st_atim;
+    if (valid & FUSE_SET_ATTR_MTIME_NOW)
+      times[1].tv_nsec = UTIME_NOW;
+    else if (valid & FUSE_SET_ATTR_MTIME)
+      times[1] = attr->st_mtim;
     result = fh >= 0 ? futimens(fh, times) : utimensat(AT_FDCWD, proc.c_str(), times, 0);
     if (result != 0) return (void)fuse_reply_err(req, errno);
   }
@@ -169,8 +173,7 @@ void Passthrough::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const 
   e.entry_timeout = options_.entry_timeout;
   auto order = recorder_.ordered();
   if (linkat(inode.fd, "", dir.fd, name, AT_EMPTY_PATH) != 0) return (void)fuse_reply_err(req, errno);
-  if (fstatat(inode.fd, "", &e.attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
-    return (void)fuse_reply_err(req, errno);
+  if (fstatat(inode.fd, "", &e.attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return (void)fuse_reply_err(req, errno);
   recorder_.created(req, dir, name);
   inodes_.add_lookup(inode);
   e.ino = inodes_.number_of(inode);
@@ -193,8 +196,8 @@ void Passthrough::rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   fuse_reply_err(req, 0);
 }
 
-void Passthrough::rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
-                         const char* newname, unsigned int flags) {
+void Passthrough::rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent, const char* newname,
+                         unsigned int flags) {
   if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) return (void)fuse_reply_err(req, EINVAL);
   Inode& from = inodes_.get(parent);
   Inode& to = inodes_.get(newparent);

@@ -110,17 +110,16 @@ void Passthrough::fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info
   fuse_reply_err(req, result == 0 ? 0 : errno);
 }
 
-void Passthrough::fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
-                            fuse_file_info* fi) {
+void Passthrough::fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info* fi) {
   if (::fallocate(static_cast<int>(fi->fh), mode, offset, length) != 0) return (void)fuse_reply_err(req, errno);
   recorder_.changed(req, inodes_.get(ino));
   fuse_reply_err(req, 0);
 }
 
-void Passthrough::copy_file_range(fuse_req_t req, fuse_ino_t, off_t off_in, fuse_file_info* fi_in,
-                                  fuse_ino_t ino_out, off_t off_out, fuse_file_info* fi_out, size_t len, int flags) {
-  ssize_t copied = ::copy_file_range(static_cast<int>(fi_in->fh), &off_in, static_cast<int>(fi_out->fh), &off_out,
-                                     len, static_cast<unsigned>(flags));
+void Passthrough::copy_file_range(fuse_req_t req, fuse_ino_t, off_t off_in, fuse_file_info* fi_in, fuse_ino_t ino_out,
+                                  off_t off_out, fuse_file_info* fi_out, size_t len, int flags) {
+  ssize_t copied = ::copy_file_range(static_cast<int>(fi_in->fh), &off_in, static_cast<int>(fi_out->fh), &off_out, len,
+                                     static_cast<unsigned>(flags));
   if (copied < 0) return (void)fuse_reply_err(req, errno);
   recorder_.written(req, inodes_.get(ino_out));
   fuse_reply_write(req, static_cast<size_t>(copied));

@@ -9,13 +9,14 @@ Router::Router(Passthrough& real, HistoryView* history, HistoryMode mode)
     : real_(real), history_(mode == HistoryMode::Off ? nullptr : history) {
   if (!history_) return;
   // A real ".history" in the backing dir is shadowed; the listing shows ours only when visible.
-  real_.set_root_listing(kHistoryName, mode == HistoryMode::Visible
-                                           ? std::function<fuse_entry_param()>([this] { return history_->root_entry(); })
-                                           : nullptr);
+  real_.set_root_listing(kHistoryName, mode == HistoryMode::Visible ? std::function<fuse_entry_param()>(
+                                                                          [this] { return history_->root_entry(); })
+                                                                    : nullptr);
 }
 
 bool Router::history_name(fuse_ino_t parent, const char* name) const {
-  return history_ && (HistoryView::is_history(parent) || (parent == FUSE_ROOT_ID && std::strcmp(name, kHistoryName) == 0));
+  return history_ &&
+         (HistoryView::is_history(parent) || (parent == FUSE_ROOT_ID && std::strcmp(name, kHistoryName) == 0));
 }
 
 void Router::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
@@ -169,8 +170,8 @@ void Router::fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, o
   real_.fallocate(req, ino, mode, offset, length, fi);
 }
 
-void Router::copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in, fuse_file_info* fi_in,
-                             fuse_ino_t ino_out, off_t off_out, fuse_file_info* fi_out, size_t len, int flags) {
+void Router::copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in, fuse_file_info* fi_in, fuse_ino_t ino_out,
+                             off_t off_out, fuse_file_info* fi_out, size_t len, int flags) {
   if (virtual_ino(ino_out)) return (void)fuse_reply_err(req, EROFS);
   // From history to a real file: the kernel falls back to read + write.
   if (virtual_ino(ino_in)) return (void)fuse_reply_err(req, EXDEV);

@@ -22,16 +22,26 @@ std::string clean_ident(std::string text) {
 // git's cq_lookup (quote.c): the letter of a byte's escape, 1 for an octal escape, 0 for none.
 char escape_of(unsigned char c) {
   switch (c) {
-    case '\a': return 'a';
-    case '\b': return 'b';
-    case '\t': return 't';
-    case '\n': return 'n';
-    case '\v': return 'v';
-    case '\f': return 'f';
-    case '\r': return 'r';
-    case '"': return '"';
-    case '\\': return '\\';
-    default: return c < 0x20 || c >= 0x7f ? 1 : 0;
+    case '\a':
+      return 'a';
+    case '\b':
+      return 'b';
+    case '\t':
+      return 't';
+    case '\n':
+      return 'n';
+    case '\v':
+      return 'v';
+    case '\f':
+      return 'f';
+    case '\r':
+      return 'r';
+    case '"':
+      return '"';
+    case '\\':
+      return '\\';
+    default:
+      return c < 0x20 || c >= 0x7f ? 1 : 0;
   }
 }
 

@@ -67,8 +67,7 @@ std::optional<EntryKind> entry_kind(git_filemode_t mode) {
 }
 
 BlobBytes::BlobBytes(git_odb_object* object)
-    : object_(object),
-      bytes_(static_cast<const char*>(git_odb_object_data(object)), git_odb_object_size(object)) {}
+    : object_(object), bytes_(static_cast<const char*>(git_odb_object_data(object)), git_odb_object_size(object)) {}
 
 // An odb object is reference-counted atomically and needs no repository: any thread may free it.
 BlobBytes::~BlobBytes() { git_odb_object_free(object_); }
@@ -197,9 +196,8 @@ std::vector<TagInfo> HistoryReader::tags() {
     out.push_back(std::move(info));
   }
   git_strarray_dispose(&names);
-  std::sort(out.begin(), out.end(), [](const TagInfo& a, const TagInfo& b) {
-    return a.time != b.time ? a.time > b.time : a.name > b.name;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const TagInfo& a, const TagInfo& b) { return a.time != b.time ? a.time > b.time : a.name > b.name; });
   return out;
 }
 

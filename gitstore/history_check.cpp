@@ -22,8 +22,7 @@ class TreeChecker {
     git_tree* raw = nullptr;
     check(git_tree_lookup(&raw, repo_, &id), "read tree");
     TreePtr tree(raw);
-    if (git_tree_entry_byname(tree.get(), std::string(kHistoryDirName).c_str()))
-      check_tree_path(kHistoryDirName);
+    if (git_tree_entry_byname(tree.get(), std::string(kHistoryDirName).c_str())) check_tree_path(kHistoryDirName);
     check_tree(id, "");
   }
 

@@ -44,23 +44,23 @@ std::map<std::string, TreeEntryInfo> files_of_tree(git_repository* repo, const g
   } walk;
   TreePtr tree = lookup_tree(repo, tree_id);
   const int result = git_tree_walk(
-            tree.get(), GIT_TREEWALK_PRE,
-            [](const char* root, const git_tree_entry* entry, void* payload) {
-              auto& state = *static_cast<Walk*>(payload);
-              std::string path = std::string(root) + git_tree_entry_name(entry);
-              try {
-                check_tree_path(path);
-                if (git_tree_entry_type(entry) == GIT_OBJECT_COMMIT)
-                  throw UnsafePathError(printable_path(path), "a submodule (gitlink), which histfs cannot write");
-              } catch (const UnsafePathError& error) {
-                state.refused = error;
-                return -1;  // stop the walk: the whole tree is refused
-              }
-              if (git_tree_entry_type(entry) == GIT_OBJECT_TREE) return 0;
-              state.files.emplace(std::move(path), TreeEntryInfo{*git_tree_entry_id(entry), git_tree_entry_filemode(entry)});
-              return 0;
-            },
-            &walk);
+      tree.get(), GIT_TREEWALK_PRE,
+      [](const char* root, const git_tree_entry* entry, void* payload) {
+        auto& state = *static_cast<Walk*>(payload);
+        std::string path = std::string(root) + git_tree_entry_name(entry);
+        try {
+          check_tree_path(path);
+          if (git_tree_entry_type(entry) == GIT_OBJECT_COMMIT)
+            throw UnsafePathError(printable_path(path), "a submodule (gitlink), which histfs cannot write");
+        } catch (const UnsafePathError& error) {
+          state.refused = error;
+          return -1;  // stop the walk: the whole tree is refused
+        }
+        if (git_tree_entry_type(entry) == GIT_OBJECT_TREE) return 0;
+        state.files.emplace(std::move(path), TreeEntryInfo{*git_tree_entry_id(entry), git_tree_entry_filemode(entry)});
+        return 0;
+      },
+      &walk);
   if (walk.refused) throw *walk.refused;
   check(result, "walk tree");
   return std::move(walk.files);

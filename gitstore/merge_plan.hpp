@@ -16,7 +16,7 @@
 namespace histfs::gitstore {
 
 struct MergePlan {
-  std::map<std::string, TreeEntryInfo> files;  // every file of the merged tree
+  std::map<std::string, TreeEntryInfo> files;                  // every file of the merged tree
   std::vector<std::pair<std::string, std::string>> conflicts;  // path, conflict copy
 };
 

@@ -112,7 +112,6 @@ void link_network_guard() {}
 // go straight to libc.
 extern "C" int connect(int fd, const sockaddr* address, socklen_t length) {
   histfs::gitstore::NetworkGuard* guard = histfs::gitstore::NetworkGuard::current();
-  if (!guard || !address || address->sa_family == AF_UNIX)
-    return histfs::gitstore::real_connect()(fd, address, length);
+  if (!guard || !address || address->sa_family == AF_UNIX) return histfs::gitstore::real_connect()(fd, address, length);
   return histfs::gitstore::guarded_connect(*guard, fd, address, length);
 }

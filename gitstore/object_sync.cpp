@@ -37,8 +37,7 @@ struct RecordingStream {
   git_odb_stream* inner;
 };
 
-int recording_write(git_odb_backend* backend, const git_oid* oid, const void* data, size_t length,
-                    git_object_t type) {
+int recording_write(git_odb_backend* backend, const git_oid* oid, const void* data, size_t length, git_object_t type) {
   auto* self = reinterpret_cast<RecordingBackend*>(backend);
   int error = self->loose->write(self->loose, oid, data, length, type);
   if (error == 0 && recorder) recorder->created_object(*oid);
@@ -63,8 +62,7 @@ void stream_free(git_odb_stream* stream) {
   delete self;
 }
 
-int recording_writestream(git_odb_stream** out, git_odb_backend* backend, git_object_size_t size,
-                          git_object_t type) {
+int recording_writestream(git_odb_stream** out, git_odb_backend* backend, git_object_size_t size, git_object_t type) {
   auto* self = reinterpret_cast<RecordingBackend*>(backend);
   git_odb_stream* inner = nullptr;
   if (int error = self->loose->writestream(&inner, self->loose, size, type)) return error;

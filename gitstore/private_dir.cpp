@@ -58,7 +58,8 @@ void ensure_private_git_dir(const std::string& git_dir, uid_t owner) {
   const auto real = std::filesystem::canonical(git_dir, error);
   if (error) throw UnsafeDirError("cannot resolve the git dir " + git_dir + ": " + error.message());
   struct stat st;
-  if (lstat(real.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw UnsafeDirError("git dir " + git_dir + " is not a folder");
+  if (lstat(real.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw UnsafeDirError("git dir " + git_dir + " is not a folder");
   check_owned_and_closed(real.string(), st, owner, "git dir", false);
   check_parents_of(real.parent_path().string(), owner);
   const auto config = real / "config";

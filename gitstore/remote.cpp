@@ -1,7 +1,7 @@
 #include "gitstore/remote.hpp"
 
-#include <cctype>
 #include <unistd.h>
+#include <cctype>
 
 #include <cstdlib>
 #include <cstring>
@@ -46,7 +46,8 @@ void RemoteClient::fail(const std::string& what) {
   if (!token_.empty())
     for (auto at = message.find(token_); at != std::string::npos; at = message.find(token_))
       message.replace(at, token_.size(), "***");
-  if (guard_ && guard_->cancelled()) message = "cancelled: the daemon is stopping";
+  if (guard_ && guard_->cancelled())
+    message = "cancelled: the daemon is stopping";
   else if (guard_ && (message.find("temporarily unavailable") != std::string::npos ||
                       message.find("timed out") != std::string::npos))
     message += " (no answer for " + std::to_string(guard_->timeout().count() / 1000.0).substr(0, 4) +
@@ -141,7 +142,8 @@ PushOutcome RemoteClient::push(const std::optional<git_oid>& last_seen) {
   NetworkGuard::Scope network(guard_);
   // git_remote_push succeeds even when the server refuses a ref: the refusal arrives only here.
   options.callbacks.push_update_reference = [](const char* ref, const char* status, void* payload) -> int {
-    if (status) static_cast<RemoteClient*>(payload)->pushing_->rejected.push_back(std::string(ref) + " (" + status + ")");
+    if (status)
+      static_cast<RemoteClient*>(payload)->pushing_->rejected.push_back(std::string(ref) + " (" + status + ")");
     return 0;
   };
   const int result = git_remote_push(remote.get(), &refspecs, &options);
@@ -165,9 +167,9 @@ void RemoteClient::move_local_main(const std::string& path, const std::string& s
   git_oid pushed;
   check(git_reference_name_to_id(&pushed, target.get(), staging.c_str()), "read the pushed commit");
   git_reference* moved = nullptr;
-  const int result =
-      last_seen ? git_reference_create_matching(&moved, target.get(), kBranchRef, &pushed, 1, &*last_seen, "histfs: push")
-                : git_reference_create(&moved, target.get(), kBranchRef, &pushed, 0, "histfs: push");
+  const int result = last_seen ? git_reference_create_matching(&moved, target.get(), kBranchRef, &pushed, 1,
+                                                               &*last_seen, "histfs: push")
+                               : git_reference_create(&moved, target.get(), kBranchRef, &pushed, 0, "histfs: push");
   git_reference_free(moved);
   git_reference* staged = nullptr;
   if (git_reference_lookup(&staged, target.get(), staging.c_str()) == 0) {

@@ -7,7 +7,8 @@
 namespace histfs::gitstore {
 
 // The values of `keys` that are set (lower-case names as git reports them are accepted too).
-std::map<std::string, std::string> read_config_strings(const std::string& git_dir, const std::initializer_list<const char*>& keys);
+std::map<std::string, std::string> read_config_strings(const std::string& git_dir,
+                                                       const std::initializer_list<const char*>& keys);
 // Sets each key; an empty value removes the key.
 void write_config_strings(const std::string& git_dir, const std::map<std::string, std::string>& values);
 

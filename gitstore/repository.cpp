@@ -117,8 +117,7 @@ void Repository::move_branch(const git_oid& target, const std::optional<git_oid>
                                         reflog_message.c_str()),
           "move branch");
   else
-    check(git_reference_create(&raw_ref, repo_.get(), kBranchRef, &target, 0, reflog_message.c_str()),
-          "create branch");
+    check(git_reference_create(&raw_ref, repo_.get(), kBranchRef, &target, 0, reflog_message.c_str()), "create branch");
   ReferencePtr ref(raw_ref);
   ObjectSync::sync_file(git_dir_ + "/" + kBranchRef);
   ObjectSync::sync_file(git_dir_ + "/logs/" + kBranchRef);

@@ -105,16 +105,19 @@ std::vector<std::pair<std::string, std::string>> SyncRepository::renames(const g
 
 RemoteComparison SyncRepository::compare(const std::optional<git_oid>& head, const git_oid& remote,
                                          const std::optional<git_oid>& pushed) const {
-  return classify_remote(head, remote, pushed,
-                         [this](const git_oid& a, const git_oid& b) { return contains(a, b); });
+  return classify_remote(head, remote, pushed, [this](const git_oid& a, const git_oid& b) { return contains(a, b); });
 }
 
 const char* to_string(RemoteRelation relation) {
   switch (relation) {
-    case RemoteRelation::Same: return "same";
-    case RemoteRelation::LocalAhead: return "local ahead";
-    case RemoteRelation::FastForward: return "fast-forward";
-    case RemoteRelation::Diverged: return "diverged";
+    case RemoteRelation::Same:
+      return "same";
+    case RemoteRelation::LocalAhead:
+      return "local ahead";
+    case RemoteRelation::FastForward:
+      return "fast-forward";
+    case RemoteRelation::Diverged:
+      return "diverged";
   }
   return "?";
 }

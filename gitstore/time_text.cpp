@@ -20,10 +20,10 @@ bool digits(std::string_view text, size_t at, size_t count, int& out) {
 
 std::optional<std::int64_t> parse_instant(std::string_view text) {
   if (!text.empty() && (text.back() == 'Z' || text.back() == 'z')) text.remove_suffix(1);
-  struct tm parts{};
+  struct tm parts {};
   int year, month, day, hour = 23, minute = 59, second = 59;
-  if (!digits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' || !digits(text, 5, 2, month) ||
-      text[7] != '-' || !digits(text, 8, 2, day))
+  if (!digits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' || !digits(text, 5, 2, month) || text[7] != '-' ||
+      !digits(text, 8, 2, day))
     return std::nullopt;
   if (text.size() > 10) {
     if ((text[10] != 'T' && text[10] != 't' && text[10] != ' ') || !digits(text, 11, 2, hour) || text.size() < 16 ||
@@ -40,7 +40,7 @@ std::optional<std::int64_t> parse_instant(std::string_view text) {
   parts.tm_min = minute;
   parts.tm_sec = second;
   const time_t seconds = timegm(&parts);
-  struct tm check{};
+  struct tm check {};
   gmtime_r(&seconds, &check);
   if (check.tm_mday != day) return std::nullopt;  // 2026-02-31 and the like
   return std::int64_t(seconds);
@@ -48,7 +48,7 @@ std::optional<std::int64_t> parse_instant(std::string_view text) {
 
 std::string format_instant(std::int64_t seconds) {
   const time_t value = time_t(seconds);
-  struct tm parts{};
+  struct tm parts {};
   gmtime_r(&value, &parts);
   char text[32];
   strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);

@@ -19,9 +19,7 @@ namespace histfs::gitstore {
 struct TreeEntryInfo {
   git_oid oid;
   git_filemode_t mode;
-  bool operator==(const TreeEntryInfo& other) const {
-    return mode == other.mode && git_oid_equal(&oid, &other.oid);
-  }
+  bool operator==(const TreeEntryInfo& other) const { return mode == other.mode && git_oid_equal(&oid, &other.oid); }
 };
 
 class TreeOverlay {
@@ -43,8 +41,7 @@ class TreeOverlay {
   void exchange(std::string_view a, std::string_view b);
   std::optional<TreeEntryInfo> get(std::string_view path);
   // Calls visit(path, entry) for every non-tree entry at or below `path` ("" = everything).
-  void for_each_file(std::string_view path,
-                     const std::function<void(const std::string&, const TreeEntryInfo&)>& visit);
+  void for_each_file(std::string_view path, const std::function<void(const std::string&, const TreeEntryInfo&)>& visit);
   // Writes the changed trees; returns the root tree id. The overlay stays usable.
   // Trees written are added to `written` when given.
   git_oid write(ObjectSync* written = nullptr);

@@ -1,6 +1,6 @@
 #define CATCH_CONFIG_RUNNER
-#include <catch2/catch.hpp>
 #include <spdlog/spdlog.h>
+#include <catch2/catch.hpp>
 
 int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);  // the code under test logs every commit at info

@@ -10,8 +10,8 @@ using gitstore::printable;
 
 namespace http = boost::beast::http;
 
-RequestHandler::RequestHandler(const ServerOptions& options, DeliveryJudge& judge, FetchRequest on_fetch,
-                               Health health, BodyBudget& budget)
+RequestHandler::RequestHandler(const ServerOptions& options, DeliveryJudge& judge, FetchRequest on_fetch, Health health,
+                               BodyBudget& budget)
     : options_(options), judge_(judge), on_fetch_(std::move(on_fetch)), health_(std::move(health)), budget_(budget) {}
 
 void RequestHandler::prepare(Parser& parser) const {

@@ -1,11 +1,11 @@
 #include "webhook/server.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <spdlog/spdlog.h>
 
 #include <array>
 #include <optional>
@@ -65,8 +65,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void read_header() {
     parser_.emplace();
     shared_.handler.prepare(*parser_);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = this->shared_from_this()](beast::error_code error, size_t) { self->on_header(error); });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code error, size_t) { self->on_header(error); });
   }
 
   void on_header(beast::error_code error) {
@@ -100,9 +101,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // data resets the connection, and a client still sending a body we refused (413, 503) would lose the
   // answer. Below TLS on purpose: nothing is decrypted, and the memory is this one small buffer.
   void drain() {
-    lowest().async_read_some(asio::buffer(scratch_), [self = this->shared_from_this()](beast::error_code error, size_t) {
-      if (!error) self->drain();
-    });
+    lowest().async_read_some(asio::buffer(scratch_),
+                             [self = this->shared_from_this()](beast::error_code error, size_t) {
+                               if (!error) self->drain();
+                             });
   }
 
   Stream stream_;
@@ -191,8 +193,8 @@ void Server::start() {
   if (!o.tls_cert.empty() || !o.tls_key.empty()) {
     impl_->tls.emplace(asio::ssl::context::tls_server);
     try {
-      impl_->tls->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                              asio::ssl::context::no_tlsv1_1);
+      impl_->tls->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                              asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
       impl_->tls->use_certificate_chain_file(o.tls_cert);
       impl_->tls->use_private_key_file(o.tls_key, asio::ssl::context::pem);
     } catch (const std::exception& error) {
@@ -209,7 +211,8 @@ void Server::start() {
   if (!error) acceptor.bind(endpoint, error);
   if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
   if (error)
-    throw std::runtime_error("webhook: cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + error.message());
+    throw std::runtime_error("webhook: cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " +
+                             error.message());
   impl_->accept();
   impl_->thread = std::thread([this] { impl_->run(); });
 }

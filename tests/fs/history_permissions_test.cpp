@@ -14,7 +14,7 @@ namespace histfs::fs {
 namespace {
 
 struct stat stat_of(mode_t mode, uid_t uid = 1000, gid_t gid = 100) {
-  struct stat st{};
+  struct stat st {};
   st.st_mode = mode;
   st.st_uid = uid;
   st.st_gid = gid;
@@ -28,7 +28,7 @@ TEST_CASE("the rule: read bits of the source, no write bit, x only for folders a
   CHECK(history_access(file, true, ShownAs::Folder).bits == 0555);  // a past folder that is a file now
   CHECK(history_access(file, true, ShownAs::Link).bits == 0777);
   CHECK(history_access(stat_of(S_IFREG | 0600), true, ShownAs::File).bits == 0400);
-  CHECK(history_access(stat_of(S_IFREG | 0755), true, ShownAs::File).bits == 0444);  // not executable in git
+  CHECK(history_access(stat_of(S_IFREG | 0755), true, ShownAs::File).bits == 0444);         // not executable in git
   CHECK(history_access(stat_of(S_IFREG | 06777), true, ShownAs::Executable).bits == 0555);  // no setuid, no w
   CHECK(history_access(stat_of(S_IFREG | 0640), true, ShownAs::Executable).bits == 0550);
 

@@ -58,15 +58,17 @@ class Recorder {
  public:
   explicit Recorder(std::string root) : root_(std::move(root)) {}
   std::string at(const std::string& rel) const { return root_ + "/" + rel; }
-  void step(const std::string& name, const std::function<long()>& call, const std::function<std::string()>& detail = {}) {
+  void step(const std::string& name, const std::function<long()>& call,
+            const std::function<std::string()>& detail = {}) {
     errno = 0;
     long result = call();
     int error = result < 0 ? errno : 0;
     outcomes.push_back({name, result < 0 ? -1 : result, error, detail ? detail() : ""});
   }
   void stat_step(const std::string& rel) {
-    struct stat st{};
-    step("lstat " + rel, [&] { return long(lstat(at(rel).c_str(), &st)); }, [&] { return describe(st); });
+    struct stat st {};
+    step(
+        "lstat " + rel, [&] { return long(lstat(at(rel).c_str(), &st)); }, [&] { return describe(st); });
   }
   std::vector<Outcome> outcomes;
 
@@ -87,7 +89,8 @@ void run_script(Recorder& r, bool xattr) {
   r.step("create f", [&] { return long(fd = open(r.at("f").c_str(), O_CREAT | O_EXCL | O_RDWR, 0644)) >= 0 ? 0 : -1; });
   r.step("create f O_EXCL (EEXIST)", [&] { return long(open(r.at("f").c_str(), O_CREAT | O_EXCL | O_RDWR, 0644)); });
   r.step("write f", [&] { return long(write(fd, "hello world", 11)); });
-  r.step("pread f", [&] { return long(pread(fd, buffer, 5, 6)); }, text);
+  r.step(
+      "pread f", [&] { return long(pread(fd, buffer, 5, 6)); }, text);
   r.step("close f", [&] { return long(close(fd)); });
   r.stat_step("f");
   r.step("truncate f 2", [&] { return long(truncate(r.at("f").c_str(), 2)); });
@@ -106,21 +109,25 @@ void run_script(Recorder& r, bool xattr) {
   r.step("unlink missing (ENOENT)", [&] { return long(unlink(r.at("missing").c_str())); });
   r.step("symlink l -> f", [&] { return long(symlink("f", r.at("l").c_str())); });
   r.step("symlink l again (EEXIST)", [&] { return long(symlink("f", r.at("l").c_str())); });
-  r.step("readlink l", [&] { long n = readlink(r.at("l").c_str(), buffer, sizeof buffer - 1); if (n >= 0) buffer[n] = 0; return n; }, text);
+  r.step(
+      "readlink l",
+      [&] {
+        long n = readlink(r.at("l").c_str(), buffer, sizeof buffer - 1);
+        if (n >= 0) buffer[n] = 0;
+        return n;
+      },
+      text);
   r.step("readlink f (EINVAL)", [&] { return long(readlink(r.at("f").c_str(), buffer, sizeof buffer)); });
   r.stat_step("l");
   r.step("link f g", [&] { return long(link(r.at("f").c_str(), r.at("g").c_str())); });
   r.stat_step("g");
   r.step("link a h (EPERM)", [&] { return long(link(r.at("a").c_str(), r.at("h").c_str())); });
-  r.step("rename NOREPLACE onto g (EEXIST)", [&] {
-    return long(renameat2(AT_FDCWD, r.at("f").c_str(), AT_FDCWD, r.at("g").c_str(), RENAME_NOREPLACE));
-  });
-  r.step("rename NOREPLACE f to n", [&] {
-    return long(renameat2(AT_FDCWD, r.at("f").c_str(), AT_FDCWD, r.at("n").c_str(), RENAME_NOREPLACE));
-  });
-  r.step("rename EXCHANGE n and a", [&] {
-    return long(renameat2(AT_FDCWD, r.at("n").c_str(), AT_FDCWD, r.at("a").c_str(), RENAME_EXCHANGE));
-  });
+  r.step("rename NOREPLACE onto g (EEXIST)",
+         [&] { return long(renameat2(AT_FDCWD, r.at("f").c_str(), AT_FDCWD, r.at("g").c_str(), RENAME_NOREPLACE)); });
+  r.step("rename NOREPLACE f to n",
+         [&] { return long(renameat2(AT_FDCWD, r.at("f").c_str(), AT_FDCWD, r.at("n").c_str(), RENAME_NOREPLACE)); });
+  r.step("rename EXCHANGE n and a",
+         [&] { return long(renameat2(AT_FDCWD, r.at("n").c_str(), AT_FDCWD, r.at("a").c_str(), RENAME_EXCHANGE)); });
   r.stat_step("a");
   r.stat_step("n");
   r.step("rename EXCHANGE with missing (ENOENT)", [&] {
@@ -133,7 +140,10 @@ void run_script(Recorder& r, bool xattr) {
     struct timespec times[2] = {{1000000000, 5}, {1000000000, 7}};
     return long(utimensat(AT_FDCWD, r.at("a").c_str(), times, 0));
   });
-  r.step("mtime of a", [&] { struct stat st; return long(stat(r.at("a").c_str(), &st) == 0 ? st.st_mtim.tv_sec : -1); });
+  r.step("mtime of a", [&] {
+    struct stat st;
+    return long(stat(r.at("a").c_str(), &st) == 0 ? st.st_mtim.tv_sec : -1);
+  });
   r.step("append twice", [&] {
     int afd = open(r.at("log").c_str(), O_CREAT | O_WRONLY | O_APPEND, 0600);
     long n = write(afd, "one\n", 4) + write(afd, "two\n", 4);
@@ -141,7 +151,16 @@ void run_script(Recorder& r, bool xattr) {
     return n;
   });
   r.stat_step("log");
-  r.step("read log", [&] { int rfd = open(r.at("log").c_str(), O_RDONLY); long n = read(rfd, buffer, sizeof buffer - 1); buffer[n > 0 ? n : 0] = 0; close(rfd); return n; }, text);
+  r.step(
+      "read log",
+      [&] {
+        int rfd = open(r.at("log").c_str(), O_RDONLY);
+        long n = read(rfd, buffer, sizeof buffer - 1);
+        buffer[n > 0 ? n : 0] = 0;
+        close(rfd);
+        return n;
+      },
+      text);
   r.step("open-but-unlinked keeps working", [&] {
     int ufd = open(r.at("gone").c_str(), O_CREAT | O_RDWR, 0644);
     unlink(r.at("gone").c_str());
@@ -153,13 +172,25 @@ void run_script(Recorder& r, bool xattr) {
     close(ufd);
     return std::string(back) == "still here" && st.st_nlink == 0 ? n : -1;
   });
-  r.step("lstat gone (ENOENT)", [&] { struct stat st; return long(lstat(r.at("gone").c_str(), &st)); });
+  r.step("lstat gone (ENOENT)", [&] {
+    struct stat st;
+    return long(lstat(r.at("gone").c_str(), &st));
+  });
   if (xattr) {
-  r.step("setxattr user.tag", [&] { return long(setxattr(r.at("a").c_str(), "user.tag", "blue", 4, 0)); });
-  r.step("getxattr user.tag", [&] { long n = getxattr(r.at("a").c_str(), "user.tag", buffer, sizeof buffer - 1); buffer[n > 0 ? n : 0] = 0; return n; }, text);
-  r.step("getxattr missing (ENODATA)", [&] { return long(getxattr(r.at("a").c_str(), "user.none", buffer, sizeof buffer)); });
-  r.step("setxattr XATTR_CREATE again (EEXIST)", [&] { return long(setxattr(r.at("a").c_str(), "user.tag", "x", 1, XATTR_CREATE)); });
-  r.step("removexattr user.tag", [&] { return long(removexattr(r.at("a").c_str(), "user.tag")); });
+    r.step("setxattr user.tag", [&] { return long(setxattr(r.at("a").c_str(), "user.tag", "blue", 4, 0)); });
+    r.step(
+        "getxattr user.tag",
+        [&] {
+          long n = getxattr(r.at("a").c_str(), "user.tag", buffer, sizeof buffer - 1);
+          buffer[n > 0 ? n : 0] = 0;
+          return n;
+        },
+        text);
+    r.step("getxattr missing (ENODATA)",
+           [&] { return long(getxattr(r.at("a").c_str(), "user.none", buffer, sizeof buffer)); });
+    r.step("setxattr XATTR_CREATE again (EEXIST)",
+           [&] { return long(setxattr(r.at("a").c_str(), "user.tag", "x", 1, XATTR_CREATE)); });
+    r.step("removexattr user.tag", [&] { return long(removexattr(r.at("a").c_str(), "user.tag")); });
   }
   r.step("fallocate", [&] {
     int ffd = open(r.at("big").c_str(), O_CREAT | O_RDWR, 0644);
@@ -180,8 +211,12 @@ void run_script(Recorder& r, bool xattr) {
   r.step("mkfifo p", [&] { return long(mkfifo(r.at("p").c_str(), 0644)); });
   r.stat_step("p");
   r.step("rmdir a/b then a", [&] { return long(rmdir(r.at("n/b").c_str()) + rmdir(r.at("n").c_str())); });
-  r.step("statfs", [&] { struct statvfs st; return long(statvfs(r.at("").c_str(), &st)); });
-  r.step("listing", [] { return 0L; }, [&] { return list_dir(r.at("")); });
+  r.step("statfs", [&] {
+    struct statvfs st;
+    return long(statvfs(r.at("").c_str(), &st));
+  });
+  r.step(
+      "listing", [] { return 0L; }, [&] { return list_dir(r.at("")); });
 }
 
 TEST_CASE("syscalls on the mount match a plain directory", "[fs][mount]") {

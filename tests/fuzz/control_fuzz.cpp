@@ -21,10 +21,10 @@
 
 namespace {
 
-using nlohmann::json;
 using histfs::gitstore::is_utf8;
 using histfs::gitstore::printable;
 using histfs::gitstore::unprintable;
+using nlohmann::json;
 namespace protocol = histfs::protocol;
 
 void require(bool condition, const char* what, const std::string& detail = {}) {
@@ -95,9 +95,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   // Names are lossless: unprintable gives back the handler's bytes.
-  for (const json* shown : {&answer["mountpoint"], &answer["last_commit"]["subject"], &answer["commits"][0]["subject"],
-                            &answer["changes"][0]["path"], &answer["remote"]["url"],
-                            &answer["remote"]["conflicts"][0]["copy"]})
+  for (const json* shown :
+       {&answer["mountpoint"], &answer["last_commit"]["subject"], &answer["commits"][0]["subject"],
+        &answer["changes"][0]["path"], &answer["remote"]["url"], &answer["remote"]["conflicts"][0]["copy"]})
     require(shown->is_string() && unprintable(shown->get<std::string>()) == name, "a name that is not lossless",
             printable(wire));
   require(answer["last_commit"]["id"] == "0123" && answer["changes"][0]["action"] == "write",

@@ -119,7 +119,7 @@ class Mutator {
 
   void mutate(Bytes& in) {
     static const uint8_t kInteresting[] = {0x00, 0xff, 0x7f, 0x80, 0xc3, 0xe2, 0xf0, '"', '\\', '{', '}', '[',
-                                           ']',  ',',  ':',  '0',  '9',  '\r', '\n', ' ', '%', '+', '&', '='};
+                                           ']',  ',',  ':',  '0',  '9',  '\r', '\n', ' ', '%',  '+', '&', '='};
     const size_t at = below(in.size() + 1);
     switch (below(8)) {
       case 0:
@@ -200,15 +200,24 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
-    if (arg == "--corpus" && has_value) corpus_dirs.push_back(argv[++i]);
-    else if (arg == "--dict" && has_value) dictionary_path = argv[++i];
-    else if (arg == "--runs" && has_value) runs = std::stoull(argv[++i]);
-    else if (arg == "--seconds" && has_value) seconds = std::stod(argv[++i]);
-    else if (arg == "--seed" && has_value) seed = std::stoull(argv[++i]);
-    else if (arg == "--max-len" && has_value) max_len = std::stoul(argv[++i]);
-    else if (arg == "--artifacts" && has_value) artifacts = argv[++i];
-    else if (arg.starts_with("--")) return usage(argv[0]);
-    else files.push_back(arg);
+    if (arg == "--corpus" && has_value)
+      corpus_dirs.push_back(argv[++i]);
+    else if (arg == "--dict" && has_value)
+      dictionary_path = argv[++i];
+    else if (arg == "--runs" && has_value)
+      runs = std::stoull(argv[++i]);
+    else if (arg == "--seconds" && has_value)
+      seconds = std::stod(argv[++i]);
+    else if (arg == "--seed" && has_value)
+      seed = std::stoull(argv[++i]);
+    else if (arg == "--max-len" && has_value)
+      max_len = std::stoul(argv[++i]);
+    else if (arg == "--artifacts" && has_value)
+      artifacts = argv[++i];
+    else if (arg.starts_with("--"))
+      return usage(argv[0]);
+    else
+      files.push_back(arg);
   }
   if (LLVMFuzzerInitialize) LLVMFuzzerInitialize(&argc, &argv);
   std::filesystem::create_directories(artifacts);
@@ -228,7 +237,8 @@ int main(int argc, char** argv) {
   }
   std::cout << "fuzz: replayed " << corpus.size() << " corpus inputs" << std::endl;
 
-  const std::vector<Bytes> dictionary = dictionary_path.empty() ? std::vector<Bytes>() : read_dictionary(dictionary_path);
+  const std::vector<Bytes> dictionary =
+      dictionary_path.empty() ? std::vector<Bytes>() : read_dictionary(dictionary_path);
   Mutator mutator(seed, corpus, dictionary, max_len);
   const std::string prefix = artifacts + "/crash-" + std::to_string(seed) + "-";
   const auto start = std::chrono::steady_clock::now();

@@ -76,12 +76,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                       [](const std::string& after) { return after.starts_with("ff"); });
   bool fetched = false;
   RequestHandler handler(
-      options, judge, [&](const Verdict& verdict, const std::string& id) {
+      options, judge,
+      [&](const Verdict& verdict, const std::string& id) {
         fetched = true;
         require(verdict.after.size() == 40, "a fetch without a commit id");
         require(is_utf8(id) && id == printable(unprintable(id)), "a delivery id that is not printable", id);
       },
-      [] { return nlohmann::json{{"status", "ok"}, {"odd", std::string("\xff\x00\\", 3)}}; }, budget);
+      [] {
+        return nlohmann::json{{"status", "ok"}, {"odd", std::string("\xff\x00\\", 3)}};
+      },
+      budget);
 
   const testing::Exchange result = testing::exchange(handler, input);
 

@@ -65,7 +65,9 @@ TEST_CASE("what is refused or ignored", "[webhook]") {
     CHECK(j.judge.judge(signed_delivery("push", "x=1", "d", "application/x-www-form-urlencoded")).status == 400);
   }
   SECTION("no event header") { CHECK(j.judge.judge(signed_delivery("", push_body())).status == 400); }
-  SECTION("ping") { CHECK(j.judge.judge(signed_delivery("ping", R"({"zen":"Keep it simple.","hook_id":1})")).status == 200); }
+  SECTION("ping") {
+    CHECK(j.judge.judge(signed_delivery("ping", R"({"zen":"Keep it simple.","hook_id":1})")).status == 200);
+  }
   SECTION("other events") {
     Verdict v = j.judge.judge(signed_delivery("issues", R"({"action":"opened"})"));
     CHECK(v.status == 202);
@@ -73,9 +75,13 @@ TEST_CASE("what is refused or ignored", "[webhook]") {
   }
   SECTION("other branch") { CHECK_FALSE(j.judge.judge(signed_delivery("push", push_body("refs/heads/dev"))).fetch); }
   SECTION("tags") { CHECK_FALSE(j.judge.judge(signed_delivery("push", push_body("refs/tags/v1"))).fetch); }
-  SECTION("other repository") { CHECK_FALSE(j.judge.judge(signed_delivery("push", push_body("refs/heads/main", "x/y"))).fetch); }
+  SECTION("other repository") {
+    CHECK_FALSE(j.judge.judge(signed_delivery("push", push_body("refs/heads/main", "x/y"))).fetch);
+  }
   SECTION("branch deleted") {
-    CHECK_FALSE(j.judge.judge(signed_delivery("push", push_body("refs/heads/main", "owner/notes", std::string(40, '0')))).fetch);
+    CHECK_FALSE(
+        j.judge.judge(signed_delivery("push", push_body("refs/heads/main", "owner/notes", std::string(40, '0'))))
+            .fetch);
   }
   SECTION("our own push coming back") {
     j.head = kAfter;
@@ -90,12 +96,12 @@ TEST_CASE("what is refused or ignored", "[webhook]") {
     CHECK_FALSE(again.fetch);
   }
   SECTION("an after that is not a commit id") {
-    CHECK(j.judge.judge(signed_delivery("push", push_body("refs/heads/main", "owner/notes", "../../etc"))).status == 400);
+    CHECK(j.judge.judge(signed_delivery("push", push_body("refs/heads/main", "owner/notes", "../../etc"))).status ==
+          400);
   }
 }
 
-TEST_CASE("a signed push whose fields have the wrong type or are missing is a 400, never an exception",
-          "[webhook]") {
+TEST_CASE("a signed push whose fields have the wrong type or are missing is a 400, never an exception", "[webhook]") {
   Judge j;
   const std::string repo = R"("repository":{"full_name":"owner/notes"})";
   const std::string after = R"("after":")" + kAfter + R"(")";

@@ -16,7 +16,7 @@ namespace histfs::webhook::testing {
 
 struct Exchange {
   Answer answer;
-  std::string wire;       // the whole HTTP response as sent
+  std::string wire;        // the whole HTTP response as sent
   bool body_read = false;  // the handler asked for the body
 };
 

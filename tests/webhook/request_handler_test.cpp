@@ -2,8 +2,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "webhook/exchange.hpp"
 #include "gitstore/printable.hpp"
+#include "webhook/exchange.hpp"
 #include "webhook/signature.hpp"
 
 namespace histfs::webhook {
@@ -56,7 +56,8 @@ TEST_CASE("headers that are not UTF-8 are answered and logged escaped, never thr
     CHECK(answer_json(e)["message"] == "fetching 0123456789ab");
     REQUIRE(f.fetched.size() == 1);
     CHECK(f.fetched[0] == "\\xc3(\\x80");
-    auto again = testing::exchange(f.handler, post("X-GitHub-Event: push\r\nX-GitHub-Delivery: \xc3\x28\x80\r\n", push()));
+    auto again =
+        testing::exchange(f.handler, post("X-GitHub-Event: push\r\nX-GitHub-Delivery: \xc3\x28\x80\r\n", push()));
     CHECK(answer_json(again)["message"] == "duplicate delivery \\xc3(\\x80");
   }
   SECTION("a signed push with a field of the wrong type") {
@@ -74,8 +75,7 @@ TEST_CASE("a health report that is not UTF-8 still makes a valid answer", "[webh
   CHECK(answer_json(e)["conflict"] == "name\xef\xbf\xbd");
 }
 
-TEST_CASE("bodies take their share of the budget from the Content-Length, before they are read",
-          "[webhook][handler]") {
+TEST_CASE("bodies take their share of the budget from the Content-Length, before they are read", "[webhook][handler]") {
   Fixture f;
   Parser parser;
   f.handler.prepare(parser);

@@ -66,8 +66,10 @@ int upload(unsigned short port, const std::string& body, std::latch& headers_sen
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int status = -1;
   if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
-    const std::string head = "POST /webhook HTTP/1.1\r\nHost: h\r\nX-GitHub-Event: push\r\nContent-Type: "
-                             "application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    const std::string head =
+        "POST /webhook HTTP/1.1\r\nHost: h\r\nX-GitHub-Event: push\r\nContent-Type: "
+        "application/json\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n";
     send(fd, head.data(), head.size(), MSG_NOSIGNAL);
     headers_sent.count_down();
     headers_sent.wait();  // every client is in the middle of a request before any body is sent
@@ -76,8 +78,8 @@ int upload(unsigned short port, const std::string& body, std::latch& headers_sen
       pollfd p{fd, POLLIN | POLLOUT, 0};
       poll(&p, 1, 10'000);
       if (p.revents & (POLLIN | POLLERR | POLLHUP)) break;  // answered (or gone) before the whole body
-      const ssize_t n = send(fd, body.data() + sent, std::min<size_t>(body.size() - sent, 256 * 1024),
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
+      const ssize_t n =
+          send(fd, body.data() + sent, std::min<size_t>(body.size() - sent, 256 * 1024), MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0 && errno != EAGAIN) break;
       if (n > 0) sent += size_t(n);
     }
@@ -126,9 +128,9 @@ TEST_CASE("80 concurrent unsigned 24 MB bodies: answered, memory bounded by the 
   for (auto [status, n] : count) summary += std::to_string(status) + ": " + std::to_string(n) + "  ";
   const size_t grew = peak - baseline;
   INFO("answers " << summary << "; resident memory grew by " << grew / kMiB << " MiB at most");
-  CHECK(count[-1] == 0);                                    // every client got an answer
-  CHECK(count[401] + count[503] == kClients);               // unsigned: read whole and refused, or not read
-  CHECK(count[401] >= 1);                                   // the budget lets some through
+  CHECK(count[-1] == 0);                                              // every client got an answer
+  CHECK(count[401] + count[503] == kClients);                         // unsigned: read whole and refused, or not read
+  CHECK(count[401] >= 1);                                             // the budget lets some through
   CHECK(size_t(count[401]) * 24 * kMiB <= defaults.body_budget * 2);  // ... but not all (today's: all 80)
   CHECK(grew <= defaults.body_budget + 32 * kMiB + kAllocatorSlack);
 

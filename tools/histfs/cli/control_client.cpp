@@ -53,7 +53,8 @@ std::optional<MountRef> find_mount(const std::string& path) {
     mountpoint = unescape(mountpoint);
     if (!is_within(path, mountpoint)) continue;
     long owner = -1;
-    if (auto at = ("," + options).find(",user_id="); at != std::string::npos) owner = std::atol(options.c_str() + at + 8);
+    if (auto at = ("," + options).find(",user_id="); at != std::string::npos)
+      owner = std::atol(options.c_str() + at + 8);
     if (!best || mountpoint.size() >= best->mountpoint.size()) best = MountRef{mountpoint, unescape(source), owner};
   }
   return best;
@@ -91,16 +92,18 @@ nlohmann::json call_daemon(const MountRef& mount, const nlohmann::json& request)
   // A socket someone else put there would receive our request and could answer anything.
   struct stat st;
   if (lstat(path.c_str(), &st) == 0 && (!S_ISSOCK(st.st_mode) || (mount.owner >= 0 && long(st.st_uid) != mount.owner)))
-    throw ClientError("the control socket " + path + " does not belong to the owner of " + mount.mountpoint +
-                      " (uid " + std::to_string(mount.owner) + "); refusing to talk to it");
+    throw ClientError("the control socket " + path + " does not belong to the owner of " + mount.mountpoint + " (uid " +
+                      std::to_string(mount.owner) + "); refusing to talk to it");
   if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    if (errno == EACCES) throw ClientError("permission denied: the histfs daemon of " + mount.mountpoint + " belongs to another user");
+    if (errno == EACCES)
+      throw ClientError("permission denied: the histfs daemon of " + mount.mountpoint + " belongs to another user");
     throw ClientError("the histfs daemon of " + mount.mountpoint + " is not answering (" + strerror(errno) +
                       "); is it running with versioning on?");
   }
   ucred peer{};
   socklen_t length = sizeof peer;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0 || (mount.owner >= 0 && long(peer.uid) != mount.owner))
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0 ||
+      (mount.owner >= 0 && long(peer.uid) != mount.owner))
     throw ClientError("the process on " + path + " (uid " + std::to_string(peer.uid) + ") is not the daemon of " +
                       mount.mountpoint + "; refusing to talk to it");
   const std::string text = request.dump() + "\n";

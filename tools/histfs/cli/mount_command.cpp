@@ -30,8 +30,9 @@ void add_mount_command(CLI::App& app) {
   mount->add_flag("--xattr", args->xattr,
                   "Pass extended attributes through (off by default: then `ls -l` and every write cost a round trip "
                   "more per file)");
-  mount->add_option("--history", args->history,
-                    "The read-only .history/ tree: hidden (reachable by path, not listed; default), visible, or off")
+  mount
+      ->add_option("--history", args->history,
+                   "The read-only .history/ tree: hidden (reachable by path, not listed; default), visible, or off")
       ->check(CLI::IsMember({"hidden", "visible", "off"}));
   mount->add_flag("--debug-fuse", args->debug_fuse, "Print every FUSE request (implies -f)");
   mount->callback([args] {

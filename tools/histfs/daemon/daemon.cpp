@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -18,20 +18,20 @@
 
 #include "fs/history_view.hpp"
 #include "fs/mount_session.hpp"
-#include "fs/router.hpp"
 #include "fs/passthrough.hpp"
+#include "fs/router.hpp"
 #include "gitstore/committer.hpp"
+#include "gitstore/history.hpp"
 #include "gitstore/ignore_rules.hpp"
 #include "gitstore/private_dir.hpp"
 #include "gitstore/repository.hpp"
-#include "gitstore/history.hpp"
-#include "tools/histfs/settings/config.hpp"
 #include "tools/histfs/daemon/control_server.hpp"
-#include "tools/histfs/daemon/request_handlers.hpp"
-#include "tools/histfs/settings/remote_settings.hpp"
-#include "tools/histfs/settings/logging.hpp"
 #include "tools/histfs/daemon/remote_sync.hpp"
+#include "tools/histfs/daemon/request_handlers.hpp"
 #include "tools/histfs/daemon/webhook_service.hpp"
+#include "tools/histfs/settings/config.hpp"
+#include "tools/histfs/settings/logging.hpp"
+#include "tools/histfs/settings/remote_settings.hpp"
 
 namespace histfs::daemon {
 namespace {
@@ -39,7 +39,6 @@ namespace {
 namespace stdfs = std::filesystem;
 using settings::Config;
 using settings::ConfigError;
-
 
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> out;
@@ -85,13 +84,15 @@ void check_layout(const std::string& backing, const std::string& mountpoint, con
 
 // Flags override the file; both are checked before anything is created or mounted.
 Config effective_config(const MountArguments& args) {
-  Config config = args.config_file.empty() ? Config{} : settings::load_config_file(stdfs::absolute(args.config_file).string());
+  Config config =
+      args.config_file.empty() ? Config{} : settings::load_config_file(stdfs::absolute(args.config_file).string());
   for (const auto& setting : args.settings) apply_assignment(config, setting);
   if (!args.commit_quiet.empty()) apply_setting(config, "git.commitQuiet", args.commit_quiet);
   if (!args.commit_max_delay.empty()) apply_setting(config, "git.commitMaxDelay", args.commit_max_delay);
   if (!args.log_level.empty()) apply_setting(config, "log.level", args.log_level);
   if (!args.log_file.empty()) apply_setting(config, "log.file", stdfs::absolute(args.log_file).string());
-  if (!args.git_dir.empty()) apply_setting(config, "git.dir", stdfs::absolute(args.git_dir).lexically_normal().string());
+  if (!args.git_dir.empty())
+    apply_setting(config, "git.dir", stdfs::absolute(args.git_dir).lexically_normal().string());
   if (args.no_git) apply_setting(config, "git.enabled", "false");
   validate(config);
   return config;
@@ -252,7 +253,6 @@ int run_daemon(const MountArguments& args) {
                                                                  : fs::HistoryMode::Hidden;
   fs::Router router(passthrough, history_view.get(), history_mode);
 
-
   fs::MountSession session(router, mount_options);
   passthrough.set_notifier(&session.notifier());
   spdlog::info("mounted {} at {}{}", backing, mountpoint, config.git.enabled ? " (git dir " + git_dir + ")" : "");
@@ -270,10 +270,9 @@ int run_daemon(const MountArguments& args) {
       if (auto sync = context->remote_sync()) sync->commit_made();
     });
     committer->start(fs::start_quiet_thread);
-    control = std::make_unique<ControlServer>(git_dir + "/" + protocol::kSocketName,
-                                              [&context](const nlohmann::json& request) {
-                                                return handle_request(*context, request);
-                                              });
+    control = std::make_unique<ControlServer>(
+        git_dir + "/" + protocol::kSocketName,
+        [&context](const nlohmann::json& request) { return handle_request(*context, request); });
     control->start();
     start_remote_sync(*context, config);
     if (webhooks) webhooks->start(*context);

@@ -67,8 +67,7 @@ std::vector<WriteStep> diff_files(const std::map<std::string, gitstore::TreeEntr
 
 void apply_renames(std::vector<WriteStep>& steps, const std::vector<std::pair<std::string, std::string>>& renames) {
   std::map<std::string, size_t> deletes, writes;
-  for (size_t i = 0; i < steps.size(); ++i)
-    (steps[i].kind == WriteStep::Delete ? deletes : writes)[steps[i].path] = i;
+  for (size_t i = 0; i < steps.size(); ++i) (steps[i].kind == WriteStep::Delete ? deletes : writes)[steps[i].path] = i;
   std::vector<bool> dropped(steps.size(), false);
   auto pair_up = [&](const std::string& from, const std::string& to) {
     auto gone = deletes.find(from);

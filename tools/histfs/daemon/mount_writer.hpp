@@ -17,7 +17,7 @@ struct WriteStep {
   enum Kind { Write, Delete, Rename } kind;
   std::string path;  // relative to the mount root
   gitstore::TreeEntryInfo entry{};
-  std::string from;  // Rename: the old path (then `entry` is the content at `path`)
+  std::string from;                      // Rename: the old path (then `entry` is the content at `path`)
   gitstore::TreeEntryInfo from_entry{};  // Rename: the content at `from`
 };
 

@@ -210,7 +210,8 @@ void NoFollowWriter::write_file(const std::string& path, const std::string& cont
   if (existed) {
     // A rewritten file keeps its owner and mode; only the executable bits follow git.
     const mode_t mode = executable ? (st.st_mode | ((st.st_mode & 0444) >> 2)) : (st.st_mode & ~mode_t(0111));
-    if ((mode & 07777) != (st.st_mode & 07777) && fchmod(file.fd, mode & 07777) != 0) fail("set the mode of", path, errno);
+    if ((mode & 07777) != (st.st_mode & 07777) && fchmod(file.fd, mode & 07777) != 0)
+      fail("set the mode of", path, errno);
   } else {
     struct stat parent;
     if (fstat(dir.fd, &parent) != 0) fail("inspect the folder of", path, errno);

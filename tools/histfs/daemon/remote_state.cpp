@@ -6,22 +6,33 @@ namespace histfs::daemon {
 
 const char* to_string(SyncPhase phase) {
   switch (phase) {
-    case SyncPhase::Starting: return "starting";
-    case SyncPhase::InSync: return "in sync";
-    case SyncPhase::Pushing: return "pushing";
-    case SyncPhase::Fetching: return "fetching";
-    case SyncPhase::Merging: return "merging";
-    case SyncPhase::Importing: return "importing";
-    case SyncPhase::Retrying: return "retrying";
-    case SyncPhase::Held: return "held";
-    case SyncPhase::Refused: return "refused";
+    case SyncPhase::Starting:
+      return "starting";
+    case SyncPhase::InSync:
+      return "in sync";
+    case SyncPhase::Pushing:
+      return "pushing";
+    case SyncPhase::Fetching:
+      return "fetching";
+    case SyncPhase::Merging:
+      return "merging";
+    case SyncPhase::Importing:
+      return "importing";
+    case SyncPhase::Retrying:
+      return "retrying";
+    case SyncPhase::Held:
+      return "held";
+    case SyncPhase::Refused:
+      return "refused";
   }
   return "?";
 }
 
 nlohmann::json RemoteState::to_json() const {
   using nlohmann::json;
-  auto instant = [](const std::optional<std::int64_t>& t) { return t ? json(gitstore::format_instant(*t)) : json(nullptr); };
+  auto instant = [](const std::optional<std::int64_t>& t) {
+    return t ? json(gitstore::format_instant(*t)) : json(nullptr);
+  };
   auto text = [](const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); };
   json list = json::array();
   for (const auto& c : conflicts)
@@ -37,12 +48,10 @@ nlohmann::json RemoteState::to_json() const {
           {"refused", text(refused)},
           {"conflicts", list},
           {"unpushed_commits", unpushed_commits},
-          {"progress", progress && (phase == SyncPhase::Pushing || phase == SyncPhase::Fetching ||
-                                    phase == SyncPhase::Importing)
-                           ? json{{"objects_done", progress->done},
-                                       {"objects_total", progress->total},
-                                  {"bytes", progress->bytes}}
-                           : json(nullptr)}};
+          {"progress",
+           progress && (phase == SyncPhase::Pushing || phase == SyncPhase::Fetching || phase == SyncPhase::Importing)
+               ? json{{"objects_done", progress->done}, {"objects_total", progress->total}, {"bytes", progress->bytes}}
+               : json(nullptr)}};
 }
 
 }  // namespace histfs::daemon

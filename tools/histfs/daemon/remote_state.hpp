@@ -16,11 +16,11 @@ enum class SyncPhase {
   InSync,    // the remote has our HEAD and tags
   Pushing,
   Fetching,
-  Merging,   // writing fetched history into the files
-  Importing, // the first connection to a remote that has history
-  Retrying,  // the last attempt failed; backing off
-  Held,      // a push waits for --allow-mass-delete
-  Refused,   // the remote rewrote what we pushed; waits for the user
+  Merging,    // writing fetched history into the files
+  Importing,  // the first connection to a remote that has history
+  Retrying,   // the last attempt failed; backing off
+  Held,       // a push waits for --allow-mass-delete
+  Refused,    // the remote rewrote what we pushed; waits for the user
 };
 
 const char* to_string(SyncPhase phase);
@@ -38,7 +38,7 @@ struct RemoteState {
   std::string last_error;
   std::optional<std::string> held;       // why a push is held
   std::optional<std::string> pull_held;  // why a pull is held (it would delete more than git.maxDelete)
-  std::optional<std::string> refused;  // why a pull is refused
+  std::optional<std::string> refused;    // why a pull is refused
   std::vector<ConflictCopy> conflicts;
   size_t unpushed_commits = 0;
   // While pushing, fetching or importing: objects done of total (0 = unknown) and bytes.

@@ -11,8 +11,8 @@
 #include <spdlog/spdlog.h>
 
 #include "fs/mount_session.hpp"
-#include "gitstore/merge_plan.hpp"
 #include "fs/passthrough.hpp"
+#include "gitstore/merge_plan.hpp"
 #include "gitstore/repo_path.hpp"
 #include "gitstore/repository.hpp"
 #include "gitstore/time_text.hpp"
@@ -21,9 +21,9 @@
 namespace histfs::daemon {
 namespace {
 
-using nlohmann::json;
 using gitstore::check;
 using gitstore::oid_hex;
+using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kPushedRef = "refs/histfs/pushed";  // what we last pushed: a force-push must keep it
@@ -49,7 +49,9 @@ RemoteSync::RemoteSync(DaemonContext& daemon, RemoteSettings settings, bool catc
 
 RemoteSync::~RemoteSync() { stop(); }
 
-void RemoteSync::start() { thread_ = fs::start_quiet_thread([this] { run(); }); }
+void RemoteSync::start() {
+  thread_ = fs::start_quiet_thread([this] { run(); });
+}
 
 void RemoteSync::stop() {
   {
@@ -135,7 +137,8 @@ json RemoteSync::do_import(bool prefer_remote) {
     if (mine == wanted.end()) {
       wanted.emplace(path, entry);
     } else if (!(mine->second == entry)) {
-      replaced.push_back({{"path", path}, {"kept", prefer_remote ? "remote" : "local"},
+      replaced.push_back({{"path", path},
+                          {"kept", prefer_remote ? "remote" : "local"},
                           {"other_in", short_id(prefer_remote ? *head : *remote)}});
       if (prefer_remote) mine->second = entry;
     }
@@ -158,7 +161,8 @@ json RemoteSync::do_import(bool prefer_remote) {
                  {"replaced", replaced}};
   record_conflicts(busy, answer);
   spdlog::info("git_connect imported the remote's history: {} files written, {} kept from the {} side{}", steps.size(),
-               replaced.size(), prefer_remote ? "remote" : "local", kept.empty() ? "" : "; the local state is tag " + kept);
+               replaced.size(), prefer_remote ? "remote" : "local",
+               kept.empty() ? "" : "; the local state is tag " + kept);
   repo_.set_ref(kPushedRef, *remote);
   answer["push"] = do_push(false);
   return answer;
@@ -297,8 +301,8 @@ json RemoteSync::integrate_or_refuse(const git_oid& remote, bool allow_mass_dele
 
 json RemoteSync::refuse_unsafe(const gitstore::UnsafePathError& error) {
   // A history histfs will not write: refused whole, nothing written, until the remote moves on.
-  const std::string reason =
-      std::string("the remote's history holds an ") + error.what() + "; nothing was written. Fix the remote's history to go on";
+  const std::string reason = std::string("the remote's history holds an ") + error.what() +
+                             "; nothing was written. Fix the remote's history to go on";
   spdlog::error("git_pull refused: {}", reason);
   std::lock_guard lock(mutex_);
   state_.refused = reason;
@@ -442,7 +446,8 @@ void RemoteSync::run() {
         if (push_wanted_ || fetch_wanted_) until = std::min(until, next_try_);
         until = std::min(until, now + settings_.push_interval);
         wake_.wait_until(lock, until);
-        if (Clock::now() >= until && state_.phase != SyncPhase::InSync) push_wanted_ = true;  // periodic retry of unpushed work
+        if (Clock::now() >= until && state_.phase != SyncPhase::InSync)
+          push_wanted_ = true;  // periodic retry of unpushed work
       }
     }
     json answer;
@@ -450,7 +455,9 @@ void RemoteSync::run() {
     try {
       if (job == Job::Fetch) last_fetch_attempt_ = Clock::now();
       switch (job) {
-        case Job::Fetch: answer = do_fetch(request && request->allow_mass_delete); break;
+        case Job::Fetch:
+          answer = do_fetch(request && request->allow_mass_delete);
+          break;
         case Job::ImportLocal:
         case Job::ImportRemote:
           set_phase(SyncPhase::Importing);
@@ -460,7 +467,8 @@ void RemoteSync::run() {
             settings::save_remote_settings(daemon_.git_dir, settings_);
           }
           break;
-        default: answer = do_push(request && request->allow_mass_delete);
+        default:
+          answer = do_push(request && request->allow_mass_delete);
       }
       std::lock_guard lock(mutex_);
       backoff_ = std::chrono::milliseconds(0);
@@ -468,7 +476,8 @@ void RemoteSync::run() {
     } catch (const std::exception& failure) {
       error = failure.what();
       std::lock_guard lock(mutex_);
-      backoff_ = std::min(std::max(backoff_ * 2, std::chrono::milliseconds(kBackoffStart)), std::chrono::milliseconds(kBackoffCap));
+      backoff_ = std::min(std::max(backoff_ * 2, std::chrono::milliseconds(kBackoffStart)),
+                          std::chrono::milliseconds(kBackoffCap));
       // Jitter spreads the retries of many daemons after an outage.
       std::uniform_real_distribution<double> jitter(0.8, 1.2);
       next_try_ = Clock::now() + std::chrono::milliseconds(long(backoff_.count() * jitter(random)));

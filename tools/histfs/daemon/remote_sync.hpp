@@ -8,8 +8,8 @@
 // blocks a filesystem operation: it runs on its own thread, with its own
 // repository handle, retrying with exponential backoff and jitter.
 #include <chrono>
-#include <map>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -43,7 +43,7 @@ class RemoteSync {
   void start();
   void stop();
 
-  void commit_made();  // any thread: push soon
+  void commit_made();                       // any thread: push soon
   void fetch_soon(const std::string& why);  // any thread: a webhook delivery, say
   // Blocking, for `histfs push` and `histfs pull` (run on the sync thread, waited for).
   nlohmann::json push_now(bool allow_mass_delete);
@@ -81,8 +81,8 @@ class RemoteSync {
 
   DaemonContext& daemon_;
   RemoteSettings settings_;
-  gitstore::SyncRepository repo_;  // used by the sync thread once started
-  gitstore::NetworkGuard network_;  // bounds every remote call; stop() cancels them
+  gitstore::SyncRepository repo_;      // used by the sync thread once started
+  gitstore::NetworkGuard network_;     // bounds every remote call; stop() cancels them
   std::set<std::string> pushed_tags_;  // sync thread only
 
   // Guards everything below. Lock order: after DaemonContext::mount_writer (a pull holds
@@ -90,7 +90,7 @@ class RemoteSync {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
-  bool push_wanted_ = true;   // push (and catch up) once at start
+  bool push_wanted_ = true;  // push (and catch up) once at start
   bool fetch_wanted_ = true;
   std::string fetch_reason_ = "start-up";
   struct Request {

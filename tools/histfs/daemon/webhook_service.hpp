@@ -4,8 +4,8 @@
 #include <memory>
 #include <optional>
 
-#include "tools/histfs/settings/config.hpp"
 #include "tools/histfs/daemon/context.hpp"
+#include "tools/histfs/settings/config.hpp"
 #include "webhook/server.hpp"
 
 namespace histfs::daemon {

@@ -59,11 +59,16 @@ std::string printable(std::string_view name) {
 // How a JSON value reads in "expected X, got Y".
 std::string describe(const json& value) {
   switch (value.type()) {
-    case json::value_t::string: return as_literal(value.get_ref<const std::string&>());
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::null: return "null";
-    default: return value.dump();
+    case json::value_t::string:
+      return as_literal(value.get_ref<const std::string&>());
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::null:
+      return "null";
+    default:
+      return value.dump();
   }
 }
 
@@ -132,8 +137,7 @@ std::optional<std::uint64_t> scale_quantity(const Quantity& quantity, std::uint6
     why = "not a whole number of " + std::string(unit_name);
     return std::nullopt;
   }
-  if (__builtin_add_overflow(total, quantity.fraction / denominator * (multiplier / common), &total) ||
-      total > limit) {
+  if (__builtin_add_overflow(total, quantity.fraction / denominator * (multiplier / common), &total) || total > limit) {
     why = "too large";
     return std::nullopt;
   }
@@ -168,11 +172,11 @@ std::optional<std::uint64_t> try_parse_size(std::string_view text, std::string& 
   std::string unit(quantity->unit);
   std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
   static constexpr std::pair<std::string_view, int> kUnits[] = {
-      {"", 0},   {"b", 0},                             // plain bytes
+      {"", 0},   {"b", 0},  // plain bytes
       {"k", 10}, {"kb", 10}, {"kib", 10}, {"m", 20}, {"mb", 20}, {"mib", 20},
       {"g", 30}, {"gb", 30}, {"gib", 30}, {"t", 40}, {"tb", 40}, {"tib", 40}};  // all binary, see config.hpp
-  const auto found = std::find_if(std::begin(kUnits), std::end(kUnits),
-                                  [&](const auto& entry) { return entry.first == unit; });
+  const auto found =
+      std::find_if(std::begin(kUnits), std::end(kUnits), [&](const auto& entry) { return entry.first == unit; });
   if (found == std::end(kUnits)) {
     why = "unknown unit " + as_literal(quantity->unit) + "; use B, KB, MB, GB or TB";
     return std::nullopt;
@@ -248,8 +252,8 @@ struct Duration {
   static milliseconds from_json(const json& value) {
     // Strings only: a bare number could mean ms or s, and guessing wrong is off by 1000x.
     if (value.is_number())
-      throw std::invalid_argument(std::string(kExpected) + ", got the number " + value.dump() +
-                                  " (write \"" + value.dump() + "ms\" or \"" + value.dump() + "s\")");
+      throw std::invalid_argument(std::string(kExpected) + ", got the number " + value.dump() + " (write \"" +
+                                  value.dump() + "ms\" or \"" + value.dump() + "s\")");
     if (!value.is_string()) throw expected(kExpected, describe(value));
     return from_text(value.get_ref<const std::string&>());
   }
@@ -294,8 +298,8 @@ struct StringList {
     Value list;
     for (const json& item : value) {
       if (!item.is_string())
-        throw std::invalid_argument(std::string(kExpected) + ", but item " + std::to_string(list.size() + 1) +
-                                    " is " + describe(item));
+        throw std::invalid_argument(std::string(kExpected) + ", but item " + std::to_string(list.size() + 1) + " is " +
+                                    describe(item));
       list.push_back(item.get<std::string>());
     }
     return list;
@@ -409,7 +413,8 @@ Key key(std::string name, std::string description, Field field,
     check(value);
     field(config) = std::move(value);
   };
-  return Key{std::move(name), std::move(description),
+  return Key{std::move(name),
+             std::move(description),
              [store](Config& config, const json& value) { store(config, Kind::from_json(value)); },
              [store](Config& config, std::string_view text) { store(config, Kind::from_text(text)); },
              [field](const Config& config) { return Kind::to_json(field(config)); },
@@ -418,49 +423,69 @@ Key key(std::string name, std::string description, Field field,
 
 const std::vector<Key>& keys() {
   static const std::vector<Key> table = {
-      key<Bool>("git.enabled", "Version the directory in git; false makes histfs a plain passthrough",
-                [](auto& c) -> auto& { return c.git.enabled; }),
-      key<String>("git.repo", "Remote to push to and pull from: https://, http://, file:// URL or absolute path",
-                  [](auto& c) -> auto& { return c.git.repo; }, check_repo),
-      key<String>("git.dir", "The bare git dir (absolute); empty means BACKING.git beside the backing dir",
-                  [](auto& c) -> auto& { return c.git.dir; }, check_absolute_path),
-      key<Duration>("git.commitQuiet", "Commit once no change has arrived for this long",
-                    [](auto& c) -> auto& { return c.git.commit_quiet; }),
-      key<Duration>("git.commitMaxDelay", "Commit at the latest this long after the first pending change",
-                    [](auto& c) -> auto& { return c.git.commit_max_delay; }),
-      key<Duration>("git.autoPushInterval", "Push new commits to the remote at most this often",
-                    [](auto& c) -> auto& { return c.git.auto_push_interval; }),
-      key<Duration>("git.fetchInterval", "Fetch from the remote this often even without a webhook",
-                    [](auto& c) -> auto& { return c.git.fetch_interval; }),
-      key<Duration>("git.networkTimeout",
-                    "Give up on a remote that does not connect, or sends or takes nothing, for this long",
-                    [](auto& c) -> auto& { return c.git.network_timeout; }),
-      key<Bool>("git.allowNonFF", "Accept remote history rewrites (force pushes) instead of refusing them",
-                [](auto& c) -> auto& { return c.git.allow_non_ff; }),
-      key<Size>("git.lfs.sizeThreshold", "Files larger than this go to Git LFS (bytes, or 10MB; MB = MiB)",
-                [](auto& c) -> auto& { return c.git.lfs_size_threshold; }),
-      key<StringList>("git.lfs.track", "Patterns always stored in Git LFS, like \"*.png\"",
-                      [](auto& c) -> auto& { return c.git.lfs_track; }, check_lfs_patterns),
-      key<Count>("git.maxDelete", "Hold a push that deletes more files than this until --allow-mass-delete",
-                 [](auto& c) -> auto& { return c.git.max_delete; }),
-      key<StringList>("git.ignore", "Extra gitignore patterns kept out of git (the files stay on disk)",
-                      [](auto& c) -> auto& { return c.git.ignore; }, check_ignore_patterns),
-      key<String>("git.caFile", "CA bundle (PEM, absolute path) for an https remote with its own CA",
-                  [](auto& c) -> auto& { return c.git.ca_file; }, check_absolute_path),
-      key<String>("git.webhook.listen", "Where the webhook server listens, HOST:PORT",
-                  [](auto& c) -> auto& { return c.git.webhook_listen; }, check_listen),
-      key<String>("git.webhook.secretFile", "File holding the webhook secret; empty means no webhook server",
-                  [](auto& c) -> auto& { return c.git.webhook_secret_file; }, check_absolute_path),
-      key<String>("git.webhook.repository", "Accept pushes only for this repository (owner/name); empty accepts any",
-                  [](auto& c) -> auto& { return c.git.webhook_repository; }),
-      key<String>("git.webhook.tlsCert", "Serve the webhook over HTTPS with this certificate chain (PEM)",
-                  [](auto& c) -> auto& { return c.git.webhook_tls_cert; }, check_absolute_path),
-      key<String>("git.webhook.tlsKey", "The private key (PEM) for git.webhook.tlsCert",
-                  [](auto& c) -> auto& { return c.git.webhook_tls_key; }, check_absolute_path),
-      key<String>("log.level", "Log level: trace, debug, info, warn, error or off",
-                  [](auto& c) -> auto& { return c.log.level; }, check_log_level),
-      key<String>("log.file", "Also write the log to this file (absolute); empty means stderr only",
-                  [](auto& c) -> auto& { return c.log.file; }, check_absolute_path),
+      key<Bool>(
+          "git.enabled", "Version the directory in git; false makes histfs a plain passthrough",
+          [](auto& c) -> auto& { return c.git.enabled; }),
+      key<String>(
+          "git.repo", "Remote to push to and pull from: https://, http://, file:// URL or absolute path",
+          [](auto& c) -> auto& { return c.git.repo; }, check_repo),
+      key<String>(
+          "git.dir", "The bare git dir (absolute); empty means BACKING.git beside the backing dir",
+          [](auto& c) -> auto& { return c.git.dir; }, check_absolute_path),
+      key<Duration>(
+          "git.commitQuiet", "Commit once no change has arrived for this long",
+          [](auto& c) -> auto& { return c.git.commit_quiet; }),
+      key<Duration>(
+          "git.commitMaxDelay", "Commit at the latest this long after the first pending change",
+          [](auto& c) -> auto& { return c.git.commit_max_delay; }),
+      key<Duration>(
+          "git.autoPushInterval", "Push new commits to the remote at most this often",
+          [](auto& c) -> auto& { return c.git.auto_push_interval; }),
+      key<Duration>(
+          "git.fetchInterval", "Fetch from the remote this often even without a webhook",
+          [](auto& c) -> auto& { return c.git.fetch_interval; }),
+      key<Duration>(
+          "git.networkTimeout", "Give up on a remote that does not connect, or sends or takes nothing, for this long",
+          [](auto& c) -> auto& { return c.git.network_timeout; }),
+      key<Bool>(
+          "git.allowNonFF", "Accept remote history rewrites (force pushes) instead of refusing them",
+          [](auto& c) -> auto& { return c.git.allow_non_ff; }),
+      key<Size>(
+          "git.lfs.sizeThreshold", "Files larger than this go to Git LFS (bytes, or 10MB; MB = MiB)",
+          [](auto& c) -> auto& { return c.git.lfs_size_threshold; }),
+      key<StringList>(
+          "git.lfs.track", "Patterns always stored in Git LFS, like \"*.png\"",
+          [](auto& c) -> auto& { return c.git.lfs_track; }, check_lfs_patterns),
+      key<Count>(
+          "git.maxDelete", "Hold a push that deletes more files than this until --allow-mass-delete",
+          [](auto& c) -> auto& { return c.git.max_delete; }),
+      key<StringList>(
+          "git.ignore", "Extra gitignore patterns kept out of git (the files stay on disk)",
+          [](auto& c) -> auto& { return c.git.ignore; }, check_ignore_patterns),
+      key<String>(
+          "git.caFile", "CA bundle (PEM, absolute path) for an https remote with its own CA",
+          [](auto& c) -> auto& { return c.git.ca_file; }, check_absolute_path),
+      key<String>(
+          "git.webhook.listen", "Where the webhook server listens, HOST:PORT",
+          [](auto& c) -> auto& { return c.git.webhook_listen; }, check_listen),
+      key<String>(
+          "git.webhook.secretFile", "File holding the webhook secret; empty means no webhook server",
+          [](auto& c) -> auto& { return c.git.webhook_secret_file; }, check_absolute_path),
+      key<String>(
+          "git.webhook.repository", "Accept pushes only for this repository (owner/name); empty accepts any",
+          [](auto& c) -> auto& { return c.git.webhook_repository; }),
+      key<String>(
+          "git.webhook.tlsCert", "Serve the webhook over HTTPS with this certificate chain (PEM)",
+          [](auto& c) -> auto& { return c.git.webhook_tls_cert; }, check_absolute_path),
+      key<String>(
+          "git.webhook.tlsKey", "The private key (PEM) for git.webhook.tlsCert",
+          [](auto& c) -> auto& { return c.git.webhook_tls_key; }, check_absolute_path),
+      key<String>(
+          "log.level", "Log level: trace, debug, info, warn, error or off",
+          [](auto& c) -> auto& { return c.log.level; }, check_log_level),
+      key<String>(
+          "log.file", "Also write the log to this file (absolute); empty means stderr only",
+          [](auto& c) -> auto& { return c.log.file; }, check_absolute_path),
   };
   return table;
 }
@@ -577,10 +602,16 @@ json::parser_callback_t duplicate_key_guard(const std::string& source) {
   auto frames = std::make_shared<std::vector<Frame>>();
   return [frames, source](int, json::parse_event_t event, json& parsed) {
     switch (event) {
-      case json::parse_event_t::object_start: frames->push_back({}); break;
-      case json::parse_event_t::array_start: frames->push_back({true, {}, {}}); break;
+      case json::parse_event_t::object_start:
+        frames->push_back({});
+        break;
+      case json::parse_event_t::array_start:
+        frames->push_back({true, {}, {}});
+        break;
       case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end: frames->pop_back(); break;
+      case json::parse_event_t::array_end:
+        frames->pop_back();
+        break;
       case json::parse_event_t::key: {
         Frame& frame = frames->back();
         frame.key = parsed.get<std::string>();
@@ -589,7 +620,8 @@ json::parser_callback_t duplicate_key_guard(const std::string& source) {
         for (const Frame& outer : *frames) path += outer.array ? "[]" : (path.empty() ? "" : ".") + outer.key;
         throw ConfigError(source + ": duplicate config key " + printable(path));
       }
-      case json::parse_event_t::value: break;
+      case json::parse_event_t::value:
+        break;
     }
     return true;
   };

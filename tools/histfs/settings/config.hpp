@@ -52,25 +52,25 @@ std::string format_duration(std::chrono::milliseconds duration);
 std::uint64_t parse_size(std::string_view text);
 
 struct GitConfig {
-  bool enabled = true;                                  // git.enabled: false = plain passthrough
-  std::string repo;                                     // git.repo: "", file://, http(s):// or /abs/path
-  std::string dir;                                      // git.dir: "" = BACKING.git beside the backing dir
-  std::chrono::milliseconds commit_quiet{2000};         // git.commitQuiet
-  std::chrono::milliseconds commit_max_delay{5000};     // git.commitMaxDelay (>= commitQuiet)
-  std::chrono::milliseconds auto_push_interval{5000};   // git.autoPushInterval
-  std::chrono::milliseconds fetch_interval{300000};     // git.fetchInterval
-  std::chrono::milliseconds network_timeout{60000};     // git.networkTimeout: connect, and no progress
-  bool allow_non_ff = false;                            // git.allowNonFF
-  std::uint64_t lfs_size_threshold = 10485760;          // git.lfs.sizeThreshold
-  std::vector<std::string> lfs_track;                   // git.lfs.track: gitattributes patterns ("*.png")
-  int max_delete = 100;                                 // git.maxDelete (>= 0)
-  std::vector<std::string> ignore;                      // git.ignore: extra gitignore patterns
-  std::string ca_file;                                  // git.caFile: CA bundle for an https remote
-  std::string webhook_listen = "127.0.0.1:8765";        // git.webhook.listen
-  std::string webhook_secret_file;                      // git.webhook.secretFile ("" = no webhook server)
-  std::string webhook_repository;                       // git.webhook.repository: "owner/name" ("" = any)
-  std::string webhook_tls_cert;                         // git.webhook.tlsCert
-  std::string webhook_tls_key;                          // git.webhook.tlsKey
+  bool enabled = true;                                 // git.enabled: false = plain passthrough
+  std::string repo;                                    // git.repo: "", file://, http(s):// or /abs/path
+  std::string dir;                                     // git.dir: "" = BACKING.git beside the backing dir
+  std::chrono::milliseconds commit_quiet{2000};        // git.commitQuiet
+  std::chrono::milliseconds commit_max_delay{5000};    // git.commitMaxDelay (>= commitQuiet)
+  std::chrono::milliseconds auto_push_interval{5000};  // git.autoPushInterval
+  std::chrono::milliseconds fetch_interval{300000};    // git.fetchInterval
+  std::chrono::milliseconds network_timeout{60000};    // git.networkTimeout: connect, and no progress
+  bool allow_non_ff = false;                           // git.allowNonFF
+  std::uint64_t lfs_size_threshold = 10485760;         // git.lfs.sizeThreshold
+  std::vector<std::string> lfs_track;                  // git.lfs.track: gitattributes patterns ("*.png")
+  int max_delete = 100;                                // git.maxDelete (>= 0)
+  std::vector<std::string> ignore;                     // git.ignore: extra gitignore patterns
+  std::string ca_file;                                 // git.caFile: CA bundle for an https remote
+  std::string webhook_listen = "127.0.0.1:8765";       // git.webhook.listen
+  std::string webhook_secret_file;                     // git.webhook.secretFile ("" = no webhook server)
+  std::string webhook_repository;                      // git.webhook.repository: "owner/name" ("" = any)
+  std::string webhook_tls_cert;                        // git.webhook.tlsCert
+  std::string webhook_tls_key;                         // git.webhook.tlsKey
 
   friend bool operator==(const GitConfig&, const GitConfig&) = default;
 };

@@ -50,7 +50,8 @@ std::string read_token(const RemoteSettings& settings) {
   }
   if (!settings.token_env.empty()) {
     const char* token = std::getenv(settings.token_env.c_str());
-    if (!token || !*token) throw gitstore::RemoteError("the environment variable " + settings.token_env + " is not set");
+    if (!token || !*token)
+      throw gitstore::RemoteError("the environment variable " + settings.token_env + " is not set");
     return token;
   }
   return "";

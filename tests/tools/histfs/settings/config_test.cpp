@@ -195,8 +195,8 @@ TEST_CASE("every key is parsed", "[config]") {
 }
 
 TEST_CASE("accepted values for the remote and paths", "[config]") {
-  for (const char* repo : {"", "https://github.com/o/r.git", "http://localhost:8080/r.git", "file:///srv/r.git",
-                           "/srv/r.git"}) {
+  for (const char* repo :
+       {"", "https://github.com/o/r.git", "http://localhost:8080/r.git", "file:///srv/r.git", "/srv/r.git"}) {
     INFO(repo);
     Config config;
     CHECK_NOTHROW(apply_setting(config, "git.repo", repo));
@@ -308,8 +308,7 @@ TEST_CASE("unknown keys are errors with a suggestion", "[config]") {
   // Dotted names in the file: right key, wrong shape.
   CHECK_THAT(parse_error(R"({"git.commitQuiet": "2s"})"),
              Equals(R"(cfg.json: config key git.commitQuiet must be nested, like {"git": {"commitQuiet": ...}})"));
-  CHECK_THAT(parse_error(R"({"git": {"lfs.track": []}})"),
-             Contains(R"(like {"git": {"lfs": {"track": ...}}})"));
+  CHECK_THAT(parse_error(R"({"git": {"lfs.track": []}})"), Contains(R"(like {"git": {"lfs": {"track": ...}}})"));
 }
 
 TEST_CASE("bad JSON", "[config]") {
