@@ -8,6 +8,7 @@
 #include <system_error>
 #include <vector>
 
+#include "gitstore/dir_walk.hpp"
 #include "gitstore/git_handle.hpp"
 
 namespace histfs::gitstore {
@@ -99,12 +100,12 @@ std::optional<StoredEntry> hash_path(int root_fd, const std::string& path, const
   git_oid oid;
   if (mode == GIT_FILEMODE_LINK) {
     std::vector<char> target(size_t(st.st_size) + 2);
-    ssize_t n = readlinkat(root_fd, path.c_str(), target.data(), target.size());
+    ssize_t n = readlink_at(root_fd, path, target.data(), target.size());
     if (n < 0) return std::nullopt;
     check(git_odb_hash(&oid, target.data(), size_t(n), GIT_OBJECT_BLOB), "hash link");
     return StoredEntry{oid, mode};
   }
-  int raw = openat(root_fd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  int raw = open_at(root_fd, path, O_RDONLY | O_NOFOLLOW);
   if (raw < 0) return std::nullopt;
   FileDescriptor fd(raw);
   const std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
@@ -115,7 +116,7 @@ std::optional<StoredEntry> hash_path(int root_fd, const std::string& path, const
 std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, StatCache& cache,
                                       ObjectSync* written) {
   struct stat st;
-  if (fstatat(root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (stat_at(root_fd, path, st) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw_errno("stat " + path);
   }
@@ -130,7 +131,7 @@ std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::stri
 
   if (mode == GIT_FILEMODE_LINK) {
     std::vector<char> target(size_t(st.st_size) + 2);
-    ssize_t n = readlinkat(root_fd, path.c_str(), target.data(), target.size());
+    ssize_t n = readlink_at(root_fd, path, target.data(), target.size());
     if (n < 0) {
       if (errno == ENOENT || errno == EINVAL) return std::nullopt;
       throw_errno("readlink " + path);
@@ -141,8 +142,8 @@ std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::stri
   // Retry a few times when the file changes while it is read; the writer's next
   // change marks it dirty again anyway.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    int raw = openat(root_fd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
-    if (raw < 0 && errno == EPERM) raw = openat(root_fd, path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int raw = open_at(root_fd, path, O_RDONLY | O_NOFOLLOW | O_NOATIME);
+    if (raw < 0 && errno == EPERM) raw = open_at(root_fd, path, O_RDONLY | O_NOFOLLOW);
     if (raw < 0) {
       if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR) return std::nullopt;
       throw_errno("open " + path);

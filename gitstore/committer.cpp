@@ -11,6 +11,8 @@
 #include <spdlog/spdlog.h>
 
 #include "gitstore/blob_store.hpp"
+#include "gitstore/dir_walk.hpp"
+#include "gitstore/printable.hpp"
 #include "gitstore/tree_overlay.hpp"
 #include "gitstore/worktree_sync.hpp"
 
@@ -28,7 +30,7 @@ bool is_gitignore(const std::string& path) {
 
 bool is_directory(int root_fd, const std::string& path) {
   struct stat st;
-  return fstatat(root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+  return stat_at(root_fd, path, st) == 0 && S_ISDIR(st.st_mode);
 }
 
 bool same_stat(const struct stat& a, const struct stat& b) {
@@ -87,7 +89,9 @@ std::optional<CommitResult> Committer::reconcile() {
 ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, ObjectSync& written) {
   ChangeSummary summary;
   seen_.clear();
-  const WorktreeContext context{repo_.odb(), root_fd_, ignore_, cache_, &written, &seen_};
+  std::map<std::string, std::string> skipped;
+  EntryNameCheck names(repo_.get());
+  const WorktreeContext context{repo_.odb(), root_fd_, ignore_, cache_, &written, &seen_, &skipped, &names};
   // Paths the replay cannot settle, named as at their op: later moves of the batch carry
   // them along (batch.dirty already holds current names).
   std::set<std::string> late;
@@ -149,7 +153,30 @@ ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, O
     bool covered = std::any_of(rescan.begin(), rescan.end(), [&](const std::string& dir) { return is_same_or_below(path, dir); });
     if (!covered) sync_path(overlay, path, context, summary);
   }
+  note_skipped(skipped);
   return summary;
+}
+
+void Committer::note_skipped(const std::map<std::string, std::string>& skipped) {
+  // What this commit read again is judged afresh: it stays skipped only if it failed again.
+  std::map<std::string, std::string> now;
+  for (const auto& [path, why] : skipped_) {
+    const bool reread = std::any_of(read_.begin(), read_.end(), [&](const std::string& dir) { return is_same_or_below(path, dir); });
+    struct stat st;
+    const bool gone = stat_at(root_fd_, path, st) != 0 && (errno == ENOENT || errno == ENOTDIR);
+    if (!reread && !gone) now.emplace(path, why);
+  }
+  for (const auto& [path, why] : skipped) {
+    if (!skipped_.count(path))
+      spdlog::warn("skipped_path: {} cannot be committed ({}); the other changes are committed",
+                   printable(path), printable(why));
+    now.insert_or_assign(path, why);
+  }
+  skipped_ = std::move(now);
+  std::vector<std::string> shown;
+  for (const auto& [path, why] : skipped_) shown.push_back(printable(path) + ": " + printable(why));
+  std::lock_guard lock(status_mutex_);
+  status_.skipped = std::move(shown);
 }
 
 std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, const std::string& what) {
@@ -222,14 +249,19 @@ bool Committer::self_check(const ChangeBatch& batch) {
     }
   };
   std::set<std::string> differ;
+  // A path the commit skipped differs on purpose; it was reported when skipped.
+  auto skipped = [&](const std::string& file) {
+    return std::any_of(skipped_.begin(), skipped_.end(), [&](const auto& entry) { return is_same_or_below(file, entry.first); });
+  };
   for (const auto& path : touched) {
     if (!path.empty() && !is_storable_path(path)) continue;
     std::map<std::string, TreeEntryInfo> in_tree;
     overlay.for_each_file(path, [&](const std::string& file, const TreeEntryInfo& info) { in_tree.emplace(file, info); });
     const auto on_disk = list_worktree(root_fd_, ignore_, path);
     for (const auto& [file, info] : in_tree)
-      if (!on_disk.count(file)) differ.insert(file);
+      if (!on_disk.count(file) && !skipped(file)) differ.insert(file);
     for (const auto& [file, st] : on_disk) {
+      if (skipped(file)) continue;
       auto it = in_tree.find(file);
       if (it == in_tree.end() || !same_content(file, st, it->second)) differ.insert(file);
     }
@@ -248,7 +280,7 @@ bool Committer::self_check(const ChangeBatch& batch) {
       if (changes_.touched_since_cut(file)) continue;
       struct stat st;
       std::string why = "gone";  // and no removal is pending
-      if (fstatat(root_fd_, file.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (stat_at(root_fd_, file, st) == 0) {
         // A write lands before it is recorded: a file changed since the cut may still be on its way.
         auto seen = seen_.find(file);
         const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(batch.cut_time - ctime_of(st));

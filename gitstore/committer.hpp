@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gitstore/change_set.hpp"
 #include "gitstore/commit_message.hpp"
@@ -36,6 +37,9 @@ struct CommitterStatus {
   std::int64_t last_commit_time = 0;  // unix seconds, 0 = none since start-up
   unsigned long commits = 0;
   std::string last_error;             // empty when the last attempt succeeded
+  // Paths left out of the commits (the tree keeps what it had there) because the backing dir
+  // would not give them up, each as "printable path: why"; the rest commits all the same.
+  std::vector<std::string> skipped;
 };
 
 struct CommitResult {
@@ -103,6 +107,9 @@ class Committer {
   std::map<std::string, SeenFile> seen_;
   std::set<std::string> read_;
   std::set<std::string> last_queued_;  // what the last self-check queued for a repair
+  // Paths the commits could not read, with why (a path leaves once it is read again); logged once.
+  std::map<std::string, std::string> skipped_;
+  void note_skipped(const std::map<std::string, std::string>& skipped);
   std::thread thread_;
   std::atomic<unsigned long> commits_{0};
   std::function<void()> on_commit_;

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gitstore/dir_walk.hpp"
+
 namespace histfs::gitstore {
 
 const std::vector<std::string>& default_ignore_patterns() {
@@ -386,7 +388,7 @@ std::shared_ptr<const PatternList> IgnoreRules::load(const std::string& dir_path
   const std::string file = dir_path.empty() ? ".gitignore" : dir_path + "/.gitignore";
   struct stat st;
   // Like git, a symlinked .gitignore is not followed.
-  if (fstatat(root_fd_, file.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+  if (stat_at(root_fd_, file, st) != 0 || !S_ISREG(st.st_mode) ||
       st.st_size > kMaxGitignoreSize) {
     std::lock_guard lock(mutex_);
     cache_.erase(dir_path);
@@ -400,7 +402,7 @@ std::shared_ptr<const PatternList> IgnoreRules::load(const std::string& dir_path
     std::lock_guard lock(mutex_);
     if (auto it = cache_.find(dir_path); it != cache_.end() && same(it->second)) return it->second.rules;
   }
-  const int fd = openat(root_fd_, file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  const int fd = open_at(root_fd_, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return nullptr;
   std::string text;
   // Stamp what is about to be read: a rewrite racing the read then shows up next time.

@@ -16,6 +16,9 @@ namespace {
 
 constexpr char kMagic[8] = {'H', 'F', 'S', 'S', 'T', 'A', 'T', '1'};
 constexpr std::int64_t kRacyWindowNs = 2'000'000'000;
+// Longer paths (a folder chain deeper than PATH_MAX, up to 16 times over) are not saved,
+// only rehashed after a restart: load() reads a longer length as a sign of a damaged file.
+constexpr std::uint32_t kMaxSavedPath = 65536;
 
 std::int64_t ns_of(const struct timespec& ts) { return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec; }
 
@@ -68,7 +71,7 @@ void StatCache::load(const std::string& file) {
   for (std::uint64_t i = 0; i < count; ++i) {
     std::uint32_t length = 0;
     Entry entry;
-    if (!in.read(reinterpret_cast<char*>(&length), sizeof length) || length > 65536) break;
+    if (!in.read(reinterpret_cast<char*>(&length), sizeof length) || length > kMaxSavedPath) break;
     path.resize(length);
     if (!in.read(path.data(), length) || !in.read(reinterpret_cast<char*>(&entry), sizeof entry)) break;
     entries_.insert_or_assign(path, entry);
@@ -83,10 +86,12 @@ void StatCache::save(const std::string& file) const {
   const std::string temp = file + ".tmp";
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    std::uint64_t count = entries_.size();
+    std::uint64_t count = 0;
+    for (const auto& [path, entry] : entries_) count += path.size() <= kMaxSavedPath;
     out.write(kMagic, sizeof kMagic);
     out.write(reinterpret_cast<const char*>(&count), sizeof count);
     for (const auto& [path, entry] : entries_) {
+      if (path.size() > kMaxSavedPath) continue;
       std::uint32_t length = std::uint32_t(path.size());
       out.write(reinterpret_cast<const char*>(&length), sizeof length);
       out.write(path.data(), length);

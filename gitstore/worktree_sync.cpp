@@ -12,24 +12,32 @@
 #include <spdlog/spdlog.h>
 
 #include "gitstore/blob_store.hpp"
+#include "gitstore/change_set.hpp"
+#include "gitstore/dir_walk.hpp"
 
 namespace histfs::gitstore {
 namespace {
 
 std::string join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
 
-// Every file and symlink under `dir` that git should track, with its stat.
+// Every file and symlink under `dir` that git should track, with its stat. A directory that
+// cannot be read is named in `skipped` when given (thrown otherwise).
 void list_tracked(int root_fd, const std::string& dir, const IgnoreRules& ignore, const IgnoreScopePtr& scope,
-                  std::map<std::string, struct stat>& out) {
-  int fd = openat(root_fd, dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                  std::map<std::string, struct stat>& out, std::map<std::string, std::string>* skipped) {
+  auto fail = [&](const std::string& what) {
+    std::system_error error(errno, std::generic_category(), what + " " + dir);
+    if (!skipped) throw error;
+    skipped->insert_or_assign(dir, what + ": " + error.code().message());
+  };
+  int fd = open_dir_at(root_fd, dir);
   if (fd < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return;
-    throw std::system_error(errno, std::generic_category(), "open directory " + dir);
+    return fail("open directory");
   }
   DIR* stream = fdopendir(fd);
   if (!stream) {
     close(fd);
-    throw std::system_error(errno, std::generic_category(), "read directory " + dir);
+    return fail("read directory");
   }
   std::vector<std::pair<std::string, bool>> subdirs;
   while (struct dirent* entry = readdir(stream)) {
@@ -49,7 +57,7 @@ void list_tracked(int root_fd, const std::string& dir, const IgnoreRules& ignore
   closedir(stream);
   for (const auto& [name, unused] : subdirs) {
     const std::string child = join(dir, name);
-    list_tracked(root_fd, child, ignore, ignore.child_scope(scope, child), out);
+    list_tracked(root_fd, child, ignore, ignore.child_scope(scope, child), out, skipped);
   }
 }
 
@@ -72,10 +80,39 @@ void remember_seen(const WorktreeContext& context, const std::string& path, cons
   if (context.seen) (*context.seen)[path] = SeenFile{st, TreeEntryInfo{stored.oid, stored.mode}};
 }
 
+// Names `path` as skipped (the overlay keeps what it has there), or rethrows without a list.
+void skip(const WorktreeContext& context, const std::string& path, const std::system_error& error) {
+  if (!context.skipped) throw error;
+  context.skipped->insert_or_assign(path, error.code().message());  // what() repeats the path
+}
+
+// A failure to read `path` from the backing dir; a file that keeps changing while read is
+// not one (the commit fails and is retried, as before).
+bool is_path_failure(const std::system_error& error) { return error.code().value() != EAGAIN; }
+
+// True (and the path named as skipped) when git would refuse `path` in a tree.
+bool refused(const WorktreeContext& context, const std::string& path, const StoredEntry& stored) {
+  if (!context.names) return false;
+  std::string why = context.names->refusal(path, stored.oid);
+  if (why.empty()) return false;
+  if (!context.skipped) throw std::runtime_error(why);
+  context.skipped->insert_or_assign(path, std::move(why));
+  return true;
+}
+
+bool below_skipped(const std::map<std::string, std::string>& skipped, const std::string& path) {
+  for (const auto& [dir, unused] : skipped)
+    if (is_same_or_below(path, dir)) return true;
+  return false;
+}
+
 void sync_directory(TreeOverlay& overlay, const std::string& dir, const WorktreeContext& context,
                     ChangeSummary& summary) {
   std::map<std::string, struct stat> on_disk;
-  if (auto scope = scope_for(context.ignore, dir)) list_tracked(context.root_fd, dir, context.ignore, scope, on_disk);
+  std::map<std::string, std::string> unreadable;  // directories below `dir` not listed
+  if (auto scope = scope_for(context.ignore, dir))
+    list_tracked(context.root_fd, dir, context.ignore, scope, on_disk, context.skipped ? &unreadable : nullptr);
+  if (context.skipped) context.skipped->insert(unreadable.begin(), unreadable.end());
 
   if (!dir.empty()) {
     auto existing = overlay.get(dir);
@@ -85,13 +122,20 @@ void sync_directory(TreeOverlay& overlay, const std::string& dir, const Worktree
   overlay.for_each_file(dir, [&](const std::string& path, const TreeEntryInfo& info) { in_tree.emplace(path, info); });
 
   for (const auto& [path, info] : in_tree) {
-    if (on_disk.count(path)) continue;
+    if (on_disk.count(path) || below_skipped(unreadable, path)) continue;
     overlay.remove(path);
     summary.removed.push_back(path);
   }
   for (const auto& [path, st] : on_disk) {
-    auto stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written);
-    if (!stored) continue;
+    std::optional<StoredEntry> stored;
+    try {
+      stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written);
+    } catch (const std::system_error& error) {
+      if (!is_path_failure(error)) throw;
+      skip(context, path, error);
+      continue;
+    }
+    if (!stored || refused(context, path, *stored)) continue;
     remember_seen(context, path, st, *stored);
     auto before = in_tree.find(path);
     if (before != in_tree.end() && before->second == TreeEntryInfo{stored->oid, stored->mode}) continue;
@@ -106,9 +150,9 @@ std::map<std::string, struct stat> list_worktree(int root_fd, const IgnoreRules&
   std::map<std::string, struct stat> on_disk;
   struct stat st;
   if (!path.empty() && !is_storable_path(path)) return {};
-  if (path.empty() || (fstatat(root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))) {
-    if (auto scope = scope_for(ignore, path)) list_tracked(root_fd, path, ignore, scope, on_disk);
-  } else if (fstatat(root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+  if (path.empty() || (stat_at(root_fd, path, st) == 0 && S_ISDIR(st.st_mode))) {
+    if (auto scope = scope_for(ignore, path)) list_tracked(root_fd, path, ignore, scope, on_disk, nullptr);
+  } else if (stat_at(root_fd, path, st) == 0 &&
              (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && !ignore.is_ignored(path, false)) {
     on_disk.emplace(path, st);
   }
@@ -130,18 +174,25 @@ void remove_path(TreeOverlay& overlay, const std::string& path, ChangeSummary& s
 void sync_path(TreeOverlay& overlay, const std::string& path, const WorktreeContext& context, ChangeSummary& summary) {
   if (!path.empty() && !is_storable_path(path)) return;  // git cannot hold it, so it was never in the tree
   struct stat st;
-  if (path.empty() || fstatat(context.root_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (path.empty() || stat_at(context.root_fd, path, st) != 0) {
     if (path.empty()) return sync_directory(overlay, path, context, summary);
     if (errno != ENOENT && errno != ENOTDIR)
-      throw std::system_error(errno, std::generic_category(), "stat " + path);
+      return skip(context, path, std::system_error(errno, std::generic_category(), "stat " + path));
     return remove_path(overlay, path, summary);
   }
   if (S_ISDIR(st.st_mode)) return sync_directory(overlay, path, context, summary);
 
   const bool trackable = (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && !context.ignore.is_ignored(path, false);
   if (!trackable) return remove_path(overlay, path, summary);
-  auto stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written);
+  std::optional<StoredEntry> stored;
+  try {
+    stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written);
+  } catch (const std::system_error& error) {
+    if (!is_path_failure(error)) throw;
+    return skip(context, path, error);
+  }
   if (!stored) return remove_path(overlay, path, summary);
+  if (refused(context, path, *stored)) return;
   remember_seen(context, path, st, *stored);
   auto before = overlay.get(path);
   if (before && before->mode == GIT_FILEMODE_TREE) remove_path(overlay, path, summary);

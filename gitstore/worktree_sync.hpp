@@ -10,6 +10,7 @@
 #include <string>
 
 #include "gitstore/commit_message.hpp"
+#include "gitstore/entry_names.hpp"
 #include "gitstore/ignore_rules.hpp"
 #include "gitstore/stat_cache.hpp"
 #include "gitstore/tree_overlay.hpp"
@@ -29,6 +30,12 @@ struct WorktreeContext {
   StatCache& cache;
   ObjectSync* written = nullptr;  // collects new objects for one flush at commit time
   std::map<std::string, SeenFile>* seen = nullptr;  // when given, every file stored, for the self-check
+  // When given, a path the backing dir will not give up (unreadable, a name too long for the
+  // filesystem) is left as it stands in the overlay and named here with why, so that one bad
+  // path cannot stop every commit; without it, such a failure throws.
+  std::map<std::string, std::string>* skipped = nullptr;
+  // When given, a path whose name git refuses is skipped as above instead of failing the tree write.
+  EntryNameCheck* names = nullptr;
 };
 
 // Makes the overlay's entry at `path` ("" = the root) equal the backing dir's, whatever it
