@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <utility>
 
@@ -23,13 +25,15 @@ std::string without_trailing_slashes(std::string root) {
   return root;
 }
 
-// The kernel's name of `fd` ("/a/b", "/a/b (deleted)"); "" when it cannot say.
-std::string proc_name_of(int fd) {
+// The kernel's name of `fd` ("/a/b", "/a/b (deleted)"); "" when it cannot say. `too_long`:
+// the name is longer than the kernel will give (ENAMETOOLONG past a page, as PATH_MAX).
+std::string proc_name_of(int fd, bool* too_long = nullptr) {
   char link[64];
   snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
   char target[PATH_MAX + 1];
   const ssize_t n = readlink(link, target, PATH_MAX);
-  return n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string();
+  if (too_long) *too_long = n < 0 ? errno == ENAMETOOLONG : size_t(n) >= PATH_MAX;
+  return n > 0 && size_t(n) < PATH_MAX ? std::string(target, static_cast<size_t>(n)) : std::string();
 }
 
 // `full` relative to `root` ("" for the root itself); false when it lies outside.
@@ -92,7 +96,12 @@ void ChangeRecorder::follow_root() const {
 }
 
 bool ChangeRecorder::path_of(const Inode& inode, std::string& path) const {
-  const std::string name = proc_name_of(inode.fd);
+  bool too_long = false;
+  return resolve(inode, path, too_long);
+}
+
+bool ChangeRecorder::resolve(const Inode& inode, std::string& path, bool& too_long) const {
+  const std::string name = proc_name_of(inode.fd, &too_long);
   if (name.empty()) return false;
   std::string_view full = name;
   bool inside;
@@ -116,7 +125,11 @@ bool ChangeRecorder::path_of(const Inode& inode, std::string& path) const {
 }
 
 bool ChangeRecorder::child_path(const Inode& parent, const char* name, std::string& path) const {
-  if (!path_of(parent, path)) return false;
+  bool too_long = false;
+  if (!resolve(parent, path, too_long)) {
+    if (too_long) rescan_too_deep();
+    return false;
+  }
   if (!path.empty()) path += '/';
   path += name;
   return true;
@@ -157,7 +170,13 @@ void ChangeRecorder::record_content(fuse_req_t req, Inode& inode, unsigned gener
   // "a/x" arrived, and b/x would keep its old content).
   std::shared_lock order(*order_mutex_);
   std::string path;
-  if (!path_of(inode, path) || path.empty()) return;
+  bool too_long = false;
+  if (!resolve(inode, path, too_long) || path.empty()) {
+    if (!too_long) return;
+    rescan_too_deep();
+    inode.recorded_generation.store(generation, std::memory_order_relaxed);
+    return;
+  }
   const fuse_ctx* ctx = fuse_req_ctx(req);
   changes_->dirty(path, ctx->uid, ctx->pid);
   rescan_if_linked(inode);
@@ -177,6 +196,13 @@ void ChangeRecorder::written(fuse_req_t req, Inode& inode) {
   const unsigned generation = changes_->generation();
   if (inode.recorded_generation.load(std::memory_order_relaxed) == generation) return;
   record_content(req, inode, generation);
+}
+
+void ChangeRecorder::rescan_too_deep() const {
+  // The kernel names no path longer than PATH_MAX, and an inode knows no parent to walk up
+  // from: compare the whole tree instead (the stat cache keeps that cheap), so a change deep
+  // down is committed rather than dropped.
+  if (changes_) changes_->rescan("");
 }
 
 void ChangeRecorder::rescan_if_linked(const Inode& inode) {

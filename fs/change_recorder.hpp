@@ -47,7 +47,11 @@ class ChangeRecorder {
   bool path_of(const Inode& inode, std::string& path) const;
 
  private:
+  // path_of; `too_long` when the kernel would not name it (deeper than PATH_MAX).
+  bool resolve(const Inode& inode, std::string& path, bool& too_long) const;
+  // child_path failed for a parent with no name short enough: rescan_too_deep records it.
   bool child_path(const Inode& parent, const char* name, std::string& path) const;
+  void rescan_too_deep() const;
   void rescan_if_linked(const Inode& inode);
 
   void record_content(fuse_req_t req, Inode& inode, unsigned generation);
