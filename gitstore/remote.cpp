@@ -262,8 +262,13 @@ FetchResult RemoteClient::fetch() {
   size_t count = 0;
   if (git_remote_ls(&heads, &count, remote.get()) != 0) fail("cannot list refs of");
   FetchResult result;
-  for (size_t i = 0; i < count; ++i)
+  bool has_head = false;
+  for (size_t i = 0; i < count; ++i) {
     if (std::strcmp(heads[i]->name, kBranchRef) == 0) result.main = heads[i]->oid;
+    has_head = has_head || std::strcmp(heads[i]->name, "HEAD") == 0;
+  }
+  // A server lists HEAD only when it names a branch that exists (`git init --bare` names master).
+  result.head_missing = result.main && !has_head && !local_remote_path(url_);
   const auto incoming_tags = refs_under(repo_, kIncomingTags);
   struct Cleanup {
     git_repository* repo;

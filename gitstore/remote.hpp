@@ -30,6 +30,7 @@ struct FetchResult {
   std::optional<git_oid> main;                // the remote's main; nullopt when it has none yet
   std::vector<std::string> new_tags;          // tags made here by this fetch (snapshots from elsewhere)
   std::vector<std::string> conflicting_tags;  // the remote's tags whose name we use for another commit
+  bool head_missing = false;                  // the remote has main but its HEAD names no branch it has
 };
 
 // How far a transfer has come (objects and bytes), reported while it runs.

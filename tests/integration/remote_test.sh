@@ -283,6 +283,16 @@ wait_until 15 "B's bulk/ files are gone" eval '[ ! -e "${W_MNT[B]}/bulk/f1.md" ]
 wait_until 15 "A, B and the remote agree" same_head_and_remote shared A B
 
 # =============================================================================================
+step "(k) a remote whose HEAD names a branch it lacks: status says a clone checks out nothing"
+on A
+gs_repo shared symbolic-ref HEAD refs/heads/master
+cli_ok pull --mount "$MNT"
+[[ "$(remote_field A 'r["head_warning"] or ""')" == *"HEAD names a branch"* ]] ||
+  fail "status does not warn about the remote's HEAD: $(cat "$T/status.json")"
+gs_repo shared symbolic-ref HEAD refs/heads/main
+cli_ok pull --mount "$MNT"
+[ "$(remote_field A 'r["head_warning"]')" = null ] || fail "the HEAD warning stays: $(cat "$T/status.json")"
+
 step "(h) snapshot tags are pushed to the remote"
 on A
 tag_on_remote() { # tag_on_remote NAME: the remote has tag NAME, the same tag object as A's

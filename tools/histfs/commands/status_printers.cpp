@@ -27,6 +27,8 @@ void print_remote(const json& r) {
   if (r.contains("pull_held") && !r["pull_held"].is_null())
     printf("pull held:    %s\n", r["pull_held"].get<std::string>().c_str());
   if (!r["refused"].is_null()) printf("pull refused: %s\n", r["refused"].get<std::string>().c_str());
+  if (r.contains("head_warning") && !r["head_warning"].is_null())
+    printf("remote HEAD:  %s\n", r["head_warning"].get<std::string>().c_str());
   if (!r["last_error"].get<std::string>().empty())
     printf("remote error: %s\n", r["last_error"].get<std::string>().c_str());
   for (const auto& c : r["conflicts"])

@@ -46,6 +46,7 @@ nlohmann::json RemoteState::to_json() const {
           {"held", text(held)},
           {"pull_held", text(pull_held)},
           {"refused", text(refused)},
+          {"head_warning", text(head_warning)},
           {"conflicts", list},
           {"unpushed_commits", unpushed_commits},
           {"progress",

@@ -36,9 +36,10 @@ struct RemoteState {
   SyncPhase phase = SyncPhase::Starting;
   std::optional<std::int64_t> last_push, last_fetch, last_webhook;  // unix seconds
   std::string last_error;
-  std::optional<std::string> held;       // why a push is held
-  std::optional<std::string> pull_held;  // why a pull is held (it would delete more than git.maxDelete)
-  std::optional<std::string> refused;    // why a pull is refused
+  std::optional<std::string> held;          // why a push is held
+  std::optional<std::string> pull_held;     // why a pull is held (it would delete more than git.maxDelete)
+  std::optional<std::string> head_warning;  // the remote's HEAD names a branch it does not have
+  std::optional<std::string> refused;       // why a pull is refused
   std::vector<ConflictCopy> conflicts;
   size_t unpushed_commits = 0;
   // While pushing, fetching or importing: objects done of total (0 = unknown) and bytes.

@@ -171,6 +171,17 @@ json RemoteSync::do_import(bool prefer_remote) {
 std::optional<git_oid> RemoteSync::fetch() {
   auto result = client().fetch();
   for (const auto& tag : result.new_tags) spdlog::info("git_pull snapshot {} from the remote", tag);
+  {
+    std::lock_guard lock(mutex_);
+    if (result.head_missing && !state_.head_warning)
+      spdlog::warn(
+          "the remote's HEAD names a branch it does not have: a plain git clone checks out nothing "
+          "(set the default branch to main on the server)");
+    state_.head_warning = result.head_missing ? std::optional<std::string>(
+                                                    "the remote's HEAD names a branch it does not have; a git clone "
+                                                    "checks out nothing until its default branch is main")
+                                              : std::nullopt;
+  }
   for (const auto& tag : result.conflicting_tags)
     spdlog::warn("git_pull the remote's snapshot {} names another commit than ours; ours is kept", tag);
   return result.main;
