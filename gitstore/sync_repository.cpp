@@ -62,7 +62,7 @@ std::optional<git_oid> SyncRepository::merge_base(const git_oid& a, const git_oi
   return base;
 }
 
-size_t SyncRepository::deletions(const git_oid& from, const git_oid& to) const {
+std::unique_ptr<git_diff, decltype(&git_diff_free)> SyncRepository::diff(const git_oid& from, const git_oid& to) const {
   auto tree = [&](const git_oid& commit) {
     git_tree* raw = nullptr;
     const git_oid id = tree_of(commit);
@@ -72,32 +72,27 @@ size_t SyncRepository::deletions(const git_oid& from, const git_oid& to) const {
   auto old_tree = tree(from);
   auto new_tree = tree(to);
   git_diff* raw = nullptr;
+  // Unchanged subtrees are skipped by id: the cost follows the change, not the repository.
   check(git_diff_tree_to_tree(&raw, repo_.get(), old_tree.get(), new_tree.get(), nullptr), "diff trees");
-  std::unique_ptr<git_diff, decltype(&git_diff_free)> diff(raw, git_diff_free);
+  return {raw, git_diff_free};
+}
+
+size_t SyncRepository::deletions(const git_oid& from, const git_oid& to) const {
+  auto changes = diff(from, to);
   size_t deleted = 0;
-  for (size_t i = 0; i < git_diff_num_deltas(diff.get()); ++i)
-    deleted += git_diff_get_delta(diff.get(), i)->status == GIT_DELTA_DELETED;
+  for (size_t i = 0; i < git_diff_num_deltas(changes.get()); ++i)
+    deleted += git_diff_get_delta(changes.get(), i)->status == GIT_DELTA_DELETED;
   return deleted;
 }
 
 std::vector<std::pair<std::string, std::string>> SyncRepository::renames(const git_oid& from, const git_oid& to) const {
-  auto tree = [&](const git_oid& commit) {
-    git_tree* raw = nullptr;
-    const git_oid id = tree_of(commit);
-    check(git_tree_lookup(&raw, repo_.get(), &id), "read tree");
-    return TreePtr(raw);
-  };
-  auto old_tree = tree(from);
-  auto new_tree = tree(to);
-  git_diff* raw = nullptr;
-  check(git_diff_tree_to_tree(&raw, repo_.get(), old_tree.get(), new_tree.get(), nullptr), "diff trees");
-  std::unique_ptr<git_diff, decltype(&git_diff_free)> diff(raw, git_diff_free);
+  auto changes = diff(from, to);
   git_diff_find_options options = GIT_DIFF_FIND_OPTIONS_INIT;
   options.flags = GIT_DIFF_FIND_RENAMES;
-  check(git_diff_find_similar(diff.get(), &options), "find renames");
+  check(git_diff_find_similar(changes.get(), &options), "find renames");
   std::vector<std::pair<std::string, std::string>> out;
-  for (size_t i = 0; i < git_diff_num_deltas(diff.get()); ++i) {
-    const git_diff_delta* delta = git_diff_get_delta(diff.get(), i);
+  for (size_t i = 0; i < git_diff_num_deltas(changes.get()); ++i) {
+    const git_diff_delta* delta = git_diff_get_delta(changes.get(), i);
     if (delta->status == GIT_DELTA_RENAMED) out.emplace_back(delta->old_file.path, delta->new_file.path);
   }
   return out;

@@ -6,6 +6,7 @@
 #include <git2.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -60,6 +61,7 @@ class SyncRepository {
                            const std::optional<git_oid>& pushed) const;
 
  private:
+  std::unique_ptr<git_diff, decltype(&git_diff_free)> diff(const git_oid& from, const git_oid& to) const;
   RepositoryPtr repo_;
 };
 

@@ -9,15 +9,6 @@ require_fuse
 cd /
 command -v rclone >/dev/null || { echo "rclone is missing: tools/install-deps installs it" >&2; exit 1; }
 
-declare -A W_T W_DATA W_MNT W_GIT W_LOG W_PID
-on() {
-  local n=$1
-  T=${W_T[$n]} DATA=${W_DATA[$n]} MNT=${W_MNT[$n]} GITDIR=${W_GIT[$n]} LOG=${W_LOG[$n]} DAEMON_PID=${W_PID[$n]}
-}
-workspace() {
-  new_workspace
-  W_T[$1]=$T W_DATA[$1]=$DATA W_MNT[$1]=$MNT W_GIT[$1]=$GITDIR W_LOG[$1]=$LOG W_PID[$1]=""
-}
 mount_as() {
   local n=$1
   shift

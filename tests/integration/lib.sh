@@ -68,6 +68,18 @@ wait_exit() {
   return 1
 }
 
+# Several mounts in one test: each has its own workspace; `on NAME` makes its T DATA MNT GITDIR
+# LOG DAEMON_PID the current ones, so the helpers here (cli, git_h, wait_synced...) work on it.
+declare -A W_T W_DATA W_MNT W_GIT W_LOG W_PID
+on() {
+  local n=$1
+  T=${W_T[$n]} DATA=${W_DATA[$n]} MNT=${W_MNT[$n]} GITDIR=${W_GIT[$n]} LOG=${W_LOG[$n]} DAEMON_PID=${W_PID[$n]}
+}
+workspace() { # workspace NAME: a fresh workspace for mount NAME (files go into $DATA before mounting)
+  new_workspace
+  W_T[$1]=$T W_DATA[$1]=$DATA W_MNT[$1]=$MNT W_GIT[$1]=$GITDIR W_LOG[$1]=$LOG W_PID[$1]=""
+}
+
 # Mount $DATA at $MNT (daemonized) with a short debounce; extra args go to `histfs mount`.
 # COMMIT_QUIET / COMMIT_MAX_DELAY override the debounce.
 mount_histfs() {

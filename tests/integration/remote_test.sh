@@ -20,17 +20,7 @@ require_python
 cd / # not inside a mount unless a step says so
 
 # ---------------------------------------------------------------------------------------------
-# Several mounts at once: each has its own workspace; `on NAME` makes its T DATA MNT GITDIR LOG
-# DAEMON_PID the current ones, so lib.sh's helpers (cli, git_h, wait_synced...) work on it.
-declare -A W_T W_DATA W_MNT W_GIT W_LOG W_PID W_HOOK
-on() {
-  local n=$1
-  T=${W_T[$n]} DATA=${W_DATA[$n]} MNT=${W_MNT[$n]} GITDIR=${W_GIT[$n]} LOG=${W_LOG[$n]} DAEMON_PID=${W_PID[$n]}
-}
-workspace() { # workspace NAME: a fresh workspace for mount NAME (files go into $DATA before mount_as)
-  new_workspace
-  W_T[$1]=$T W_DATA[$1]=$DATA W_MNT[$1]=$MNT W_GIT[$1]=$GITDIR W_LOG[$1]=$LOG W_PID[$1]=""
-}
+declare -A W_HOOK  # each mount's webhook URL
 # mount_as NAME [ARGS...]: mount NAME's workspace, pushing every 1 s, with the test CA bundle and a
 # webhook server on a free port; W_HOOK[NAME] is its webhook URL.
 mount_as() {

@@ -248,17 +248,8 @@ json RemoteSync::do_push(bool allow_mass_delete) {
     }
     // The remote moved on: bring its history in, then try again.
     spdlog::info("git_push rejected ({}); fetching to merge", outcome.rejected.front());
-    set_phase(SyncPhase::Fetching);
-    std::optional<git_oid> remote_head;
-    try {
-      remote_head = fetch();
-    } catch (const gitstore::UnsafePathError& error) {
-      return refuse_unsafe(error);
-    }
-    if (remote_head) {
-      json merged = integrate_or_refuse(*remote_head, false);
-      if (merged.contains("refused") || merged.contains("held")) return merged;
-    }
+    json merged = do_fetch(false);
+    if (merged.contains("refused") || merged.contains("held")) return merged;
   }
   throw gitstore::RemoteError("the remote kept rejecting the push");
 }
