@@ -58,7 +58,8 @@ std::string joined(const std::vector<std::string>& paths) {
 std::set<std::string> outermost(const std::set<std::string>& paths) {
   std::set<std::string> out;
   for (const auto& path : paths) {
-    bool covered = std::any_of(out.begin(), out.end(), [&](const std::string& dir) { return is_same_or_below(path, dir); });
+    bool covered =
+        std::any_of(out.begin(), out.end(), [&](const std::string& dir) { return is_same_or_below(path, dir); });
     if (!covered) out.insert(path);
   }
   return out;
@@ -74,7 +75,9 @@ Committer::Committer(Repository& repo, int root_fd, IgnoreRules& ignore, ChangeS
 
 Committer::~Committer() { stop(); }
 
-std::string Committer::stat_cache_file() const { return (std::filesystem::path(repo_.git_dir()) / "histfs-stat-cache").string(); }
+std::string Committer::stat_cache_file() const {
+  return (std::filesystem::path(repo_.git_dir()) / "histfs-stat-cache").string();
+}
 
 std::optional<CommitResult> Committer::reconcile() {
   ChangeBatch batch;
@@ -150,7 +153,8 @@ ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, O
   changes_.reading(read_);
   for (const auto& dir : rescan) sync_path(overlay, dir, context, summary);
   for (const auto& path : outermost(reread)) {
-    bool covered = std::any_of(rescan.begin(), rescan.end(), [&](const std::string& dir) { return is_same_or_below(path, dir); });
+    bool covered =
+        std::any_of(rescan.begin(), rescan.end(), [&](const std::string& dir) { return is_same_or_below(path, dir); });
     if (!covered) sync_path(overlay, path, context, summary);
   }
   note_skipped(skipped);
@@ -161,15 +165,16 @@ void Committer::note_skipped(const std::map<std::string, std::string>& skipped) 
   // What this commit read again is judged afresh: it stays skipped only if it failed again.
   std::map<std::string, std::string> now;
   for (const auto& [path, why] : skipped_) {
-    const bool reread = std::any_of(read_.begin(), read_.end(), [&](const std::string& dir) { return is_same_or_below(path, dir); });
+    const bool reread =
+        std::any_of(read_.begin(), read_.end(), [&](const std::string& dir) { return is_same_or_below(path, dir); });
     struct stat st;
     const bool gone = stat_at(root_fd_, path, st) != 0 && (errno == ENOENT || errno == ENOTDIR);
     if (!reread && !gone) now.emplace(path, why);
   }
   for (const auto& [path, why] : skipped) {
     if (!skipped_.count(path))
-      spdlog::warn("skipped_path: {} cannot be committed ({}); the other changes are committed",
-                   printable(path), printable(why));
+      spdlog::warn("skipped_path: {} cannot be committed ({}); the other changes are committed", printable(path),
+                   printable(why));
     now.insert_or_assign(path, why);
   }
   skipped_ = std::move(now);
@@ -210,7 +215,8 @@ std::optional<CommitResult> Committer::write_commit(const ChangeBatch& batch, co
   ChangeSummary summary = apply(overlay, batch, written);
   const git_oid tree = overlay.write(&written);
   if (batch.label.adopt) {
-    if (auto adopted = adopt(*batch.label.adopt, tree, head, written)) return CommitResult{*adopted, std::move(summary), ""};
+    if (auto adopted = adopt(*batch.label.adopt, tree, head, written))
+      return CommitResult{*adopted, std::move(summary), ""};
   }
   const bool merge = !batch.label.extra_parents.empty();
   if (!merge && (base_tree ? git_oid_equal(&tree, &*base_tree) : summary.count() == 0)) {
@@ -224,9 +230,11 @@ std::optional<CommitResult> Committer::write_commit(const ChangeBatch& batch, co
   result.commit = repo_.commit(tree, head, message, author_of(batch.actors), "histfs: " + subject, written,
                                batch.label.extra_parents);
   ++commits_;
-  if (on_commit_) on_commit_();
-  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-  spdlog::info("git_commit {} {} ({} paths, {:.1f} ms, correlation {})", oid_hex(result.commit).substr(0, 12), subject, result.summary.count(), elapsed.count() / 1000.0, result.correlation_id);
+  notify_subscribers();
+  const auto elapsed =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  spdlog::info("git_commit {} {} ({} paths, {:.1f} ms, correlation {})", oid_hex(result.commit).substr(0, 12), subject,
+               result.summary.count(), elapsed.count() / 1000.0, result.correlation_id);
   return result;
 }
 
@@ -251,12 +259,14 @@ bool Committer::self_check(const ChangeBatch& batch) {
   std::set<std::string> differ;
   // A path the commit skipped differs on purpose; it was reported when skipped.
   auto skipped = [&](const std::string& file) {
-    return std::any_of(skipped_.begin(), skipped_.end(), [&](const auto& entry) { return is_same_or_below(file, entry.first); });
+    return std::any_of(skipped_.begin(), skipped_.end(),
+                       [&](const auto& entry) { return is_same_or_below(file, entry.first); });
   };
   for (const auto& path : touched) {
     if (!path.empty() && !is_storable_path(path)) continue;
     std::map<std::string, TreeEntryInfo> in_tree;
-    overlay.for_each_file(path, [&](const std::string& file, const TreeEntryInfo& info) { in_tree.emplace(file, info); });
+    overlay.for_each_file(path,
+                          [&](const std::string& file, const TreeEntryInfo& info) { in_tree.emplace(file, info); });
     const auto on_disk = list_worktree(root_fd_, ignore_, path);
     for (const auto& [file, info] : in_tree)
       if (!on_disk.count(file) && !skipped(file)) differ.insert(file);
@@ -306,8 +316,10 @@ bool Committer::self_check(const ChangeBatch& batch) {
     for (const auto& file : queued) changes_.rescan(file);
   }
   if (!wrong.empty())
-    spdlog::warn("integrity_repair: HEAD differed from the backing dir after a commit at {} path(s): {}; committing "
-                 "the backing dir's version", wrong.size(), joined(wrong));
+    spdlog::warn(
+        "integrity_repair: HEAD differed from the backing dir after a commit at {} path(s): {}; committing "
+        "the backing dir's version",
+        wrong.size(), joined(wrong));
   return !queued.empty();
 }
 
@@ -344,8 +356,18 @@ std::optional<git_oid> Committer::adopt(const git_oid& target, const git_oid& tr
   written.sync();
   repo_.move_branch(target, head, "histfs: fast-forward to " + oid_hex(target));
   ++commits_;
-  if (on_commit_) on_commit_();
+  notify_subscribers();
   return target;
+}
+
+void Committer::notify_subscribers() {
+  for (const auto& subscriber : subscribers_) {
+    try {
+      subscriber.callback();
+    } catch (const std::exception& error) {
+      spdlog::error("after a commit, {} failed: {}", subscriber.name, error.what());
+    }
+  }
 }
 
 void Committer::start(std::function<std::thread(std::function<void()>)> start_thread) {
@@ -386,8 +408,8 @@ void Committer::finish(unsigned long ticket, const std::optional<CommitResult>& 
   status_.last_error = error;
   if (result) {
     status_.last_commit = result->commit;
-    status_.last_commit_time = std::chrono::duration_cast<std::chrono::seconds>(
-                                   std::chrono::system_clock::now().time_since_epoch()).count();
+    status_.last_commit_time =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   }
   flushed_.notify_all();
 }

@@ -7,8 +7,8 @@
 // changed trees, commit if the tree differs, move the branch.
 #include <atomic>
 #include <chrono>
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -36,7 +36,7 @@ struct CommitterStatus {
   std::optional<git_oid> last_commit;
   std::int64_t last_commit_time = 0;  // unix seconds, 0 = none since start-up
   unsigned long commits = 0;
-  std::string last_error;             // empty when the last attempt succeeded
+  std::string last_error;  // empty when the last attempt succeeded
   // Paths left out of the commits (the tree keeps what it had there) because the backing dir
   // would not give them up, each as "printable path: why"; the rest commits all the same.
   std::vector<std::string> skipped;
@@ -73,8 +73,11 @@ class Committer {
   // Number of commits made since start-up (for tests and status).
   unsigned long commits() const { return commits_.load(); }
   CommitterStatus status() const;
-  // Called on the committer thread after each commit (before start() only).
-  void on_commit(std::function<void()> callback) { on_commit_ = std::move(callback); }
+  // `callback` runs on the committer thread after each commit, in the order subscribed;
+  // `name` says who it is (logged if it throws). Subscribe before start() only.
+  void subscribe(std::string name, std::function<void()> callback) {
+    subscribers_.push_back({std::move(name), std::move(callback)});
+  }
   // Blocks until the batch holding flush `ticket` (ChangeSet::request_flush) is committed
   // or found unchanged. False on timeout or when the committer has stopped.
   bool wait_flushed(unsigned long ticket, std::chrono::milliseconds timeout);
@@ -85,7 +88,7 @@ class Committer {
   std::optional<git_oid> adopt(const git_oid& target, const git_oid& tree, const std::optional<git_oid>& head,
                                ObjectSync& written);
   std::optional<CommitResult> write_commit(const ChangeBatch& batch, const std::string& what,
-                                          const std::optional<git_oid>& head, ObjectSync& written);
+                                           const std::optional<git_oid>& head, ObjectSync& written);
   ChangeSummary apply(class TreeOverlay& overlay, const ChangeBatch& batch, ObjectSync& written);
   // Commits a batch taken from the ChangeSet, checks it, and commits a repair when the check
   // finds HEAD wrong; the ChangeSet stops following the batch's paths when it returns.
@@ -112,7 +115,12 @@ class Committer {
   void note_skipped(const std::map<std::string, std::string>& skipped);
   std::thread thread_;
   std::atomic<unsigned long> commits_{0};
-  std::function<void()> on_commit_;
+  struct Subscriber {
+    std::string name;
+    std::function<void()> callback;
+  };
+  std::vector<Subscriber> subscribers_;
+  void notify_subscribers();
   std::function<std::thread(std::function<void()>)> start_thread_;
 
   void finish(unsigned long ticket, const std::optional<CommitResult>& result, const std::string& error);

@@ -265,8 +265,10 @@ int run_daemon(const MountArguments& args) {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     context.reset(new DaemonContext{backing, mountpoint, git_dir, config, *changes, *committer, *history, passthrough,
                                     root_fd, *ignore, std::chrono::duration_cast<std::chrono::seconds>(now).count()});
-    committer->on_commit([&] {
-      if (history_view && history_mode != fs::HistoryMode::Off) history_view->invalidate_live(session.notifier());
+    if (history_view && history_mode != fs::HistoryMode::Off)
+      committer->subscribe("the .history view (latest, tags, commits)",
+                           [&] { history_view->invalidate_live(session.notifier()); });
+    committer->subscribe("the remote sync (push soon)", [&] {
       if (auto sync = context->remote_sync()) sync->commit_made();
     });
     committer->start(fs::start_quiet_thread);
