@@ -90,9 +90,10 @@ void ChangeRecorder::follow_root() const {
     spdlog::error("the backing dir {} was removed while mounted: nothing written through the mount can be kept",
                   gitstore::printable_path(before));
   else
-    spdlog::warn("the backing dir {} was moved to {} while mounted; its changes are still committed, "
-                 "but remount it from there with --git-dir naming this git dir",
-                 gitstore::printable_path(before), gitstore::printable_path(now));
+    spdlog::warn(
+        "the backing dir {} was moved to {} while mounted; its changes are still committed, "
+        "but remount it from there with --git-dir naming this git dir",
+        gitstore::printable_path(before), gitstore::printable_path(now));
 }
 
 bool ChangeRecorder::path_of(const Inode& inode, std::string& path) const {
@@ -149,8 +150,8 @@ void ChangeRecorder::removed(fuse_req_t req, Inode& parent, const char* name) {
   changes_->removed(path, ctx->uid, ctx->pid);
 }
 
-void ChangeRecorder::renamed(fuse_req_t req, Inode& parent, const char* name, Inode& new_parent,
-                             const char* new_name, unsigned flags) {
+void ChangeRecorder::renamed(fuse_req_t req, Inode& parent, const char* name, Inode& new_parent, const char* new_name,
+                             unsigned flags) {
   std::string from, to;
   if (!changes_ || !child_path(parent, name, from) || !child_path(new_parent, new_name, to)) return;
   // A rename onto itself, or onto another link of the same file, succeeds and does nothing

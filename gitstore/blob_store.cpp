@@ -21,7 +21,9 @@ constexpr size_t kChunk = 1 << 20;
 class FileDescriptor {
  public:
   explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() { if (fd_ >= 0) close(fd_); }
+  ~FileDescriptor() {
+    if (fd_ >= 0) close(fd_);
+  }
   FileDescriptor(const FileDescriptor&) = delete;
   FileDescriptor& operator=(const FileDescriptor&) = delete;
   int get() const { return fd_; }
@@ -30,7 +32,9 @@ class FileDescriptor {
   int fd_;
 };
 
-[[noreturn]] void throw_errno(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
 
 bool read_exact(int fd, char* buffer, size_t length, off_t offset) {
   size_t done = 0;

@@ -217,7 +217,9 @@ bool ChangeSet::touched_since_cut(const std::string& path) const {
     const std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
     return name == ".gitignore" && is_same_or_below(path, slash == std::string::npos ? "" : p.substr(0, slash));
   };
-  auto touches = [&](const std::set<std::string>& paths) { return std::any_of(paths.begin(), paths.end(), touches_one); };
+  auto touches = [&](const std::set<std::string>& paths) {
+    return std::any_of(paths.begin(), paths.end(), touches_one);
+  };
   if (touches(batch_.dirty) || touches(batch_.rescan_dirs)) return true;
   return std::any_of(batch_.ops.begin(), batch_.ops.end(), [&](const PathOp& op) {
     return touches_one(op.path) || (!op.other.empty() && touches_one(op.other));

@@ -13,8 +13,8 @@
 #include <optional>
 #include <set>
 #include <shared_mutex>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace histfs::gitstore {
@@ -37,8 +37,8 @@ struct PathOp {
 
 // How the commit of a batch made on a user's or the remote's behalf is written.
 struct CommitLabel {
-  std::string subject;                // replaces the chore(sync) subject when not empty
-  std::vector<std::string> trailers;  // "Key: value" lines
+  std::string subject;                 // replaces the chore(sync) subject when not empty
+  std::vector<std::string> trailers;   // "Key: value" lines
   std::vector<git_oid> extra_parents;  // a merge: parents after HEAD
   // A fast-forward: when the batch's tree equals this commit's tree, the branch moves to
   // it and no commit is made.

@@ -1,11 +1,11 @@
 #include "gitstore/ignore_rules.hpp"
 
-#include <bitset>
-#include <cerrno>
 #include <fcntl.h>
-#include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bitset>
+#include <cerrno>
+#include <stdexcept>
 
 #include "gitstore/dir_walk.hpp"
 
@@ -17,23 +17,43 @@ const std::vector<std::string>& default_ignore_patterns() {
       ".git",
       // Vim swap files (".name.swp", then .swo, .swn, ...), its write probe "4913",
       // and the "name~" backups of Vim, Emacs, gedit, nano.
-      "*.swp", "*.swo", "*.swx", ".*.sw?", "4913", "*~",
+      "*.swp",
+      "*.swo",
+      "*.swx",
+      ".*.sw?",
+      "4913",
+      "*~",
       // Emacs lock links and auto-save files ('#' is escaped: it starts a comment).
-      ".#*", "\\#*#",
+      ".#*",
+      "\\#*#",
       // Kate swap files; LibreOffice and Microsoft Office lock files.
-      "*.kate-swp", ".~lock.*", "~$*",
+      "*.kate-swp",
+      ".~lock.*",
+      "~$*",
       // Temporary files: generic, rclone partial transfers, files unlinked while open
       // on FUSE and NFS.
-      "*.tmp", "*.partial", ".fuse_hidden*", ".nfs*",
+      "*.tmp",
+      "*.partial",
+      ".fuse_hidden*",
+      ".nfs*",
       // macOS litter.
-      ".DS_Store", "._*", ".AppleDouble", ".Spotlight-V100", ".Trashes", ".fseventsd",
+      ".DS_Store",
+      "._*",
+      ".AppleDouble",
+      ".Spotlight-V100",
+      ".Trashes",
+      ".fseventsd",
       ".TemporaryItems",
       // Windows litter.
-      "Thumbs.db", "ehthumbs.db", "desktop.ini", "$RECYCLE.BIN/",
+      "Thumbs.db",
+      "ehthumbs.db",
+      "desktop.ini",
+      "$RECYCLE.BIN/",
       // Freedesktop trash folders on removable and network volumes.
       ".Trash-*",
       // Caches.
-      ".cache/", "__pycache__/",
+      ".cache/",
+      "__pycache__/",
   };
   return patterns;
 }
@@ -46,17 +66,17 @@ enum class Op : std::uint8_t { Literal, AnyChar, Class, Star, AnyDirs, Rest };
 
 struct Token {
   Op op;
-  unsigned char ch = 0;    // Literal
-  std::uint16_t cls = 0;   // Class: index into Pattern::classes
+  unsigned char ch = 0;   // Literal
+  std::uint16_t cls = 0;  // Class: index into Pattern::classes
 };
 
 struct Pattern {
   std::vector<Token> tokens;
   std::vector<std::bitset<256>> classes;  // '/' never in a set
-  bool never = false;          // malformed (unterminated '[', trailing '\'): git matches nothing
-  bool negated = false;        // "!pattern"
-  bool dir_only = false;       // "pattern/"
-  bool basename_only = false;  // no '/' inside: matches the entry name at any depth
+  bool never = false;                     // malformed (unterminated '[', trailing '\'): git matches nothing
+  bool negated = false;                   // "!pattern"
+  bool dir_only = false;                  // "pattern/"
+  bool basename_only = false;             // no '/' inside: matches the entry name at any depth
 
   bool matches(std::string_view text) const;
 };
@@ -97,19 +117,32 @@ bool add_named_class(std::string_view name, std::bitset<256>& set) {
   auto digit = [](int c) { return c >= '0' && c <= '9'; };
   auto alnum = [&](int c) { return lower(c) || upper(c) || digit(c); };
   auto graph = [](int c) { return c > ' ' && c < 127; };
-  if (name == "alnum") add(alnum);
-  else if (name == "alpha") add([&](int c) { return lower(c) || upper(c); });
-  else if (name == "blank") add([](int c) { return c == ' ' || c == '\t'; });
-  else if (name == "cntrl") add([](int c) { return c < ' ' || c == 127; });
-  else if (name == "digit") add(digit);
-  else if (name == "graph") add(graph);
-  else if (name == "lower") add(lower);
-  else if (name == "print") add([&](int c) { return graph(c) || c == ' '; });
-  else if (name == "punct") add([&](int c) { return graph(c) && !alnum(c); });
-  else if (name == "space") add([](int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
-  else if (name == "upper") add(upper);
-  else if (name == "xdigit") add([&](int c) { return digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); });
-  else return false;
+  if (name == "alnum")
+    add(alnum);
+  else if (name == "alpha")
+    add([&](int c) { return lower(c) || upper(c); });
+  else if (name == "blank")
+    add([](int c) { return c == ' ' || c == '\t'; });
+  else if (name == "cntrl")
+    add([](int c) { return c < ' ' || c == 127; });
+  else if (name == "digit")
+    add(digit);
+  else if (name == "graph")
+    add(graph);
+  else if (name == "lower")
+    add(lower);
+  else if (name == "print")
+    add([&](int c) { return graph(c) || c == ' '; });
+  else if (name == "punct")
+    add([&](int c) { return graph(c) && !alnum(c); });
+  else if (name == "space")
+    add([](int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+  else if (name == "upper")
+    add(upper);
+  else if (name == "xdigit")
+    add([&](int c) { return digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); });
+  else
+    return false;
   return true;
 }
 
@@ -224,15 +257,12 @@ Outcome match_from(const Pattern& p, size_t ti, std::string_view text, size_t po
       case Op::Class: {
         if (pos == text.size()) return Outcome::AbortAll;
         const auto ch = static_cast<unsigned char>(text[pos++]);
-        const bool ok = t.op == Op::Literal ? ch == t.ch
-                        : t.op == Op::AnyChar ? ch != '/'
-                                              : p.classes[t.cls].test(ch);
+        const bool ok = t.op == Op::Literal ? ch == t.ch : t.op == Op::AnyChar ? ch != '/' : p.classes[t.cls].test(ch);
         if (!ok) return Outcome::NoMatch;
         break;
       }
       case Op::Star:
-        if (ti + 1 == p.tokens.size())
-          return text.find('/', pos) == npos ? Outcome::Match : Outcome::NoMatch;
+        if (ti + 1 == p.tokens.size()) return text.find('/', pos) == npos ? Outcome::Match : Outcome::NoMatch;
         for (; pos < text.size(); ++pos) {
           const Outcome r = match_from(p, ti + 1, text, pos);
           if (r != Outcome::NoMatch) return r;
@@ -388,8 +418,7 @@ std::shared_ptr<const PatternList> IgnoreRules::load(const std::string& dir_path
   const std::string file = dir_path.empty() ? ".gitignore" : dir_path + "/.gitignore";
   struct stat st;
   // Like git, a symlinked .gitignore is not followed.
-  if (stat_at(root_fd_, file, st) != 0 || !S_ISREG(st.st_mode) ||
-      st.st_size > kMaxGitignoreSize) {
+  if (stat_at(root_fd_, file, st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxGitignoreSize) {
     std::lock_guard lock(mutex_);
     cache_.erase(dir_path);
     return nullptr;
@@ -411,8 +440,7 @@ std::shared_ptr<const PatternList> IgnoreRules::load(const std::string& dir_path
   if (!ok) return nullptr;
   auto rules = parse(text);
   std::lock_guard lock(mutex_);
-  cache_.insert_or_assign(dir_path,
-                          Cached{st.st_dev, st.st_ino, st.st_size, ns(st.st_mtim), ns(st.st_ctim), rules});
+  cache_.insert_or_assign(dir_path, Cached{st.st_dev, st.st_ino, st.st_size, ns(st.st_mtim), ns(st.st_ctim), rules});
   return rules;
 }
 

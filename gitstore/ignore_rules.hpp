@@ -58,8 +58,8 @@ class IgnoreRules {
     std::shared_ptr<const detail::PatternList> rules;
   };
   int root_fd_;
-  std::shared_ptr<const detail::PatternList> root_lists_;  // defaults then extras
-  mutable std::mutex mutex_;                               // guards cache_
+  std::shared_ptr<const detail::PatternList> root_lists_;     // defaults then extras
+  mutable std::mutex mutex_;                                  // guards cache_
   mutable std::map<std::string, Cached, std::less<>> cache_;  // key: directory path
 };
 
@@ -79,7 +79,7 @@ class IgnoreScope {
   std::string dir_;
   bool all_ignored_ = false;
   std::shared_ptr<const detail::PatternList> rules_;  // this directory's .gitignore, if any
-  IgnoreScopePtr outer_;  // nearest ancestor scope that has rules_ (walked deepest first)
+  IgnoreScopePtr outer_;                              // nearest ancestor scope that has rules_ (walked deepest first)
   std::shared_ptr<const detail::PatternList> root_lists_;
 };
 

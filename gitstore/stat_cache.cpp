@@ -31,8 +31,8 @@ std::int64_t now_ns() {
 }  // namespace
 
 StatCache::Entry StatCache::entry_of(const struct stat& st, const git_oid& oid) {
-  return Entry{std::uint64_t(st.st_ino), std::uint64_t(st.st_size), ns_of(st.st_mtim), ns_of(st.st_ctim),
-               std::uint32_t(st.st_mode), oid};
+  return Entry{std::uint64_t(st.st_ino), std::uint64_t(st.st_size), ns_of(st.st_mtim),
+               ns_of(st.st_ctim),        std::uint32_t(st.st_mode), oid};
 }
 
 std::optional<git_oid> StatCache::lookup(const std::string& path, const struct stat& st) const {

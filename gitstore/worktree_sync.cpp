@@ -152,8 +152,8 @@ std::map<std::string, struct stat> list_worktree(int root_fd, const IgnoreRules&
   if (!path.empty() && !is_storable_path(path)) return {};
   if (path.empty() || (stat_at(root_fd, path, st) == 0 && S_ISDIR(st.st_mode))) {
     if (auto scope = scope_for(ignore, path)) list_tracked(root_fd, path, ignore, scope, on_disk, nullptr);
-  } else if (stat_at(root_fd, path, st) == 0 &&
-             (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && !ignore.is_ignored(path, false)) {
+  } else if (stat_at(root_fd, path, st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) &&
+             !ignore.is_ignored(path, false)) {
     on_disk.emplace(path, st);
   }
   return on_disk;

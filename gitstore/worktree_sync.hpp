@@ -28,7 +28,7 @@ struct WorktreeContext {
   int root_fd;  // the backing dir
   const IgnoreRules& ignore;
   StatCache& cache;
-  ObjectSync* written = nullptr;  // collects new objects for one flush at commit time
+  ObjectSync* written = nullptr;                    // collects new objects for one flush at commit time
   std::map<std::string, SeenFile>* seen = nullptr;  // when given, every file stored, for the self-check
   // When given, a path the backing dir will not give up (unreadable, a name too long for the
   // filesystem) is left as it stands in the overlay and named here with why, so that one bad

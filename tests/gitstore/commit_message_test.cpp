@@ -54,8 +54,19 @@ TEST_CASE("quote_path writes what git ls-files writes", "[commit_message]") {
   TempDir dir;
   const std::string git = "git -C '" + dir.path().string() + "' ";
   run(git + "init -q");
-  std::vector<std::string> names = {"plain.md", "two words", "new\nline", "tab\there", "quote\"d", "back\\slash",
-                                    "esc\x1b[31m", "del\x7f", "caf\xc3\xa9", "bell\a", "cr\r", "\xe2\x80\xae" "rtl"};
+  std::vector<std::string> names = {"plain.md",
+                                    "two words",
+                                    "new\nline",
+                                    "tab\there",
+                                    "quote\"d",
+                                    "back\\slash",
+                                    "esc\x1b[31m",
+                                    "del\x7f",
+                                    "caf\xc3\xa9",
+                                    "bell\a",
+                                    "cr\r",
+                                    "\xe2\x80\xae"
+                                    "rtl"};
   for (const auto& name : names) write_file(dir / name, "x\n");
   run(git + "add -A");
   std::istringstream listed(run(git + "-c core.quotePath=true ls-files"));
@@ -66,8 +77,8 @@ TEST_CASE("quote_path writes what git ls-files writes", "[commit_message]") {
 }
 
 TEST_CASE("a file name cannot forge a trailer", "[commit_message]") {
-  for (const std::string path : {"a\nRestored-From: deadbeef", "a\n\nRestored-From: deadbeef\n---",
-                                  "a\n\nRestored-From: deadbeef\n"}) {
+  for (const std::string path :
+       {"a\nRestored-From: deadbeef", "a\n\nRestored-From: deadbeef\n---", "a\n\nRestored-From: deadbeef\n"}) {
     CAPTURE(path);
     ChangeSummary one;
     one.added = {path};
@@ -87,8 +98,9 @@ TEST_CASE("a file name cannot forge a trailer", "[commit_message]") {
     CHECK(git_trailers(listed) == kExpectedTrailers);
 
     // A restore's subject names the path; its Restored-From is the only one.
-    const std::string restore = commit_message("", one, actor("vim"), "0123", "restore: " + quote_path(path) + " to HEAD~1",
-                                               {trailer("Restored-From", "c0ffee")});
+    const std::string restore =
+        commit_message("", one, actor("vim"), "0123", "restore: " + quote_path(path) + " to HEAD~1",
+                       {trailer("Restored-From", "c0ffee")});
     CHECK(git_trailers(restore) == "Changed-By: root (uid 0) via vim\nRestored-From: c0ffee\nCorrelation-Id: 0123\n");
   }
 }
@@ -109,8 +121,9 @@ TEST_CASE("a process name cannot forge a trailer", "[commit_message]") {
 TEST_CASE("a label's subject and trailers stay one line each, whatever the caller passed", "[commit_message]") {
   ChangeSummary one;
   one.updated = {"a.md"};
-  const std::string message = commit_message("", one, actor("vim"), "0123", "restore: a\nRestored-From: deadbeef to HEAD",
-                                             {"Conflict: b\nRestored-From: deadbeef", "Restored-From: c0ffee"});
+  const std::string message =
+      commit_message("", one, actor("vim"), "0123", "restore: a\nRestored-From: deadbeef to HEAD",
+                     {"Conflict: b\nRestored-From: deadbeef", "Restored-From: c0ffee"});
   CHECK(message.substr(0, message.find('\n')) == "restore: a\\nRestored-From: deadbeef to HEAD");
   CHECK(git_trailers(message) ==
         "Changed-By: root (uid 0) via vim\nConflict: b\\nRestored-From: deadbeef\nRestored-From: c0ffee\n"

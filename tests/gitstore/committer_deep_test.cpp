@@ -96,9 +96,7 @@ TEST_CASE("files below a folder chain deeper than PATH_MAX are committed", "[com
     const std::string blob = f.git("ls-tree -r HEAD | awk 'length > 4096 { print $3 }'");
     CHECK(f.git("cat-file blob " + blob) == "changed\n");
   }
-  SECTION("a rescan of the whole tree finds nothing new") {
-    CHECK_FALSE(f.committer->reconcile());
-  }
+  SECTION("a rescan of the whole tree finds nothing new") { CHECK_FALSE(f.committer->reconcile()); }
 }
 
 TEST_CASE("a name git refuses is skipped and reported, the rest commits", "[committer][deep]") {

@@ -22,11 +22,14 @@ struct History {
   History() {
     run("git init -q -b main '" + work + "' && cd '" + work +
         "' && git config user.name t && git config user.email t@t"
-        " && echo 1 > a.md && mkdir d && echo x > d/x.md && git add -A && GIT_COMMITTER_DATE=2026-11-20T10:00:00Z git commit -qm one"
+        " && echo 1 > a.md && mkdir d && echo x > d/x.md && git add -A && GIT_COMMITTER_DATE=2026-11-20T10:00:00Z git "
+        "commit -qm one"
         " && echo 2 > a.md && git add -A && GIT_COMMITTER_DATE=2026-11-21T10:00:00Z git commit -qm two"
         " && git tag -a -m 'first tag' snap HEAD"
-        " && echo 3 > a.md && git rm -q d/x.md && git add -A && GIT_COMMITTER_DATE=2026-11-22T10:00:00Z git commit -qm three"
-        " && git clone -q --bare . '" + git_dir + "'");
+        " && echo 3 > a.md && git rm -q d/x.md && git add -A && GIT_COMMITTER_DATE=2026-11-22T10:00:00Z git commit -qm "
+        "three"
+        " && git clone -q --bare . '" +
+        git_dir + "'");
   }
   void run_in_work(const std::string& command) { run("cd '" + work + "' && " + command); }
   std::string rev(const std::string& what) {
@@ -42,8 +45,8 @@ TEST_CASE("revisions resolve like git's", "[history]") {
   CHECK(oid_hex(reader.resolve("HEAD~2").id) == h.rev("HEAD~2"));
   CHECK(oid_hex(reader.resolve("snap").id) == h.rev("snap^{commit}"));
   CHECK(oid_hex(reader.resolve(h.rev("HEAD~1").substr(0, 6)).id) == h.rev("HEAD~1"));
-  CHECK(oid_hex(reader.resolve("2026-11-21").id) == h.rev("HEAD~1"));           // end of that day
-  CHECK(oid_hex(reader.resolve("2026-11-21T09:00").id) == h.rev("HEAD~2"));     // between commits
+  CHECK(oid_hex(reader.resolve("2026-11-21").id) == h.rev("HEAD~1"));        // end of that day
+  CHECK(oid_hex(reader.resolve("2026-11-21T09:00").id) == h.rev("HEAD~2"));  // between commits
   CHECK_THROWS_WITH(reader.resolve("2026-01-01"), Catch::Contains("no commit at or before"));
   CHECK_THROWS_WITH(reader.resolve("nope"), Catch::Contains("unknown revision nope"));
   CHECK_THROWS_WITH(reader.resolve("abc"), Catch::Contains("too short"));
@@ -80,8 +83,10 @@ TEST_CASE("snapshot names are checked", "[history]") {
 TEST_CASE("trees and blobs for the .history view", "[history]") {
   History h;
   HistoryReader reader(h.git_dir);
-  h.run_in_work("printf '#!/bin/sh\\n' > run.sh && chmod +x run.sh && ln -s a.md link && git add -A"
-                " && git commit -qm four && git push -q '" + h.git_dir + "' main");
+  h.run_in_work(
+      "printf '#!/bin/sh\\n' > run.sh && chmod +x run.sh && ln -s a.md link && git add -A"
+      " && git commit -qm four && git push -q '" +
+      h.git_dir + "' main");
   const auto tree = reader.resolve("HEAD").tree;
   std::vector<std::pair<std::string, EntryKind>> names;
   for (const auto& item : reader.list_tree(tree)) names.emplace_back(item.name, item.kind);
@@ -95,7 +100,7 @@ TEST_CASE("trees and blobs for the .history view", "[history]") {
   auto bytes = reader.read_blob(a->oid);
   CHECK(bytes->bytes() == "3\n");
   CHECK(reader.blob_content(reader.tree_item(tree, "link")->oid) == "a.md");
-  CHECK_THROWS_AS(reader.read_blob(tree), GitError);  // a tree is no blob
+  CHECK_THROWS_AS(reader.read_blob(tree), GitError);       // a tree is no blob
   CHECK(entry_kind(GIT_FILEMODE_COMMIT) == std::nullopt);  // submodules hold no files here
 }
 

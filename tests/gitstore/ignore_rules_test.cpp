@@ -1,8 +1,8 @@
 #include "gitstore/ignore_rules.hpp"
 
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <filesystem>
@@ -25,9 +25,7 @@ namespace {
 // An O_PATH fd of a directory, as the daemon holds the backing dir.
 class DirFd {
  public:
-  explicit DirFd(const fs::path& dir) : fd_(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) {
-    REQUIRE(fd_ >= 0);
-  }
+  explicit DirFd(const fs::path& dir) : fd_(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) { REQUIRE(fd_ >= 0); }
   ~DirFd() { close(fd_); }
   DirFd(const DirFd&) = delete;
   DirFd& operator=(const DirFd&) = delete;
@@ -85,7 +83,9 @@ TEST_CASE("backslash makes the next character literal", "[ignore]") {
 }
 
 TEST_CASE("CRLF line ends and a UTF-8 byte order mark are tolerated", "[ignore]") {
-  Tree t("\xEF\xBB\xBF" "first\r\nsecond\r\n");
+  Tree t(
+      "\xEF\xBB\xBF"
+      "first\r\nsecond\r\n");
   CHECK(t.file("first"));
   CHECK(t.file("second"));
 }
@@ -189,10 +189,10 @@ TEST_CASE("deeper .gitignore files win over shallower ones and over the root lis
   CHECK(t.file("a.md"));
   CHECK_FALSE(t.file("sub/a.md"));
   CHECK(t.file("sub/deep/a.md"));
-  CHECK_FALSE(t.file("a.tmp"));          // .gitignore over the defaults
-  CHECK(t.file("a.secret"));             // user's list
+  CHECK_FALSE(t.file("a.tmp"));  // .gitignore over the defaults
+  CHECK(t.file("a.secret"));     // user's list
   CHECK_FALSE(t.file("sub/deep/a.secret"));
-  CHECK_FALSE(t.file("x.swp"));          // user's list over the defaults
+  CHECK_FALSE(t.file("x.swp"));  // user's list over the defaults
   CHECK(t.file("x.swo"));
 }
 
@@ -202,8 +202,7 @@ TEST_CASE("default patterns keep editor, OS and temp litter out", "[ignore]") {
                     "~$report.docx", "x.tmp", "a.b.partial", ".fuse_hidden000a", ".nfs0001", ".DS_Store",
                     "sub/._note.md", "Thumbs.db", "desktop.ini", "sub/.git", "a.kate-swp"})
     CHECK(t.file(path));
-  for (auto path : {".Trash-1000", "sub/.git", ".cache", "x/__pycache__", "$RECYCLE.BIN"})
-    CHECK(t.folder(path));
+  for (auto path : {".Trash-1000", "sub/.git", ".cache", "x/__pycache__", "$RECYCLE.BIN"}) CHECK(t.folder(path));
   for (auto path : {"notes.md", ".gitignore", ".gitattributes", "a#b", "swp", "git", ".bmmeta"})
     CHECK_FALSE(t.file(path));
   CHECK_FALSE(t.file(".cache"));
@@ -346,9 +345,9 @@ std::vector<std::string> disagreements(const fs::path& root, const std::vector<s
     const bool by_path = rules.is_ignored(path, is_dir);
     const bool by_scope = scope->is_ignored(path.substr(slash + 1), is_dir);
     if (by_path != git || by_scope != git)
-      wrong.push_back(path + (is_dir ? "/" : "") + ": git " + (git ? "ignores" : "keeps") + " (" + fields[i] +
-                      ":" + fields[i + 1] + ":" + fields[i + 2] + "), is_ignored " + std::to_string(by_path) +
-                      ", scope " + std::to_string(by_scope));
+      wrong.push_back(path + (is_dir ? "/" : "") + ": git " + (git ? "ignores" : "keeps") + " (" + fields[i] + ":" +
+                      fields[i + 1] + ":" + fields[i + 2] + "), is_ignored " + std::to_string(by_path) + ", scope " +
+                      std::to_string(by_scope));
   }
   return wrong;
 }
@@ -365,15 +364,62 @@ TEST_CASE("oracle: git check-ignore agrees on a hand-made tree", "[ignore]") {
   write_file(d / "nested/.gitignore", "\xEF\xBB\xBF!*.log\n/local\nmid/deep/\n*.md\n!README.md\n");
   write_file(d / "nested/mid/.gitignore", "!*.md\r\ndeep\r\n");
   write_file(d / "build/.gitignore", "!*\n");  // inside an excluded dir: never read
-  for (auto f : {"a.log", "important.log", "sub/b.log", "sub/important.log", "build/out", "src/build/out",
-                 "build.txt", "rootonly", "sub/rootonly", "docs/a.html", "docs/x/a.html", "c/cache/f",
-                 "cache/g", "a/z", "a/b/z", "a/b/c/z", "a/bz", "logs/one", "logs/keep", "logs/sub/f",
-                 "Temp1", "temp2", "temp-keep", "sp ace", "sp", "trail", "abc", "ab/x/c", "abx/c", "x/yz/w",
-                 "x/y", "!bang", "q]", "qa", "qb", "n5", "open[", "nested/a.log", "nested/local",
-                 "nested/sub/local", "nested/x.md",
-                 "nested/README.md", "nested/mid/x.md", "nested/mid/deep/f", "nested/deep",
-                 "notes/plan.md", "notes/.plan.md.swp", "notes/#plan.md#", "notes/.#plan.md", "notes/plan.md~",
-                 ".DS_Store", "sub/Thumbs.db", "x.tmp", "vendor/.git/config", ".cache/f", "q/.Trash-0/f"})
+  for (auto f : {"a.log",
+                 "important.log",
+                 "sub/b.log",
+                 "sub/important.log",
+                 "build/out",
+                 "src/build/out",
+                 "build.txt",
+                 "rootonly",
+                 "sub/rootonly",
+                 "docs/a.html",
+                 "docs/x/a.html",
+                 "c/cache/f",
+                 "cache/g",
+                 "a/z",
+                 "a/b/z",
+                 "a/b/c/z",
+                 "a/bz",
+                 "logs/one",
+                 "logs/keep",
+                 "logs/sub/f",
+                 "Temp1",
+                 "temp2",
+                 "temp-keep",
+                 "sp ace",
+                 "sp",
+                 "trail",
+                 "abc",
+                 "ab/x/c",
+                 "abx/c",
+                 "x/yz/w",
+                 "x/y",
+                 "!bang",
+                 "q]",
+                 "qa",
+                 "qb",
+                 "n5",
+                 "open[",
+                 "nested/a.log",
+                 "nested/local",
+                 "nested/sub/local",
+                 "nested/x.md",
+                 "nested/README.md",
+                 "nested/mid/x.md",
+                 "nested/mid/deep/f",
+                 "nested/deep",
+                 "notes/plan.md",
+                 "notes/.plan.md.swp",
+                 "notes/#plan.md#",
+                 "notes/.#plan.md",
+                 "notes/plan.md~",
+                 ".DS_Store",
+                 "sub/Thumbs.db",
+                 "x.tmp",
+                 "vendor/.git/config",
+                 ".cache/f",
+                 "q/.Trash-0/f"})
     write_file(d / f, "x\n");
   fs::create_directories(d / "emptydir/build");
   CHECK(disagreements(d, {"*.bak", "!keep.bak", "/only-root.bak"}) == std::vector<std::string>{});
@@ -383,8 +429,8 @@ TEST_CASE("oracle: git check-ignore agrees on random patterns and trees", "[igno
   std::mt19937 rng(20240611);
   auto pick = [&](const std::vector<std::string>& from) { return from[rng() % from.size()]; };
   auto chance = [&](double p) { return std::uniform_real_distribution<>(0, 1)(rng) < p; };
-  const std::vector<std::string> pieces = {"a", "b", "ab", "m", ".md", "*", "*", "?", "**", "**", "/", "/",
-                                           "[ab]", "[!a]", "[a-c]", "\\a", "[[:alpha:]]"};
+  const std::vector<std::string> pieces = {"a",  "b", "ab", "m",    ".md",  "*",     "*",   "?",          "**",
+                                           "**", "/", "/",  "[ab]", "[!a]", "[a-c]", "\\a", "[[:alpha:]]"};
   auto random_pattern = [&] {
     std::string p = chance(0.25) ? "!" : "";
     if (chance(0.2)) p += "/";

@@ -16,11 +16,13 @@ struct Repo {
   std::string work = (dir / "w").string();
   RepositoryPtr repo;
   Repo() {
-    run("git init -q -b main '" + work + "' && cd '" + work + "' && git config user.name t && git config user.email t@t");
+    run("git init -q -b main '" + work + "' && cd '" + work +
+        "' && git config user.name t && git config user.email t@t");
   }
   // Commits the given shell edits on a branch; returns the tree id.
   std::string commit(const std::string& branch, const std::string& edits) {
-    run("cd '" + work + "' && git checkout -q " + branch + " 2>/dev/null || git -C '" + work + "' checkout -q -b " + branch);
+    run("cd '" + work + "' && git checkout -q " + branch + " 2>/dev/null || git -C '" + work + "' checkout -q -b " +
+        branch);
     run("cd '" + work + "' && " + edits + " && git add -A && git commit -q --allow-empty -m x");
     return run("git -C '" + work + "' rev-parse HEAD^{tree}").substr(0, 40);
   }
@@ -76,7 +78,8 @@ TEST_CASE("both sides changed a file: ours stays, theirs goes beside it", "[merg
 }
 
 TEST_CASE("conflict copy names", "[merge]") {
-  CHECK(conflict_copy_name("notes/a.md", "main", 1795428000) == "notes/a (conflict from main, 2026-11-23T10-00-00Z).md");
+  CHECK(conflict_copy_name("notes/a.md", "main", 1795428000) ==
+        "notes/a (conflict from main, 2026-11-23T10-00-00Z).md");
   CHECK(conflict_copy_name("README", "main", 0) == "README (conflict from main, 1970-01-01T00-00-00Z)");
   CHECK(conflict_copy_name(".env", "main", 0) == ".env (conflict from main, 1970-01-01T00-00-00Z)");
 }

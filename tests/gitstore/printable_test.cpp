@@ -14,12 +14,12 @@ TEST_CASE("printable keeps printable UTF-8 and escapes everything else as \\xHH"
   CHECK(printable("a\\b") == "a\\\\b");
   CHECK(printable("\xff\xfe") == "\\xff\\xfe");
   CHECK(printable(std::string("a\0b\n\x1b[31m\x7f", 10)) == "a\\x00b\\x0a\\x1b[31m\\x7f");
-  CHECK(printable("\xc2\x85") == "\\xc2\\x85");               // U+0085, a C1 control character
-  CHECK(printable("\xc0\xaf") == "\\xc0\\xaf");               // overlong '/'
-  CHECK(printable("\xed\xa0\x80") == "\\xed\\xa0\\x80");      // a UTF-16 surrogate
-  CHECK(printable("\xe2\x82") == "\\xe2\\x82");               // truncated
+  CHECK(printable("\xc2\x85") == "\\xc2\\x85");                          // U+0085, a C1 control character
+  CHECK(printable("\xc0\xaf") == "\\xc0\\xaf");                          // overlong '/'
+  CHECK(printable("\xed\xa0\x80") == "\\xed\\xa0\\x80");                 // a UTF-16 surrogate
+  CHECK(printable("\xe2\x82") == "\\xe2\\x82");                          // truncated
   CHECK(printable("\xe2\x82\xe2\x82\xac") == "\\xe2\\x82\xe2\x82\xac");  // a bad start, then a good euro sign
-  CHECK(printable("\\xff") == "\\\\xff");  // the text \xff is not the byte 0xFF
+  CHECK(printable("\\xff") == "\\\\xff");                                // the text \xff is not the byte 0xFF
 }
 
 TEST_CASE("printable is lossless, valid UTF-8 and safe for JSON for any bytes", "[gitstore][printable]") {

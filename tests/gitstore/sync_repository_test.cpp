@@ -17,7 +17,8 @@ struct History {
   std::string work = (dir / "w").string();
   std::string bare = (dir / "b.git").string();
   History() {
-    run("git init -q -b main '" + work + "' && cd '" + work + "' && git config user.name t && git config user.email t@t" +
+    run("git init -q -b main '" + work + "' && cd '" + work +
+        "' && git config user.name t && git config user.email t@t" +
         " && echo a >a && echo b >b && git add -A && git commit -qm base && git branch base" +
         " && git checkout -qb remote && echo r >r && git rm -q b && git add -A && git commit -qm remote" +
         " && git checkout -q main && echo l >l && git add -A && git commit -qm local" +

@@ -19,7 +19,8 @@ struct Repo {
     return oid;
   }
   std::string ls(const git_oid& tree) {
-    return test::run("git --git-dir '" + repo.git_dir() + "' ls-tree -r --name-only " + oid_hex(tree) + " | tr '\\n' ' '");
+    return test::run("git --git-dir '" + repo.git_dir() + "' ls-tree -r --name-only " + oid_hex(tree) +
+                     " | tr '\\n' ' '");
   }
 };
 

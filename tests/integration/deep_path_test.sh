@@ -100,6 +100,8 @@ assert_not_in_head "home/.git." "home/.git /f.md"
 grep -q 'skipped_path: home/.git. cannot be committed' "$LOG" || fail "the refused .git. was not reported in the log"
 grep -q 'skipped_path: home/.git /f.md cannot be committed' "$LOG" || fail "the refused .git folder was not reported"
 [ "$(grep -c 'skipped_path: home/.git. cannot' "$LOG")" = 1 ] || fail "the skipped path was reported more than once"
+cli_ok status --mount "$MNT"
+grep -qF "home/.git.: git refuses" "$T/cli.out" || fail "status does not list the skipped path: $(cli_out)"
 echo "later" >"$MNT/later.md"
 cli_ok flush --mount "$MNT"
 assert_in_head later.md

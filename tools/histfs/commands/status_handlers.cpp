@@ -24,6 +24,7 @@ json handle_status(daemon::DaemonContext& d, const json&) {
               {"commits_since_start", committer.commits},
               {"started", gitstore::format_instant(d.started)},
               {"last_error", committer.last_error},
+              {"skipped", committer.skipped},
               {"remote", d.remote_sync() ? d.remote_sync()->status() : json(nullptr)}};
   if (auto head = d.history.head()) {
     auto info = d.history.resolve(oid_hex(*head));

@@ -58,6 +58,8 @@ void print_status(const json& s) {
     print_remote(s["remote"]);
   if (!s["last_error"].get<std::string>().empty())
     printf("last error:   %s\n", s["last_error"].get<std::string>().c_str());
+  for (const auto& skipped : s.value("skipped", json::array()))
+    printf("not in git:   %s\n", skipped.get<std::string>().c_str());
 }
 
 void print_flush(const json& a) {
