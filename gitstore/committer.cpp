@@ -164,7 +164,8 @@ ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, O
 void Committer::note_skipped(const std::map<std::string, std::string>& skipped) {
   // What this commit read again is judged afresh: it stays skipped only if it failed again.
   std::map<std::string, std::string> now;
-  for (const auto& [path, why] : skipped_) {
+  for (const auto& [skipped_path, why] : skipped_) {
+    const std::string& path = skipped_path;  // a plain reference: lambdas may not capture bindings before C++20 (clang)
     const bool reread =
         std::any_of(read_.begin(), read_.end(), [&](const std::string& dir) { return is_same_or_below(path, dir); });
     struct stat st;

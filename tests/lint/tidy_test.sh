@@ -11,8 +11,10 @@ mapfile -t files < <(git ls-files -- 'fs/*.cpp' 'gitstore/*.cpp' 'webhook/*.cpp'
   sort -u)
 # Two at a time (the machines have two cores); -quiet keeps passing files silent.
 status=0
-printf '%s\n' "${files[@]}" | xargs -P 2 -n 4 "$tidy" -quiet -p "$build" --warnings-as-errors='*' >"$build/tidy.log" 2>&1 ||
-  status=$?
+# Compiler warnings are the -Werror gcc build's business: clang's own (clang-diagnostic-*) are
+# not checked here, except real errors, which stop clang-tidy.
+printf '%s\n' "${files[@]}" | xargs -P 2 -n 4 "$tidy" -quiet -p "$build" --extra-arg=-Wno-everything \
+  --warnings-as-errors='bugprone-*,performance-*,misc-*' >"$build/tidy.log" 2>&1 || status=$?
 grep -v "warnings\? generated" "$build/tidy.log" >&2 || true
 if ((status != 0)) || grep -q "error:" "$build/tidy.log"; then
   echo "FAIL: clang-tidy found problems or failed (exit $status; above)" >&2
