@@ -107,12 +107,6 @@ std::set<std::string> carried_to(const std::set<std::string>& paths, const PathO
   return out;
 }
 
-bool is_same_or_below(const std::string& path, const std::string& dir) {
-  if (dir.empty()) return true;
-  return path.size() >= dir.size() && path.compare(0, dir.size(), dir) == 0 &&
-         (path.size() == dir.size() || path[dir.size()] == '/');
-}
-
 void ChangeSet::touch_locked(uid_t uid, pid_t pid) {
   auto now = Clock::now();
   // Only the first change of a batch wakes the committer: later ones only push its

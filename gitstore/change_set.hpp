@@ -17,6 +17,8 @@
 #include <tuple>
 #include <vector>
 
+#include "gitstore/repo_path.hpp"
+
 namespace histfs::gitstore {
 
 // Who made a change, from the FUSE request context.
@@ -140,9 +142,6 @@ class ChangeSet {
   std::set<std::string> in_flight_;
   size_t in_flight_count_ = 0;  // pending() of the batch in flight
 };
-
-// "a/b" is at or below "a"; "ab" is not.
-bool is_same_or_below(const std::string& path, const std::string& dir);
 
 // Paths that name places in a tree, carried through `op` as the replay moves the entries:
 // paths at or below a moved entry move with it, a path above it (a directory that held it)

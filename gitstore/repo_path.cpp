@@ -36,6 +36,12 @@ std::string_view base_name(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
+bool is_same_or_below(std::string_view path, std::string_view dir) {
+  if (dir.empty()) return true;
+  return path.size() >= dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         (path.size() == dir.size() || path[dir.size()] == '/');
+}
+
 bool is_safe_git_name(std::string_view name) {
   if (name.empty() || name == "." || name == "..") return false;
   if (name.find('/') != std::string_view::npos || name.find('\0') != std::string_view::npos) return false;

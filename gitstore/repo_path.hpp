@@ -21,6 +21,8 @@ std::string join_path(std::string_view dir, std::string_view name);
 std::string parent_path(std::string_view path);
 // "a/b" -> "b".
 std::string_view base_name(std::string_view path);
+// "a/b" is at or below "a"; "ab" is not; everything is below "" (the root).
+bool is_same_or_below(std::string_view path, std::string_view dir);
 
 // A name git can hold and stock git accepts (fsck): not empty, ".", "..", ".git" in any case
 // or its NTFS short name, and without '/' or NUL.
