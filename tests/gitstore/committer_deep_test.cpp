@@ -11,6 +11,7 @@
 
 #include "gitstore/committer.hpp"
 #include "gitstore/dir_walk.hpp"
+#include "support/committer_fixture.hpp"
 #include "support/temp_dir.hpp"
 
 namespace histfs::gitstore {
@@ -21,32 +22,11 @@ using test::TempDir;
 using test::write_file;
 namespace stdfs = std::filesystem;
 
-struct DeepFixture {
-  TempDir dir;
-  std::string data = (dir / "data").string();
-  std::string git_dir = (dir / "data.git").string();
-  LibGit2 libgit2;
-  std::optional<Repository> repo;
-  int root_fd = -1;
-  std::unique_ptr<IgnoreRules> ignore;
-  ChangeSet changes;
-  std::unique_ptr<Committer> committer;
-
-  DeepFixture() {
-    stdfs::create_directories(data);
-    configure_libgit2();
-    root_fd = ::open(data.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  }
-  ~DeepFixture() {
+struct DeepFixture : test::CommitterFixture {
+  DeepFixture() { root_fd = ::open(data.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC); }
+  ~DeepFixture() override {
     committer.reset();
-    close(root_fd);
     std::system(("rm -rf '" + dir.path().string() + "/data'").c_str());  // remove_all stops at PATH_MAX
-  }
-  void open() {
-    repo.emplace(Repository::open_or_create(git_dir));
-    write_info_exclude(git_dir, default_ignore_patterns());
-    ignore = std::make_unique<IgnoreRules>(root_fd, std::vector<std::string>{});
-    committer = std::make_unique<Committer>(*repo, root_fd, *ignore, changes, CommitterOptions{});
   }
   std::string git(const std::string& args) const { return run("git --git-dir '" + git_dir + "' " + args); }
 

@@ -10,6 +10,7 @@
 
 #include "gitstore/committer.hpp"
 #include "gitstore/git_oracle.hpp"
+#include "support/committer_fixture.hpp"
 #include "support/temp_dir.hpp"
 
 namespace histfs::gitstore {
@@ -21,32 +22,7 @@ using test::TempDir;
 using test::write_file;
 namespace stdfs = std::filesystem;
 
-struct Fixture {
-  TempDir dir;
-  std::string data = (dir / "data").string();
-  std::string git_dir = (dir / "data.git").string();
-  LibGit2 libgit2;
-  std::optional<Repository> repo;
-  int root_fd = -1;
-  std::unique_ptr<IgnoreRules> ignore;
-  ChangeSet changes;
-  std::unique_ptr<Committer> committer;
-
-  Fixture() {
-    stdfs::create_directories(data);
-    configure_libgit2();
-  }
-  ~Fixture() {
-    committer.reset();
-    if (root_fd >= 0) close(root_fd);
-  }
-  void open() {
-    repo.emplace(Repository::open_or_create(git_dir));
-    write_info_exclude(git_dir, default_ignore_patterns());
-    root_fd = ::open(data.c_str(), O_PATH | O_DIRECTORY);
-    ignore = std::make_unique<IgnoreRules>(root_fd, std::vector<std::string>{});
-    committer = std::make_unique<Committer>(*repo, root_fd, *ignore, changes, CommitterOptions{});
-  }
+struct Fixture : test::CommitterFixture {
   std::string head_tree() const { return oid_hex(*repo->head_tree()); }
   std::string expected_tree() const { return git_tree_of(data, git_dir); }
   std::optional<CommitResult> commit_changes() { return committer->commit_batch(changes.take(), ""); }

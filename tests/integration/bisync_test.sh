@@ -9,13 +9,6 @@ require_fuse
 cd /
 command -v rclone >/dev/null || { echo "rclone is missing: tools/install-deps installs it" >&2; exit 1; }
 
-mount_as() {
-  local n=$1
-  shift
-  on "$n"
-  mount_histfs --set git.autoPushInterval=1s --set git.fetchInterval=10m "$@"
-  W_PID[$n]=$DAEMON_PID
-}
 commits_of() { git --git-dir "${W_GIT[$1]}" rev-list --count HEAD; }
 # bisync: one run between the laptop copy and A's mount (its state kept in the workspace).
 bisync() {
@@ -39,10 +32,10 @@ step "A and B on one local remote; the laptop copy made by bisync --resync"
 workspace A
 mkdir -p "$DATA/notes"
 for i in 1 2 3; do echo "note $i" >"$DATA/notes/n$i.md"; done
-mount_as A
+mount_named A
 cli_ok connect --mount "$MNT" --remote "$REMOTE"
 workspace B
-mount_as B
+mount_named B
 cli_ok connect --mount "$MNT" --remote "$REMOTE" --prefer remote
 bisync --resync
 [ "$(cat "$LAPTOP/notes/n2.md")" = "note 2" ] || fail "the laptop copy lacks A's files"

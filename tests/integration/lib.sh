@@ -79,6 +79,15 @@ workspace() { # workspace NAME: a fresh workspace for mount NAME (files go into 
   new_workspace
   W_T[$1]=$T W_DATA[$1]=$DATA W_MNT[$1]=$MNT W_GIT[$1]=$GITDIR W_LOG[$1]=$LOG W_PID[$1]=""
 }
+# mount_named NAME [ARGS...]: mount NAME's workspace, pushing every second and fetching only when
+# asked (a webhook, `histfs pull`); extra ARGS go to `histfs mount`.
+mount_named() {
+  local n=$1
+  shift
+  on "$n"
+  mount_histfs --set git.autoPushInterval=1s --set git.fetchInterval=10m "$@"
+  W_PID[$n]=$DAEMON_PID
+}
 
 # Mount $DATA at $MNT (daemonized) with a short debounce; extra args go to `histfs mount`.
 # COMMIT_QUIET / COMMIT_MAX_DELAY override the debounce.

@@ -16,13 +16,6 @@ require_fuse
 require_python
 cd /
 
-mount_as() {
-  local n=$1
-  shift
-  on "$n"
-  mount_histfs --set git.autoPushInterval=1s --set git.fetchInterval=10m "$@"
-  W_PID[$n]=$DAEMON_PID
-}
 head_of() { git --git-dir "${W_GIT[$1]}" rev-parse -q --verify HEAD 2>/dev/null || echo none; }
 remote_main() { git --git-dir "$REMOTE" rev-parse -q --verify refs/heads/main 2>/dev/null || echo none; }
 status_json() {
@@ -55,7 +48,7 @@ step "(6) A connects to an empty remote made by git init --bare: its HEAD then n
 workspace A
 echo "from A" >"$DATA/a.md"
 echo "A's shared" >"$DATA/shared.md"
-mount_as A --set git.maxDelete=3
+mount_named A --set git.maxDelete=3
 cli_ok connect --mount "$MNT" --remote "$REMOTE"
 [ "$(remote_main)" = "$(head_of A)" ] || fail "the remote's main is not A's HEAD"
 [ "$(git --git-dir "$REMOTE" symbolic-ref HEAD)" = refs/heads/main ] || fail "the remote's HEAD is $(git --git-dir "$REMOTE" symbolic-ref HEAD)"
@@ -66,7 +59,7 @@ step "(2) B with its own files connects --prefer local: nothing is deleted anywh
 workspace B
 echo "from B" >"$DATA/b.md"
 echo "B's shared" >"$DATA/shared.md"
-mount_as B
+mount_named B
 cli_ok connect --mount "$MNT" --remote "$REMOTE" --prefer local --json
 cp "$T/cli.out" "$T/connect.json"
 [ "$(json_get "$T/connect.json" '[r["path"] for r in j["result"]["replaced"]]')" = '["shared.md"]' ] ||
@@ -87,7 +80,7 @@ step "(2) C connects --prefer remote: its own files stay"
 workspace C
 echo "from C" >"$DATA/c.md"
 echo "C's shared" >"$DATA/shared.md"
-mount_as C
+mount_named C
 cli_ok connect --mount "$MNT" --remote "$REMOTE" --prefer remote
 [ "$(cat "$MNT/c.md")" = "from C" ] || fail "--prefer remote deleted C's own file"
 [ "$(cat "$MNT/shared.md")" = "B's shared" ] || fail "--prefer remote did not take the remote's shared.md"

@@ -26,10 +26,8 @@ declare -A W_HOOK  # each mount's webhook URL
 mount_as() {
   local n=$1 port=""
   shift
-  on "$n"
-  mount_histfs --set git.autoPushInterval=1s --set git.fetchInterval=10m --set "git.caFile=$GS_BUNDLE" \
-    --set "git.webhook.secretFile=$GS_SECRET_FILE" --set git.webhook.listen=127.0.0.1:0 "$@"
-  W_PID[$n]=$DAEMON_PID
+  mount_named "$n" --set "git.caFile=$GS_BUNDLE" --set "git.webhook.secretFile=$GS_SECRET_FILE" \
+    --set git.webhook.listen=127.0.0.1:0 "$@"
   port=$(webhook_port) && [ -n "$port" ] || fail "mount $n: no 'webhook server listening' line in its log"
   W_HOOK[$n]=http://127.0.0.1:$port/webhook
 }
