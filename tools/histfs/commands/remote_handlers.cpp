@@ -5,7 +5,6 @@
 
 #include "gitstore/network_guard.hpp"
 #include "gitstore/remote.hpp"
-#include "gitstore/sync_repository.hpp"
 #include "tools/histfs/commands/remote_commands.hpp"
 #include "tools/histfs/daemon/remote_sync.hpp"
 #include "tools/histfs/settings/config.hpp"
@@ -42,15 +41,12 @@ json handle_connect(daemon::DaemonContext& d, const json& request) {
     throw std::invalid_argument("already connected; the remote is set in " + d.git_dir + "/config (histfs.remoteUrl)");
 
   // Reachable, and with the right credentials, before anything is saved.
-  gitstore::SyncRepository repo(d.git_dir);
   gitstore::NetworkGuard network(settings.network_timeout);
-  const bool empty =
-      gitstore::RemoteClient(repo.get(), settings.url, settings::read_token(settings), &network).is_empty();
+  const bool empty = gitstore::RemoteClient(nullptr, settings.url, settings::read_token(settings), &network).is_empty();
   if (!empty && prefer.empty())
     throw std::invalid_argument(
-        "the remote already has history: choose --prefer remote (its files replace these; "
-        "the current state is kept as a tag) or --prefer local (these files stay; its "
-        "history is merged in)");
+        "the remote already has history: choose --prefer remote or --prefer local. Both sides' files are "
+        "kept and both histories merged; where both have a file, --prefer says whose version it keeps");
   settings::save_remote_settings(d.git_dir, settings);
   auto sync = std::make_shared<RemoteSync>(d, settings, false);
   sync->start();
