@@ -225,6 +225,7 @@ ChangeBatch ChangeSet::take_locked() {
   in_flight_count_ = batch_.ops.size() + batch_.dirty.size() + batch_.rescan_dirs.size();
   ChangeBatch out = std::move(batch_);
   out.flush_ticket = flush_ticket_;
+  out.generation = generation_.load();
   out.cut_time = std::chrono::system_clock::now();
   batch_ = ChangeBatch{};
   first_change_.reset();
@@ -279,12 +280,6 @@ void ChangeSet::release() {
   std::lock_guard lock(mutex_);
   held_ = false;
   wake_.notify_all();
-}
-
-void ChangeSet::label_next_commit(CommitLabel label) {
-  std::lock_guard lock(mutex_);
-  batch_.label = std::move(label);
-  if (!first_change_) first_change_ = Clock::now();  // a labelled batch is due even if nothing changed
 }
 
 void ChangeSet::request_stop() {

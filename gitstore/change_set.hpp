@@ -37,16 +37,6 @@ struct PathOp {
   std::string other;  // destination of a move, partner of an exchange
 };
 
-// How the commit of a batch made on a user's or the remote's behalf is written.
-struct CommitLabel {
-  std::string subject;                 // replaces the chore(sync) subject when not empty
-  std::vector<std::string> trailers;   // "Key: value" lines
-  std::vector<git_oid> extra_parents;  // a merge: parents after HEAD
-  // A fast-forward: when the batch's tree equals this commit's tree, the branch moves to
-  // it and no commit is made.
-  std::optional<git_oid> adopt;
-};
-
 struct ChangeBatch {
   std::vector<PathOp> ops;            // replayed first, in order
   std::set<std::string> dirty;        // then each of these is re-read from the backing dir (current names)
@@ -56,12 +46,10 @@ struct ChangeBatch {
   std::set<std::string> moved_to;
   std::chrono::system_clock::time_point cut_time;  // when the batch was taken
   std::set<Actor> actors;
-  CommitLabel label;
+  unsigned generation = 0;  // ChangeSet::generation() while this batch was being recorded
   // Every flush requested up to this ticket is done once this batch is committed.
   unsigned long flush_ticket = 0;
-  bool empty() const {
-    return ops.empty() && dirty.empty() && rescan_dirs.empty() && !label.adopt && label.extra_parents.empty();
-  }
+  bool empty() const { return ops.empty() && dirty.empty() && rescan_dirs.empty(); }
 };
 
 class ChangeSet {
@@ -95,7 +83,8 @@ class ChangeSet {
   bool touched_since_cut(const std::string& path) const;
 
   // A number that changes whenever a batch is taken, so a caller can remember
-  // "already recorded in this batch" without asking again (see fs::Inode).
+  // "already recorded in this batch" without asking again (see fs::Inode), or name the
+  // batch its writes land in while the set is held (Committer::label_batch).
   unsigned generation() const;
 
   // Blocks until a batch is due (quiet for `quiet`, or `max_delay` after its
@@ -109,8 +98,6 @@ class ChangeSet {
   void hold();
   void release();
   bool held() const;
-  // How the next commit is written (cleared when the batch is taken).
-  void label_next_commit(CommitLabel label);
   void request_stop();
   bool stopping() const;
   // Sleeps for `duration` unless a stop is requested first.

@@ -185,11 +185,12 @@ void Committer::note_skipped(const std::map<std::string, std::string>& skipped) 
   status_.skipped = std::move(shown);
 }
 
-std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, const std::string& what) {
+std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, const std::string& what,
+                                                    const CommitLabel& label) {
   const auto head = repo_.head_commit();
   ObjectSync written(repo_.git_dir());
   try {
-    return write_commit(batch, what, head, written);
+    return write_commit(batch, what, label, head, written);
   } catch (...) {
     // Nothing points at what this attempt wrote unless the branch moved: take it back, or a
     // nearly full disk fills up again at every retry.
@@ -209,27 +210,27 @@ std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, co
 }
 
 std::optional<CommitResult> Committer::write_commit(const ChangeBatch& batch, const std::string& what,
-                                                    const std::optional<git_oid>& head, ObjectSync& written) {
+                                                    const CommitLabel& label, const std::optional<git_oid>& head,
+                                                    ObjectSync& written) {
   const auto started = std::chrono::steady_clock::now();
   const auto base_tree = repo_.head_tree();
   TreeOverlay overlay(repo_.get(), base_tree ? &*base_tree : nullptr);
   ChangeSummary summary = apply(overlay, batch, written);
   const git_oid tree = overlay.write(&written);
-  if (batch.label.adopt) {
-    if (auto adopted = adopt(*batch.label.adopt, tree, head, written))
-      return CommitResult{*adopted, std::move(summary), ""};
+  if (label.adopt) {
+    if (auto adopted = adopt(*label.adopt, tree, head, written)) return CommitResult{*adopted, std::move(summary), ""};
   }
-  const bool merge = !batch.label.extra_parents.empty();
+  const bool merge = !label.extra_parents.empty();
   if (!merge && (base_tree ? git_oid_equal(&tree, &*base_tree) : summary.count() == 0)) {
     spdlog::debug("batch left the tree unchanged; no commit");
     return std::nullopt;
   }
   CommitResult result{{}, std::move(summary), new_correlation_id()};
-  const std::string message = commit_message(what, result.summary, batch.actors, result.correlation_id,
-                                             batch.label.subject, batch.label.trailers);
+  const std::string message =
+      commit_message(what, result.summary, batch.actors, result.correlation_id, label.subject, label.trailers);
   const std::string subject = message.substr(0, message.find('\n'));
-  result.commit = repo_.commit(tree, head, message, author_of(batch.actors), "histfs: " + subject, written,
-                               batch.label.extra_parents);
+  result.commit =
+      repo_.commit(tree, head, message, author_of(batch.actors), "histfs: " + subject, written, label.extra_parents);
   ++commits_;
   notify_subscribers();
   const auto elapsed =
@@ -324,12 +325,12 @@ bool Committer::self_check(const ChangeBatch& batch) {
   return !queued.empty();
 }
 
-std::optional<CommitResult> Committer::commit_checked(ChangeBatch& batch) {
+std::optional<CommitResult> Committer::commit_checked(ChangeBatch& batch, const CommitLabel& label) {
   struct Done {
     ChangeSet& changes;
     ~Done() { changes.committed(); }
   } done{changes_};
-  auto result = commit_batch(batch, "");
+  auto result = commit_batch(batch, "", label);
   bool repair_queued = false;
   try {
     repair_queued = self_check(batch);
@@ -359,6 +360,19 @@ std::optional<git_oid> Committer::adopt(const git_oid& target, const git_oid& tr
   ++commits_;
   notify_subscribers();
   return target;
+}
+
+void Committer::label_batch(unsigned generation, CommitLabel label) {
+  std::lock_guard lock(labels_mutex_);
+  labels_[generation] = std::move(label);
+}
+
+CommitLabel Committer::take_label(unsigned generation) {
+  std::lock_guard lock(labels_mutex_);
+  CommitLabel label;
+  if (auto found = labels_.find(generation); found != labels_.end()) label = std::move(found->second);
+  labels_.erase(labels_.begin(), labels_.upper_bound(generation));
+  return label;
 }
 
 void Committer::notify_subscribers() {
@@ -420,11 +434,12 @@ void Committer::run() {
   for (;;) {
     ChangeBatch batch = changes_.wait_for_batch(options_.quiet, options_.max_delay);
     const bool stopping = changes_.stopping();
-    if (batch.empty()) {
+    const CommitLabel label = take_label(batch.generation);
+    if (batch.empty() && !label.adopt && label.extra_parents.empty()) {
       finish(batch.flush_ticket, std::nullopt, "");
     } else {
       try {
-        auto result = commit_checked(batch);
+        auto result = commit_checked(batch, label);
         finish(batch.flush_ticket, result, "");
         backoff = std::chrono::milliseconds{0};
       } catch (const std::exception& error) {

@@ -42,6 +42,19 @@ struct CommitterStatus {
   std::vector<std::string> skipped;
 };
 
+// How the commit of one batch made on a user's or the remote's behalf is written: a pull's
+// "these writes are remote commit X" (adopt or merge), a restore's subject. Given to the
+// Committer (label_batch), not recorded with the changes: the ChangeSet says what changed,
+// the Committer decides how it is committed.
+struct CommitLabel {
+  std::string subject;                 // replaces the chore(sync) subject when not empty
+  std::vector<std::string> trailers;   // "Key: value" lines
+  std::vector<git_oid> extra_parents;  // a merge: parents after HEAD
+  // A fast-forward: when the batch's tree equals this commit's tree, the branch moves to
+  // it and no commit is made.
+  std::optional<git_oid> adopt;
+};
+
 struct CommitResult {
   git_oid commit;
   ChangeSummary summary;
@@ -68,7 +81,13 @@ class Committer {
 
   // Commits one batch on the calling thread; nullopt when the tree did not change.
   // `what` prefixes the summary in the subject ("initial import: ").
-  std::optional<CommitResult> commit_batch(const ChangeBatch& batch, const std::string& what);
+  std::optional<CommitResult> commit_batch(const ChangeBatch& batch, const std::string& what,
+                                           const CommitLabel& label = {});
+  // The batch of `generation` (ChangeSet::generation() read while the set is held, so no cut
+  // falls between the writes and this call) is committed with `label`; a batch with a label
+  // is committed even when nothing changed (a fast-forward, a merge). Labels of batches
+  // already taken are dropped.
+  void label_batch(unsigned generation, CommitLabel label);
 
   // Number of commits made since start-up (for tests and status).
   unsigned long commits() const { return commits_.load(); }
@@ -87,12 +106,14 @@ class Committer {
   // Moves the branch to `target` when `tree` is its tree (a fast-forward); nullopt otherwise.
   std::optional<git_oid> adopt(const git_oid& target, const git_oid& tree, const std::optional<git_oid>& head,
                                ObjectSync& written);
-  std::optional<CommitResult> write_commit(const ChangeBatch& batch, const std::string& what,
+  std::optional<CommitResult> write_commit(const ChangeBatch& batch, const std::string& what, const CommitLabel& label,
                                            const std::optional<git_oid>& head, ObjectSync& written);
+  // The label given for `generation`, if any; forgets it and every older one.
+  CommitLabel take_label(unsigned generation);
   ChangeSummary apply(class TreeOverlay& overlay, const ChangeBatch& batch, ObjectSync& written);
   // Commits a batch taken from the ChangeSet, checks it, and commits a repair when the check
   // finds HEAD wrong; the ChangeSet stops following the batch's paths when it returns.
-  std::optional<CommitResult> commit_checked(ChangeBatch& batch);
+  std::optional<CommitResult> commit_checked(ChangeBatch& batch, const CommitLabel& label);
   // Compares what the last commit touched with the backing dir (stat data first, rehashing
   // only files whose stat changed). Paths that differ and that no change recorded since the
   // cut explains are queued for a rescan; true when any was. Logs integrity_repair when the
@@ -124,7 +145,9 @@ class Committer {
   std::function<std::thread(std::function<void()>)> start_thread_;
 
   void finish(unsigned long ticket, const std::optional<CommitResult>& result, const std::string& error);
-  mutable std::mutex status_mutex_;  // guards the fields below; a leaf lock
+  std::mutex labels_mutex_;                 // guards labels_; a leaf lock
+  std::map<unsigned, CommitLabel> labels_;  // by ChangeSet generation
+  mutable std::mutex status_mutex_;         // guards the fields below; a leaf lock
   std::condition_variable flushed_;
   unsigned long completed_ticket_ = 0;
   bool running_ = false;

@@ -128,7 +128,8 @@ void commit_through_mount(DaemonContext& d, const std::vector<WriteStep>& steps,
     d.changes.release();
     throw;
   }
-  d.changes.label_next_commit(std::move(label));
+  // Still held, so the writes are all in the batch of this generation.
+  d.committer.label_batch(d.changes.generation(), std::move(label));
   d.changes.release();
   flush(d);
 }
