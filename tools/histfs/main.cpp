@@ -5,6 +5,8 @@
 
 #include "tools/histfs/cli/commands.hpp"
 #include "tools/histfs/cli/mount_command.hpp"
+#include "tools/histfs/cli/mount_helper.hpp"
+#include "tools/histfs/cli/unmount_command.hpp"
 
 int main(int argc, char** argv) {
   // glibc re-reads the zone on every mktime() when TZ is unset; naming the default keeps
@@ -15,9 +17,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "histfs 0.1.0");
   app.require_subcommand(1);
   histfs::cli::add_mount_command(app);
+  histfs::cli::add_unmount_command(app);
   histfs::cli::add_control_commands(app);
   try {
-    app.parse(argc, argv);
+    // `mount -t fuse.histfs` (and fstab) runs `histfs SOURCE MOUNTPOINT -o OPTS`: a `histfs mount`.
+    if (auto mount_args = histfs::cli::mount_helper_arguments(app, argc, argv))
+      app.parse(*mount_args);
+    else
+      app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     int code = app.exit(error);
     // Usage mistakes exit 2, like most Unix tools; --help exits 0.

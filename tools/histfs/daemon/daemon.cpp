@@ -28,6 +28,7 @@
 #include "tools/histfs/daemon/control_server.hpp"
 #include "tools/histfs/daemon/remote_sync.hpp"
 #include "tools/histfs/daemon/request_handlers.hpp"
+#include "tools/histfs/daemon/systemd_notifier.hpp"
 #include "tools/histfs/daemon/webhook_service.hpp"
 #include "tools/histfs/settings/config.hpp"
 #include "tools/histfs/settings/logging.hpp"
@@ -253,6 +254,7 @@ int run_daemon(const MountArguments& args) {
                                                                  : fs::HistoryMode::Hidden;
   fs::Router router(passthrough, history_view.get(), history_mode);
 
+  SystemdNotifier systemd;  // made before the session: the end of the session unblocks its probe
   fs::MountSession session(router, mount_options);
   passthrough.set_notifier(&session.notifier());
   spdlog::info("mounted {} at {}{}", backing, mountpoint, config.git.enabled ? " (git dir " + git_dir + ")" : "");
@@ -279,7 +281,9 @@ int run_daemon(const MountArguments& args) {
     start_remote_sync(*context, config);
     if (webhooks) webhooks->start(*context);
   }
+  systemd.ready_when_answering(mountpoint);
   const int status = serve_with_callers_umask(session);
+  systemd.stopping();
   spdlog::info("unmounted {}{}", mountpoint, committer ? "; committing what is pending" : "");
   if (webhooks) webhooks->stop();
   if (control) control->stop();
