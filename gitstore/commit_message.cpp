@@ -7,6 +7,8 @@
 #include <random>
 #include <vector>
 
+#include "gitstore/identity.hpp"
+
 namespace histfs::gitstore {
 namespace {
 
@@ -178,9 +180,9 @@ std::string user_name(uid_t uid) {
 }
 
 Person author_of(const std::set<Actor>& actors) {
-  if (actors.empty()) return {"histfs", "histfs@localhost"};
-  std::string name = clean_ident(user_name(actors.begin()->uid));
-  return {name, name + "@localhost"};
+  if (actors.empty()) return committer_identity();
+  const uid_t uid = actors.begin()->uid;
+  return author_for(uid, clean_ident(user_name(uid)));
 }
 
 }  // namespace histfs::gitstore

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "gitstore/identity.hpp"
 #include "gitstore/repository.hpp"
 #include "gitstore/time_text.hpp"
 
@@ -272,7 +273,8 @@ TagInfo HistoryReader::snapshot(const std::string& name, const std::string& mess
     check(git_object_lookup(&raw_target, repo.get(), &head, GIT_OBJECT_COMMIT), "read head");
     ObjectPtr target(raw_target);
     git_signature* raw_tagger = nullptr;
-    check(git_signature_now(&raw_tagger, "histfs", "histfs@localhost"), "make tagger");
+    const Person tagger_person = committer_identity();  // snapshots are tagged by the committer
+    check(git_signature_now(&raw_tagger, tagger_person.name.c_str(), tagger_person.email.c_str()), "make tagger");
     SignaturePtr tagger(raw_tagger);
     git_oid tag_id;
     const std::string text = message.empty() ? "snapshot " + name + "\n" : message + "\n";

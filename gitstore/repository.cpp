@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gitstore/identity.hpp"
 #include "gitstore/private_dir.hpp"
 
 namespace histfs::gitstore {
@@ -85,7 +86,9 @@ git_oid Repository::commit(const git_oid& tree_id, const std::optional<git_oid>&
   check(git_signature_now(&raw_author, author.name.c_str(), author.email.c_str()), "make author signature");
   SignaturePtr author_signature(raw_author);
   git_signature* raw_committer = nullptr;
-  check(git_signature_now(&raw_committer, "histfs", "histfs@localhost"), "make committer signature");
+  const Person committer_person = committer_identity();  // git.committer.name/.email
+  check(git_signature_now(&raw_committer, committer_person.name.c_str(), committer_person.email.c_str()),
+        "make committer signature");
   SignaturePtr committer(raw_committer);
 
   std::vector<CommitPtr> others;

@@ -14,6 +14,7 @@
 #include "gitstore/blob_store.hpp"
 #include "gitstore/change_set.hpp"
 #include "gitstore/dir_walk.hpp"
+#include "gitstore/progress.hpp"
 
 namespace histfs::gitstore {
 namespace {
@@ -120,6 +121,12 @@ void sync_directory(TreeOverlay& overlay, const std::string& dir, const Worktree
   }
   std::map<std::string, TreeEntryInfo> in_tree;
   overlay.for_each_file(dir, [&](const std::string& path, const TreeEntryInfo& info) { in_tree.emplace(path, info); });
+  // A reconcile or an initial import counts the files it compares (ProgressScope).
+  ProgressTask* progress = current_progress();
+  if (progress) {
+    progress->set_state("comparing files");
+    progress->set_total(on_disk.size());
+  }
 
   for (const auto& [path, info] : in_tree) {
     if (on_disk.count(path) || below_skipped(unreadable, path)) continue;
@@ -127,6 +134,7 @@ void sync_directory(TreeOverlay& overlay, const std::string& dir, const Worktree
     summary.removed.push_back(path);
   }
   for (const auto& [path, st] : on_disk) {
+    advance(progress, 1, static_cast<std::uint64_t>(st.st_size));
     std::optional<StoredEntry> stored;
     try {
       stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written);

@@ -6,7 +6,9 @@
 #include <string>
 
 #include "tools/histfs/cli/control_client.hpp"
+#include "tools/histfs/cli/progress_line.hpp"
 #include "tools/histfs/commands/command_table.hpp"
+#include "tools/histfs/commands/progress_json.hpp"
 
 namespace histfs::cli {
 namespace {
@@ -26,6 +28,10 @@ void run(const commands::Command& command, const commands::ClientSide& client, c
     const MountRef mount = locate_mount(common.mount);
     json request = client.request(mount);
     request["command"] = std::string(command.name);
+    // A long restore, import or push shows its progress here when stderr is a terminal.
+    const ProgressLine progress([&mount] {
+      return commands::tasks_in_status(call_daemon(mount, {{"command", "status"}}));
+    });
     return call_daemon(mount, request);
   }();
   answer.erase("ok");

@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "tools/histfs/commands/config_commands.hpp"
+#include "tools/histfs/commands/gc_command.hpp"
 #include "tools/histfs/commands/history_commands.hpp"
 #include "tools/histfs/commands/remote_commands.hpp"
 #include "tools/histfs/commands/status_commands.hpp"
@@ -20,7 +22,7 @@ ClientSide no_options(CLI::App&) {
   return {[](const cli::MountRef&) { return json::object(); }};
 }
 
-const std::array<Command, 10> kCommands = {{
+const std::array<Command, 12> kCommands = {{
     {"status", "Show the mount, its git dir, HEAD and pending changes", {}, no_options, handle_status, print_status},
     {"flush", "Commit pending changes now", {}, no_options, handle_flush, print_flush},
     {"log",
@@ -76,6 +78,13 @@ const std::array<Command, 10> kCommands = {{
      handle_reconcile,
      print_reconcile,
      true},
+    {"config",
+     "Get, set or list settings: config get KEY, config set KEY=VALUE, config list",
+     {{"action", FieldType::String}, {"key", FieldType::String}, {"value", FieldType::String}},
+     add_config_options,
+     handle_config,
+     print_config},
+    {"gc", "Pack the git dir's loose objects now", {}, no_options, handle_gc, print_gc},
 }};
 
 }  // namespace

@@ -31,12 +31,13 @@ json handle_connect(daemon::DaemonContext& d, const json& request) {
   settings.token_env = request.value("token_env", std::string());
   const std::string prefer = request.value("prefer", std::string());
   if (settings.url.empty()) throw std::invalid_argument("--remote URL is required");
-  settings::Config checked = d.config;
+  const settings::Config config = d.current_config();
+  settings::Config checked = config;
   // The same checks as the config key (no credentials in URLs).
   settings::apply_setting(checked, "git.repo", settings.url);
   if (!prefer.empty() && prefer != "local" && prefer != "remote")
     throw std::invalid_argument("--prefer must be local or remote");
-  settings::apply_config(settings, d.config);
+  settings::apply_config(settings, config);
   if (d.remote_sync())
     throw std::invalid_argument("already connected; the remote is set in " + d.git_dir + "/config (histfs.remoteUrl)");
 

@@ -40,6 +40,9 @@ json handle_restore(daemon::DaemonContext& d, const json& request) {
   const auto target = d.history.resolve(rev);
   if (!path.empty() && !d.history.entry(target.tree, path))
     throw HistoryError(path + " did not exist at " + oid_hex(target.id).substr(0, 12) + "; nothing changed");
+  // Shown by status and on the terminal of `histfs restore` (the writes count in commit_through_mount).
+  const auto task = d.progress.begin("restore", "comparing files");
+  const gitstore::ProgressScope scope(task.get());
   if (!dry_run) daemon::flush(d);  // the user's own pending edits get their own commit first
   const auto steps = plan_restore(d, target, path);
   size_t deletes = 0;
@@ -49,7 +52,7 @@ json handle_restore(daemon::DaemonContext& d, const json& request) {
     changes.push_back({{"action", step.kind == WriteStep::Delete ? "delete" : "write"}, {"path", step.path}});
   }
   json out = {{"rev", oid_hex(target.id)}, {"changes", changes}, {"dry_run", dry_run}};
-  const auto max_delete = size_t(d.config.git.max_delete);
+  const auto max_delete = size_t(d.current_config().git.max_delete);
   if (dry_run && deletes > max_delete && !allow_mass_delete)
     out["needs_allow_mass_delete"] = "it deletes " + std::to_string(deletes) + " files, more than git.maxDelete (" +
                                      std::to_string(max_delete) + ")";

@@ -4,7 +4,9 @@
 #include "fs/change_recorder.hpp"
 #include "gitstore/time_text.hpp"
 #include "tools/histfs/commands/history_commands.hpp"
+#include "tools/histfs/commands/progress_json.hpp"
 #include "tools/histfs/commands/status_commands.hpp"
+#include "tools/histfs/daemon/housekeeping.hpp"
 #include "tools/histfs/daemon/mount_writer.hpp"
 #include "tools/histfs/daemon/remote_sync.hpp"
 
@@ -26,6 +28,8 @@ json handle_status(daemon::DaemonContext& d, const json&) {
               {"last_error", committer.last_error},
               {"skipped", committer.skipped},
               {"remote", d.remote_sync() ? d.remote_sync()->status() : json(nullptr)}};
+  out["progress"] = progress_json(d.progress);
+  out["housekeeping"] = d.housekeeping ? d.housekeeping->status() : json(nullptr);
   if (auto head = d.history.head()) {
     auto info = d.history.resolve(oid_hex(*head));
     out["head"] = oid_hex(*head);

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <string>
 
+#include "tools/histfs/commands/progress_json.hpp"
 #include "tools/histfs/commands/status_commands.hpp"
 
 namespace histfs::commands {
@@ -60,6 +61,15 @@ void print_status(const json& s) {
     printf("last error:   %s\n", s["last_error"].get<std::string>().c_str());
   for (const auto& skipped : s.value("skipped", json::array()))
     printf("not in git:   %s\n", skipped.get<std::string>().c_str());
+  for (const auto& task : s.value("progress", json::array())) printf("in progress:  %s\n", progress_text(task).c_str());
+  if (s.contains("housekeeping") && !s["housekeeping"].is_null()) {
+    const json& h = s["housekeeping"];
+    printf("objects:      about %zu loose (packed above %d); %lu pack(s) made since start-up in %.1f s\n",
+           h["loose_estimate"].get<size_t>(), h["threshold"].get<int>(), h["packs"].get<unsigned long>(),
+           h["seconds_packing"].get<double>());
+    if (!h["last_error"].get<std::string>().empty())
+      printf("housekeeping: %s\n", h["last_error"].get<std::string>().c_str());
+  }
 }
 
 void print_flush(const json& a) {

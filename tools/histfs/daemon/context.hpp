@@ -3,6 +3,7 @@
 // long-lived parts built by the composition root (daemon.cpp). Services take a
 // DaemonContext&; they never include each other through it.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -11,7 +12,9 @@
 #include "gitstore/committer.hpp"
 #include "gitstore/history.hpp"
 #include "gitstore/ignore_rules.hpp"
+#include "gitstore/progress.hpp"
 #include "tools/histfs/settings/config.hpp"
+#include "tools/histfs/settings/config_sources.hpp"
 
 namespace histfs::fs {
 class Passthrough;
@@ -20,11 +23,14 @@ class Passthrough;
 namespace histfs::daemon {
 
 class RemoteSync;
+class Housekeeping;
 
 struct DaemonContext {
   std::string backing;
   std::string mountpoint;
   std::string git_dir;
+  // The config in effect. Changed on a running mount by live_config.cpp (histfs config set, a
+  // reload on SIGHUP) under config_mutex: other threads read it with current_config().
   settings::Config config;
   gitstore::ChangeSet& changes;
   gitstore::Committer& committer;
@@ -50,6 +56,22 @@ struct DaemonContext {
   }
   std::mutex remote_mutex{};  // guards `remote` only; a leaf lock
   std::shared_ptr<RemoteSync> remote{};
+
+  settings::Config current_config() {
+    std::lock_guard lock(config_mutex);
+    return config;
+  }
+  // Guards config, config_sources and config_next_mount; a leaf lock.
+  std::mutex config_mutex{};
+  // Where the config came from: the file, the command line's overrides, each key's origin.
+  settings::SourcedConfig config_sources{};
+  // Keys set since the mount whose new value waits for the next mount (key -> value text).
+  std::map<std::string, std::string> config_next_mount{};
+
+  // Long tasks in progress (import, reconcile, restore, transfers), for status.
+  gitstore::ProgressBoard progress{};
+  // The background packer (histfs gc); set once at start-up, before the control socket opens.
+  Housekeeping* housekeeping = nullptr;
 };
 
 }  // namespace histfs::daemon

@@ -25,7 +25,11 @@
 #include "gitstore/ignore_rules.hpp"
 #include "gitstore/private_dir.hpp"
 #include "gitstore/repository.hpp"
+#include "tools/histfs/cli/progress_line.hpp"
+#include "tools/histfs/commands/progress_json.hpp"
 #include "tools/histfs/daemon/control_server.hpp"
+#include "tools/histfs/daemon/housekeeping.hpp"
+#include "tools/histfs/daemon/live_config.hpp"
 #include "tools/histfs/daemon/remote_sync.hpp"
 #include "tools/histfs/daemon/request_handlers.hpp"
 #include "tools/histfs/daemon/systemd_notifier.hpp"
@@ -83,20 +87,26 @@ void check_layout(const std::string& backing, const std::string& mountpoint, con
     throw UsageError("mount point " + mountpoint + " lies inside the git dir " + git_dir);
 }
 
-// Flags override the file; both are checked before anything is created or mounted.
-Config effective_config(const MountArguments& args) {
-  Config config =
-      args.config_file.empty() ? Config{} : settings::load_config_file(stdfs::absolute(args.config_file).string());
-  for (const auto& setting : args.settings) apply_assignment(config, setting);
-  if (!args.commit_quiet.empty()) apply_setting(config, "git.commitQuiet", args.commit_quiet);
-  if (!args.commit_max_delay.empty()) apply_setting(config, "git.commitMaxDelay", args.commit_max_delay);
-  if (!args.log_level.empty()) apply_setting(config, "log.level", args.log_level);
-  if (!args.log_file.empty()) apply_setting(config, "log.file", stdfs::absolute(args.log_file).string());
+// Flags override the file; both are checked before anything is created or mounted. Where each
+// key came from is kept for `histfs config list` and the reload on SIGHUP (live_config.hpp).
+settings::SourcedConfig effective_config(const MountArguments& args) {
+  std::vector<std::pair<std::string, std::string>> overrides;
+  for (const auto& setting : args.settings) {
+    Config checked;
+    apply_assignment(checked, setting);  // a malformed --set says so as before
+    const auto equals = setting.find('=');
+    const std::string key = setting.substr(0, equals);
+    overrides.emplace_back(key.substr(key.find_first_not_of(" \t")), setting.substr(equals + 1));
+  }
+  if (!args.commit_quiet.empty()) overrides.emplace_back("git.commitQuiet", args.commit_quiet);
+  if (!args.commit_max_delay.empty()) overrides.emplace_back("git.commitMaxDelay", args.commit_max_delay);
+  if (!args.log_level.empty()) overrides.emplace_back("log.level", args.log_level);
+  if (!args.log_file.empty()) overrides.emplace_back("log.file", stdfs::absolute(args.log_file).string());
   if (!args.git_dir.empty())
-    apply_setting(config, "git.dir", stdfs::absolute(args.git_dir).lexically_normal().string());
-  if (args.no_git) apply_setting(config, "git.enabled", "false");
-  validate(config);
-  return config;
+    overrides.emplace_back("git.dir", stdfs::absolute(args.git_dir).lexically_normal().string());
+  if (args.no_git) overrides.emplace_back("git.enabled", "false");
+  return settings::load_sourced_config(
+      args.config_file.empty() ? "" : stdfs::absolute(args.config_file).lexically_normal().string(), overrides);
 }
 
 // Held for the daemon's life: a second daemon on the same git dir would fight over the branch.
@@ -176,7 +186,8 @@ int run_daemon(const MountArguments& args) {
   // Everything the daemon itself creates (git dir, log, socket, stat cache) is private;
   // only the FUSE threads serve callers' modes as given (see serve_with_callers_umask).
   umask(077);
-  const Config config = effective_config(args);
+  const settings::SourcedConfig sourced = effective_config(args);
+  const Config& config = sourced.config;
   settings::setup_logging(config.log.level, config.log.file);
   raise_fd_limit();
   warn_about_inactive_keys(config);
@@ -231,13 +242,22 @@ int run_daemon(const MountArguments& args) {
     excluded.insert(excluded.end(), config.git.ignore.begin(), config.git.ignore.end());
     gitstore::write_info_exclude(git_dir, excluded);
     ignore = std::make_unique<gitstore::IgnoreRules>(root_fd, config.git.ignore);
+    gitstore::set_identities(identities_of(config));  // git.authors, git.committer.*
     changes = std::make_unique<gitstore::ChangeSet>();
     committer = std::make_unique<gitstore::Committer>(
         *repo, root_fd, *ignore, *changes,
         gitstore::CommitterOptions{config.git.commit_quiet, config.git.commit_max_delay});
     spdlog::info("comparing {} with the last commit", backing);
-    if (auto result = committer->reconcile())
-      spdlog::info("committed {} change(s) found at start-up", result->summary.count());
+    std::optional<gitstore::CommitResult> found;
+    {
+      // Shown on the terminal of `histfs mount` (the control socket is not open yet).
+      gitstore::ProgressBoard board;
+      const auto task = board.begin(repo->head_commit() ? "reconcile" : "initial import", "listing files");
+      const gitstore::ProgressScope scope(task.get());
+      const cli::ProgressLine line([&board] { return commands::progress_json(board); });
+      found = committer->reconcile();
+    }
+    if (found) spdlog::info("committed {} change(s) found at start-up", found->summary.count());
   }
 
   fs::PassthroughOptions fs_options;
@@ -263,17 +283,23 @@ int run_daemon(const MountArguments& args) {
   // Versioning services, started after the fork: the committer, the control socket, the remote.
   std::unique_ptr<DaemonContext> context;
   std::unique_ptr<ControlServer> control;
+  std::unique_ptr<Housekeeping> housekeeping;
   if (committer) {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     context.reset(new DaemonContext{backing, mountpoint, git_dir, config, *changes, *committer, *history, passthrough,
                                     root_fd, *ignore, std::chrono::duration_cast<std::chrono::seconds>(now).count()});
+    context->config_sources = sourced;
     if (history_view && history_mode != fs::HistoryMode::Off)
       committer->subscribe("the .history view (latest, tags, commits)",
                            [&] { history_view->invalidate_live(session.notifier()); });
     committer->subscribe("the remote sync (push soon)", [&] {
       if (auto sync = context->remote_sync()) sync->commit_made();
     });
+    housekeeping = std::make_unique<Housekeeping>(git_dir, config.git.gc_loose_objects, context->progress);
+    context->housekeeping = housekeeping.get();
+    committer->subscribe("housekeeping (pack once many objects are loose)", [&] { housekeeping->commit_made(); });
     committer->start(fs::start_quiet_thread);
+    housekeeping->start();
     control = std::make_unique<ControlServer>(
         git_dir + "/" + protocol::kSocketName,
         [&context](const nlohmann::json& request) { return handle_request(*context, request); });
@@ -287,6 +313,7 @@ int run_daemon(const MountArguments& args) {
   spdlog::info("unmounted {}{}", mountpoint, committer ? "; committing what is pending" : "");
   if (webhooks) webhooks->stop();
   if (control) control->stop();
+  if (housekeeping) housekeeping->stop();
   if (context)
     if (auto sync = context->remote_sync()) sync->stop();
   if (committer) committer->stop();

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "gitstore/progress.hpp"
 #include "gitstore/repo_path.hpp"
 #include "tools/histfs/daemon/no_follow_writer.hpp"
 
@@ -118,12 +119,20 @@ void commit_through_mount(DaemonContext& d, const std::vector<WriteStep>& steps,
       ~Closer() { close(fd); }
     } closer{root_fd};
     NoFollowWriter writer(root_fd);
-    for (const auto& step : steps)
-      if (step.kind == WriteStep::Delete) write_step(d, writer, step);
-    for (const auto& step : steps)
-      if (step.kind == WriteStep::Rename) write_step(d, writer, step);
-    for (const auto& step : steps)
-      if (step.kind == WriteStep::Write) write_step(d, writer, step);
+    // The caller's task (a restore, an import: gitstore::ProgressScope) counts the writes.
+    gitstore::ProgressTask* progress = gitstore::current_progress();
+    if (progress) {
+      progress->set_state("writing files");
+      progress->set_total(steps.size());
+      progress->set_done(0, 0);
+    }
+    for (const auto kind : {WriteStep::Delete, WriteStep::Rename, WriteStep::Write})
+      for (const auto& step : steps)
+        if (step.kind == kind) {
+          write_step(d, writer, step);
+          gitstore::advance(progress, 1);
+        }
+    if (progress) progress->set_state("committing");
   } catch (...) {
     d.changes.release();
     throw;

@@ -53,6 +53,9 @@ json RemoteSync::do_import(bool prefer_remote) {
   keep_files_being_written(local, wanted, &busy);
   const auto steps = diff_files(local, wanted);
   set_phase(SyncPhase::Importing);
+  // Shown by status and on the terminal of `histfs connect` (commit_through_mount counts the writes).
+  const auto task = daemon_.progress.begin("connect import", "writing files");
+  const gitstore::ProgressScope scope(task.get());
   // Nothing local (or nothing that differs): the remote's commit itself becomes HEAD.
   const std::optional<git_oid> adopt = !head || wanted == theirs ? std::optional<git_oid>(*remote) : std::nullopt;
   commit_through_mount(daemon_, steps,

@@ -45,6 +45,12 @@ RemoteSync::RemoteSync(DaemonContext& daemon, RemoteSettings settings, bool catc
 
 RemoteSync::~RemoteSync() { stop(); }
 
+void RemoteSync::apply_settings(const RemoteSettings& next) {
+  std::lock_guard lock(mutex_);
+  next_settings_ = next;
+  wake_.notify_all();
+}
+
 void RemoteSync::start() {
   thread_ = fs::start_quiet_thread([this] { run(); });
 }
@@ -148,6 +154,13 @@ void RemoteSync::run() {
           for (auto* r : requests_) r->error = "the daemon is stopping";
           wake_.notify_all();
           return;
+        }
+        if (next_settings_) {  // adopted here: settings_ is written by this thread only
+          settings_.push_interval = next_settings_->push_interval;
+          settings_.fetch_interval = next_settings_->fetch_interval;
+          settings_.allow_non_ff = next_settings_->allow_non_ff;
+          settings_.max_delete = next_settings_->max_delete;
+          next_settings_.reset();
         }
         const auto now = Clock::now();
         if (!requests_.empty()) {

@@ -53,6 +53,10 @@ class RemoteSync {
   // history becomes a parent of a merge commit).
   nlohmann::json import_now(const std::string& prefer);
   nlohmann::json status();
+  // Any thread: the timing and policy keys (push and fetch intervals, allowNonFF, maxDelete) of
+  // `next` replace the current ones at the sync thread's next wake-up (the URL, token and
+  // network timeout stay as they were started).
+  void apply_settings(const RemoteSettings& next);
 
  private:
   enum class Job { None, Push, Fetch, ImportLocal, ImportRemote };
@@ -93,6 +97,7 @@ class RemoteSync {
   bool push_wanted_ = true;  // push (and catch up) once at start
   bool fetch_wanted_ = true;
   std::string fetch_reason_ = "start-up";
+  std::optional<RemoteSettings> next_settings_;  // apply_settings(): adopted by the sync thread
   struct Request {
     Job job;
     bool allow_mass_delete;

@@ -331,6 +331,52 @@ struct StringList {
   }
 };
 
+// A JSON object of strings; on a command line also "name=value,name=value".
+struct StringMap {
+  using Value = std::map<std::string, std::string>;
+  static constexpr std::string_view kExpected = "expected an object of strings";
+  static Value from_json(const json& value) {
+    if (!value.is_object()) throw expected(kExpected, describe(value));
+    Value map;
+    for (const auto& item : value.items()) {
+      if (!item.value().is_string())
+        throw std::invalid_argument(std::string(kExpected) + ", but " + as_literal(item.key()) + " is " +
+                                    describe(item.value()));
+      map.emplace(item.key(), item.value().get<std::string>());
+    }
+    return map;
+  }
+  static Value from_text(std::string_view text) {
+    text = trim(text);
+    if (!text.empty() && text.front() == '{') {
+      json parsed = json::parse(text, nullptr, false);
+      if (parsed.is_discarded()) throw expected(std::string(kExpected) + " (a JSON object)", as_literal(text));
+      return from_json(parsed);
+    }
+    Value map;
+    while (!text.empty()) {
+      const std::size_t comma = std::min(text.find(','), text.size());
+      const std::string_view item = trim(text.substr(0, comma));
+      if (!item.empty()) {
+        const std::size_t equals = item.find('=');
+        if (equals == std::string_view::npos)
+          throw expected("expected NAME=VALUE items separated by commas, or a JSON object", as_literal(item));
+        map.insert_or_assign(std::string(trim(item.substr(0, equals))), std::string(trim(item.substr(equals + 1))));
+      }
+      text.remove_prefix(std::min(comma + 1, text.size()));
+    }
+    return map;
+  }
+  static json to_json(const Value& value) { return value; }
+  static void check(const Value& value) {
+    for (const auto& [name, item] : value) {
+      if (name.empty() || has_control_characters(name) || !gitstore::is_utf8(name))
+        throw expected("names must be non-empty printable UTF-8", as_literal(name));
+      String::check(item);
+    }
+  }
+};
+
 // ---- Checks specific to one key ---------------------------------------------
 
 void check_repo(const std::string& url) {
@@ -363,6 +409,30 @@ void check_listen(const std::string& text) {
 
 void check_absolute_path(const std::string& path) {
   if (!path.empty() && path.front() != '/') throw expected("must be an absolute path", as_literal(path));
+}
+
+// git.authors: a uid or a user name, each to "Name <email>".
+void check_authors(const std::map<std::string, std::string>& authors) {
+  for (const auto& [user, identity] : authors) {
+    if (std::any_of(user.begin(), user.end(), [](unsigned char c) { return std::isspace(c); }))
+      throw expected("expected a uid or a user name without spaces", as_literal(user));
+    try {
+      parse_identity(identity);
+    } catch (const std::invalid_argument& error) {
+      throw std::invalid_argument(as_literal(user) + ": " + error.what());
+    }
+  }
+}
+
+// Git writes "Name <email>": neither part may hold the brackets or a newline, nor be empty.
+void check_person_name(const std::string& name) {
+  if (trim(name).empty() || name.find_first_of("<>") != std::string::npos)
+    throw expected("expected a non-empty name without < or >", as_literal(name));
+}
+
+void check_email(const std::string& email) {
+  if (email.empty() || email.find_first_of("<> \t") != std::string::npos)
+    throw expected("expected an e-mail address without spaces, < or >", as_literal(email));
 }
 
 void check_log_level(const std::string& level) {
@@ -480,6 +550,18 @@ const std::vector<Key>& keys() {
       key<String>(
           "git.webhook.tlsKey", "The private key (PEM) for git.webhook.tlsCert",
           [](auto& c) -> auto& { return c.git.webhook_tls_key; }, check_absolute_path),
+      key<StringMap>(
+          "git.authors", "Commit author per uid or user name, as \"Name <email>\" (others: user <user@localhost>)",
+          [](auto& c) -> auto& { return c.git.authors; }, check_authors),
+      key<String>(
+          "git.committer.name", "The committer name of every commit",
+          [](auto& c) -> auto& { return c.git.committer_name; }, check_person_name),
+      key<String>(
+          "git.committer.email", "The committer e-mail address of every commit",
+          [](auto& c) -> auto& { return c.git.committer_email; }, check_email),
+      key<Count>(
+          "git.gc.looseObjects", "Pack loose objects in the background once there are more than this many; 0 = never",
+          [](auto& c) -> auto& { return c.git.gc_loose_objects; }),
       key<String>(
           "log.level", "Log level: trace, debug, info, warn, error or off",
           [](auto& c) -> auto& { return c.log.level; }, check_log_level),
@@ -741,6 +823,28 @@ nlohmann::json to_json(const Config& config) {
     document[json::json_pointer(pointer)] = entry.get(config);
   }
   return document;
+}
+
+nlohmann::json get_setting_json(const Config& config, std::string_view key_name) {
+  const Key* entry = find_key(key_name);
+  if (!entry) throw unknown_key(key_name);
+  return entry->get(config);
+}
+
+std::pair<std::string, std::string> parse_identity(std::string_view text) {
+  const std::string_view whole = trim(text);
+  const std::size_t open = whole.find('<');
+  const std::size_t close = whole.find('>');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open || close + 1 != whole.size())
+    throw expected("expected \"Name <email>\"", as_literal(text));
+  const std::string name(trim(whole.substr(0, open)));
+  const std::string email(whole.substr(open + 1, close - open - 1));
+  if (name.empty()) throw expected("expected \"Name <email>\" with a name", as_literal(text));
+  check_person_name(name);
+  check_email(email);
+  if (has_control_characters(text) || !gitstore::is_utf8(text))
+    throw expected("must be printable UTF-8", as_literal(text));
+  return {name, email};
 }
 
 const std::vector<std::pair<std::string, std::string>>& config_keys() {

@@ -23,6 +23,7 @@
 //   Callers turn a command-line relative path into an absolute one first.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -71,6 +72,12 @@ struct GitConfig {
   std::string webhook_repository;                      // git.webhook.repository: "owner/name" ("" = any)
   std::string webhook_tls_cert;                        // git.webhook.tlsCert
   std::string webhook_tls_key;                         // git.webhook.tlsKey
+  // git.authors: uid ("1000") or user name ("ann") -> "Name <email>", the author of commits of
+  // that user's changes; users not listed keep the default "user <user@localhost>".
+  std::map<std::string, std::string> authors;
+  std::string committer_name = "histfs";             // git.committer.name
+  std::string committer_email = "histfs@localhost";  // git.committer.email
+  int gc_loose_objects = 6700;                       // git.gc.looseObjects: pack above this many (0 = never)
 
   friend bool operator==(const GitConfig&, const GitConfig&) = default;
 };
@@ -115,5 +122,12 @@ nlohmann::json to_json(const Config& config);
 
 // Known keys (dotted names) with a one-line description, in table order.
 const std::vector<std::pair<std::string, std::string>>& config_keys();
+
+// The JSON value of one key (as the file holds it); throws ConfigError for an unknown key.
+nlohmann::json get_setting_json(const Config& config, std::string_view key);
+
+// "Name <email>" split into its two parts, or std::invalid_argument saying what is wrong
+// (git.authors values and their check).
+std::pair<std::string, std::string> parse_identity(std::string_view text);
 
 }  // namespace histfs::settings

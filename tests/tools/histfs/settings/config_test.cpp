@@ -45,6 +45,9 @@ const char* const kEveryKey = R"({
     "allowNonFF": true,
     "lfs": { "sizeThreshold": "1MB", "track": ["*.png", "*.pdf"] },
     "maxDelete": 0,
+    "authors": { "1000": "Ann Lee <ann@example.com>", "bob": "Bob <bob@example.com>" },
+    "committer": { "name": "Notes Bot", "email": "bot@example.com" },
+    "gc": { "looseObjects": 500 },
     "ignore": ["*.tmp", "build/"],
     "caFile": "/etc/ssl/own-ca.pem",
     "webhook": { "listen": "0.0.0.0:9000", "secretFile": "/etc/histfs/secret", "repository": "owner/notes",
@@ -185,6 +188,10 @@ TEST_CASE("every key is parsed", "[config]") {
   CHECK(config.git.webhook_repository == "owner/notes");
   CHECK(config.git.webhook_tls_cert == "/etc/histfs/cert.pem");
   CHECK(config.git.webhook_tls_key == "/etc/histfs/key.pem");
+  CHECK(config.git.authors.at("1000") == "Ann Lee <ann@example.com>");
+  CHECK(config.git.committer_name == "Notes Bot");
+  CHECK(config.git.committer_email == "bot@example.com");
+  CHECK(config.git.gc_loose_objects == 500);
 
   // The sample really covers the whole table: each key differs from its default.
   for (const auto& [name, description] : config_keys()) {

@@ -1,0 +1,172 @@
+#include "gitstore/loose_packer.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <system_error>
+#include <vector>
+
+#include <git2.h>
+#include <git2/sys/odb_backend.h>
+#include <spdlog/spdlog.h>
+
+#include "gitstore/git_handle.hpp"
+
+namespace histfs::gitstore {
+namespace {
+
+using PackbuilderPtr = GitPtr<git_packbuilder, git_packbuilder_free>;
+
+struct LooseObject {
+  git_oid oid;
+  std::string path;
+  std::uint64_t bytes;
+};
+
+bool is_hex(const char* text, std::size_t length) {
+  for (std::size_t i = 0; i < length; ++i)
+    if (!std::isxdigit(static_cast<unsigned char>(text[i])) || std::isupper(static_cast<unsigned char>(text[i])))
+      return false;
+  return text[length] == '\0';
+}
+
+// The loose objects of one fan-out directory ("objects/3f"), appended to `out`.
+void list_fanout(const std::string& dir, const char* prefix, std::vector<LooseObject>* out, std::size_t* count) {
+  DIR* stream = opendir(dir.c_str());
+  if (!stream) return;  // no object with this prefix
+  while (const dirent* entry = readdir(stream)) {
+    if (!is_hex(entry->d_name, GIT_OID_HEXSZ - 2)) continue;  // temp files, "." and ".."
+    ++*count;
+    if (!out) continue;
+    LooseObject object{};
+    const std::string hex = std::string(prefix) + entry->d_name;
+    if (git_oid_fromstr(&object.oid, hex.c_str()) != 0) continue;
+    object.path = dir + "/" + entry->d_name;
+    struct stat st {};
+    if (stat(object.path.c_str(), &st) != 0) {
+      --*count;  // gone already
+      continue;
+    }
+    object.bytes = static_cast<std::uint64_t>(st.st_size);
+    out->push_back(std::move(object));
+  }
+  closedir(stream);
+}
+
+std::vector<LooseObject> list_loose(const std::string& git_dir) {
+  std::vector<LooseObject> objects;
+  std::size_t count = 0;
+  char prefix[3];
+  for (int i = 0; i < 256; ++i) {
+    std::snprintf(prefix, sizeof prefix, "%02x", i);
+    list_fanout(git_dir + "/objects/" + prefix, prefix, &objects, &count);
+  }
+  return objects;
+}
+
+[[noreturn]] void fail(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
+
+void fsync_path(const std::string& path, int flags) {
+  const int fd = open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) fail("open " + path);
+  const int result = fsync(fd);
+  const int saved = errno;
+  close(fd);
+  errno = saved;
+  if (result != 0) fail("fsync " + path);
+}
+
+std::uint64_t file_size(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
+
+int count_progress(const git_indexer_progress* stats, void* payload) {
+  if (auto* task = static_cast<ProgressTask*>(payload)) task->set_done(stats->indexed_objects, stats->received_bytes);
+  return 0;
+}
+
+}  // namespace
+
+LooseCount count_loose_objects(const std::string& git_dir) {
+  LooseCount count;
+  for (const auto& object : list_loose(git_dir)) {
+    ++count.objects;
+    count.bytes += object.bytes;
+  }
+  return count;
+}
+
+std::size_t estimate_loose_objects(const std::string& git_dir) {
+  std::size_t count = 0;
+  list_fanout(git_dir + "/objects/17", "17", nullptr, &count);
+  return count * 256;
+}
+
+PackResult pack_loose_objects(const std::string& git_dir, ProgressTask* progress) {
+  const auto started = std::chrono::steady_clock::now();
+  PackResult result;
+  std::vector<LooseObject> loose = list_loose(git_dir);
+  if (loose.empty()) return result;
+
+  git_repository* raw_repo = nullptr;
+  check(git_repository_open_bare(&raw_repo, git_dir.c_str()), "open the git dir to pack it");
+  RepositoryPtr repo(raw_repo);
+  git_packbuilder* raw_builder = nullptr;
+  check(git_packbuilder_new(&raw_builder, repo.get()), "start a pack");
+  PackbuilderPtr builder(raw_builder);
+  git_packbuilder_set_threads(builder.get(), 1);  // the other core stays with the mount
+  if (progress) {
+    progress->set_state("packing");
+    progress->set_total(loose.size());
+  }
+  std::vector<LooseObject> inserted;
+  inserted.reserve(loose.size());
+  for (auto& object : loose) {
+    // One that vanished since the listing (a failed commit took it back) is left out.
+    if (git_packbuilder_insert(builder.get(), &object.oid, nullptr) != 0) continue;
+    inserted.push_back(std::move(object));
+  }
+  const std::string pack_dir = git_dir + "/objects/pack";
+  if (progress) progress->set_state("writing the pack");
+  check(git_packbuilder_write(builder.get(), pack_dir.c_str(), 0, count_progress, progress), "write the pack");
+  result.pack = std::string("pack-") + git_packbuilder_name(builder.get());
+  const std::string base = pack_dir + "/" + result.pack;
+  // The indexer does not fsync (GIT_OPT_ENABLE_FSYNC_GITDIR is off): nothing loose goes before
+  // the pack and its index are on the disk.
+  fsync_path(base + ".pack", O_RDONLY);
+  fsync_path(base + ".idx", O_RDONLY);
+  fsync_path(pack_dir, O_RDONLY | O_DIRECTORY);
+  result.pack_bytes = file_size(base + ".pack") + file_size(base + ".idx");
+
+  // Every object is looked up in the new pack alone before its loose file goes.
+  git_odb* raw_odb = nullptr;
+  check(git_odb_new(&raw_odb), "open the new pack");
+  OdbPtr odb(raw_odb);
+  git_odb_backend* backend = nullptr;
+  check(git_odb_backend_one_pack(&backend, (base + ".idx").c_str()), "open the new pack's index");
+  if (int error = git_odb_add_backend(odb.get(), backend, 1)) {
+    backend->free(backend);
+    check(error, "open the new pack's index");
+  }
+  if (progress) progress->set_state("removing packed loose objects");
+  for (const auto& object : inserted) {
+    if (!git_odb_exists(odb.get(), &object.oid)) {
+      spdlog::warn("housekeeping: {} is missing from {}; its loose copy stays", oid_hex(object.oid), result.pack);
+      continue;
+    }
+    ++result.packed;
+    if (unlink(object.path.c_str()) == 0) {
+      ++result.removed;
+      result.loose_bytes += object.bytes;
+    }
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace histfs::gitstore

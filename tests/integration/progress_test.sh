@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Progress: the initial import and a restore show a progress line on the terminal of the command
+# that started them (run under `script`, a pseudo-terminal) and nothing extra when stderr is not
+# a terminal; status shows a restore while it runs (state, done/total).
+source "$(dirname "$0")/lib.sh"
+require_fuse
+require_python
+cd /
+command -v script >/dev/null || fail "script (util-linux) is needed by this test"
+FILES=${PROGRESS_FILES:-4000}
+
+# on_tty LOG CMD: run CMD (a shell command line) with a pseudo-terminal as its stdin, stdout and
+# stderr; what it wrote goes to LOG.
+on_tty() { script -qefc "$2" "$1" >/dev/null; }
+
+step "generate $FILES files"
+new_workspace
+"$PY" - "$DATA" "$FILES" <<'PY'
+import os, sys
+root, count = sys.argv[1], int(sys.argv[2])
+for i in range(count):
+    folder = os.path.join(root, "d%02d" % (i % 40))
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "n%05d.md" % i), "w") as f:
+        f.write("note %d\n" % i)
+PY
+
+step "the initial import draws a progress line on a terminal"
+on_tty "$T/mount.tty" "'$HISTFS' mount '$DATA' '$MNT' --commit-quiet 200ms --commit-max-delay 1s --log-file '$LOG'"
+mountpoint -q "$MNT" || fail "the mount under script did not come up: $(cat "$T/mount.tty")"
+DAEMON_PID=$(daemon_pid)
+grep -qaE "initial import: comparing files [0-9]+/$FILES" "$T/mount.tty" ||
+  fail "no progress line on the terminal: $(tr '\r' '\n' <"$T/mount.tty" | tail -n 5)"
+grep -qaF $'\r' "$T/mount.tty" || fail "the progress line is not redrawn in place"
+unmount_histfs
+
+step "a remount that is not on a terminal prints nothing extra"
+rm -rf "$GITDIR"
+mount_histfs # stderr to a file
+[ ! -s "$T/mount.err" ] || fail "histfs mount wrote to a stderr that is not a terminal: $(cat "$T/mount.err")"
+first=$(git_h rev-parse HEAD)
+
+step "restore: status shows it while it runs, and its terminal a progress line"
+rm -rf "${MNT:?}"/d*
+cli_ok flush --mount "$MNT"
+( on_tty "$T/restore.tty" "'$HISTFS' restore . --to $first --mount '$MNT'" </dev/null ) &
+restore_pid=$!
+seen=""
+for _ in $(seq 300); do
+  "$HISTFS" status --json --mount "$MNT" >"$T/status.json" 2>/dev/null || true
+  if grep -q '"task": "restore"' "$T/status.json"; then
+    seen=$(json_get "$T/status.json" '[t for t in j["progress"] if t["task"] == "restore"][0]')
+    break
+  fi
+  alive "$restore_pid" || break
+  sleep 0.05
+done
+wait "$restore_pid" || fail "the restore failed: $(cat "$T/restore.tty")"
+[ -n "$seen" ] || fail "status never showed the restore in progress"
+echo "status showed: $seen"
+for field in state "done" total bytes; do
+  grep -qF "\"$field\"" <<<"$seen" || fail "status's progress has no $field: $seen"
+done
+grep -qaE "restore: (comparing files|writing files|committing)" "$T/restore.tty" ||
+  fail "no restore progress line on the terminal: $(tr '\r' '\n' <"$T/restore.tty" | tail -n 5)"
+[ "$(git_h rev-parse "HEAD^{tree}")" = "$(git_h rev-parse "$first^{tree}")" ] || fail "the restore did not restore"
+
+step "a restore whose stderr is not a terminal prints only its answer"
+rm -rf "${MNT:?}"/d0*
+cli_ok flush --mount "$MNT"
+cli_ok restore . --to "$first" --mount "$MNT"
+[ ! -s "$T/cli.err" ] || fail "restore wrote to stderr: $(cli_err)"
+unmount_histfs
+
+finish "progress on a terminal and in status"
