@@ -81,8 +81,24 @@ git_remote_callbacks RemoteClient::callbacks() {
                                            .c_str());
       return GIT_EUSER;
     }
-    // libgit2 asks again after a refusal; a second ask means the token is wrong.
-    if (self->token_.empty() || ++self->credential_attempts_ > 1 || !(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
+    // libgit2 asks again after a refusal; a second ask means the token is wrong, unless it
+    // was a short-lived one that can be renewed (once).
+    const int attempt = ++self->credential_attempts_;
+    if (attempt == 2 && self->renew_token_ && !self->token_.empty() && (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
+      try {
+        std::string fresh = self->renew_token_();
+        if (!fresh.empty() && fresh != self->token_) {
+          self->token_ = std::move(fresh);
+          return git_credential_userpass_plaintext_new(out, "x-access-token", self->token_.c_str());
+        }
+      } catch (const std::exception& error) {  // never through libgit2's C frames
+        git_error_set_str(GIT_ERROR_NET,
+                          (std::string("the token was refused and could not be renewed: ") + error.what()).c_str());
+        return GIT_EUSER;
+      }
+    }
+    if (self->token_.empty() || attempt > (self->renew_token_ ? 2 : 1) ||
+        !(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
       git_error_set_str(GIT_ERROR_NET, self->token_.empty() ? "the remote wants credentials and no token was given"
                                                             : "authentication failed: the token was refused");
       return GIT_EUSER;

@@ -64,6 +64,9 @@ class RemoteClient {
   const std::string& url() const { return url_; }
   // Called (on the calling thread) as objects arrive or leave; at most a few times a second.
   void on_progress(std::function<void(const TransferProgress&)> report) { report_ = std::move(report); }
+  // Short-lived tokens (a GitHub App's): when the server refuses the token, `renew` is asked
+  // once for a fresh one and the request retried with it. It may throw RemoteError.
+  void on_token_refused(std::function<std::string()> renew) { renew_token_ = std::move(renew); }
 
  private:
   git_remote_callbacks callbacks();
@@ -79,6 +82,7 @@ class RemoteClient {
   int credential_attempts_ = 0;
   PushOutcome* pushing_ = nullptr;  // the push in progress, for its callback
   std::function<void(const TransferProgress&)> report_;
+  std::function<std::string()> renew_token_;
   void report(const TransferProgress& progress);
   std::chrono::steady_clock::time_point last_report_{};
 };

@@ -53,6 +53,21 @@ git_server_make_certs() {
   cat "$GS_CA" /etc/ssl/certs/ca-certificates.crt >"$GS_BUNDLE" 2>/dev/null || cat "$GS_CA" >"$GS_BUNDLE"
 }
 
+# Basic auth from the htpasswd, or, when GS_AUTH_URL is set (before git_server_start), whatever that
+# URL answers nginx's auth_request (the GitHub API fixture: only currently valid App tokens).
+git_server_auth_lines() {
+  if [ -z "${GS_AUTH_URL:-}" ]; then
+    printf '      auth_basic "histfs test git";\n      auth_basic_user_file %s/htpasswd;\n' "$GS_DIR"
+  else
+    printf '      auth_request /_histfs_auth;\n'
+  fi
+}
+git_server_auth_location() {
+  [ -n "${GS_AUTH_URL:-}" ] || return 0
+  printf '    location = /_histfs_auth {\n      internal;\n      proxy_pass %s;\n' "$GS_AUTH_URL"
+  printf '      proxy_pass_request_body off;\n      proxy_set_header Content-Length "";\n    }\n'
+}
+
 git_server_write_config() {
   mkdir -p "$GS_DIR/tmp"
   # Workers run as root too: they read the htpasswd and talk to fcgiwrap's socket in this 0700 dir.
@@ -75,9 +90,9 @@ http {
     server_name localhost;
     ssl_certificate $GS_DIR/tls/server.crt;
     ssl_certificate_key $GS_DIR/tls/server.key;
+$(git_server_auth_location)
     location / {
-      auth_basic "histfs test git";
-      auth_basic_user_file $GS_DIR/htpasswd;
+$(git_server_auth_lines)
       include /etc/nginx/fastcgi_params;
       fastcgi_pass unix:$GS_DIR/fcgiwrap.sock;
       fastcgi_param SCRIPT_FILENAME /usr/lib/git-core/git-http-backend;

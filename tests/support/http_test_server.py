@@ -8,6 +8,7 @@ usage: http_test_server.py [--cert CERT --key KEY]
   GET  /headers      the request's headers, one "name: value" a line
   GET  /redirect     302 to another host
   GET  /stall-body   a header promising 10 bytes, 2 of them, then silence
+  GET  /limited-once 429 with Retry-After: 1 the first time, then 200 {"ok": true}
   PUT|POST /echo     the request body back, with the same length
   PUT|POST /length   the number of body bytes received
 """
@@ -16,6 +17,10 @@ import http.server
 import ssl
 import sys
 import threading
+
+
+LIMITED_LOCK = threading.Lock()
+LIMITED_SEEN = []
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -63,6 +68,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "/headers":
             text = "".join("%s: %s\n" % (k.lower(), v) for k, v in self.headers.items())
             self.answer(200, text.encode())
+        elif path == "/limited-once":
+            with LIMITED_LOCK:
+                first = not LIMITED_SEEN
+                LIMITED_SEEN.append(True)
+            if first:
+                self.answer(429, b'{"message": "slow down"}', [("Retry-After", "1")])
+            else:
+                self.answer(200, b'{"ok": true}')
         elif path == "/redirect":
             self.answer(302, b"moved", [("Location", "https://elsewhere.invalid/stolen")])
         elif path == "/stall-body":

@@ -9,6 +9,7 @@
 #include "gitstore/private_dir.hpp"
 #include "gitstore/remote.hpp"
 #include "gitstore/repository.hpp"
+#include "tools/histfs/settings/token_source.hpp"
 
 namespace histfs::cli {
 
@@ -23,7 +24,8 @@ nlohmann::json connect_offline(const std::string& git_dir, const settings::Remot
     gitstore::check_parents_of(git_dir, geteuid());
   // The remote is checked before anything is created: a failed connect leaves nothing behind.
   gitstore::NetworkGuard network(remote.network_timeout);
-  const bool empty = gitstore::RemoteClient(nullptr, remote.url, settings::read_token(remote), &network).is_empty();
+  const bool empty =
+      gitstore::RemoteClient(nullptr, remote.url, settings::make_token_source(remote)->token(), &network).is_empty();
   if (!empty && prefer.empty())
     throw std::invalid_argument("the remote already has history: choose --prefer remote or --prefer local");
   auto repo = gitstore::Repository::open_or_create(git_dir);

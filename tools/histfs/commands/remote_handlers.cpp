@@ -7,6 +7,7 @@
 #include "gitstore/remote.hpp"
 #include "tools/histfs/commands/remote_commands.hpp"
 #include "tools/histfs/daemon/remote_sync.hpp"
+#include "tools/histfs/github/connect_setup.hpp"
 #include "tools/histfs/settings/config.hpp"
 
 namespace histfs::commands {
@@ -30,20 +31,25 @@ json handle_connect(daemon::DaemonContext& d, const json& request) {
   settings.token_file = request.value("token_file", std::string());
   settings.token_env = request.value("token_env", std::string());
   const std::string prefer = request.value("prefer", std::string());
-  if (settings.url.empty()) throw std::invalid_argument("--remote URL is required");
   const settings::Config config = d.current_config();
-  settings::Config checked = config;
-  // The same checks as the config key (no credentials in URLs).
-  settings::apply_setting(checked, "git.repo", settings.url);
   if (!prefer.empty() && prefer != "local" && prefer != "remote")
     throw std::invalid_argument("--prefer must be local or remote");
   settings::apply_config(settings, config);
   if (d.remote_sync())
     throw std::invalid_argument("already connected; the remote is set in " + d.git_dir + "/config (histfs.remoteUrl)");
+  const auto github = github::ConnectGithub::from_request(request);
+  if (settings.url.empty() && github.create_repo.empty()) throw std::invalid_argument("--remote URL is required");
+  settings::Config checked = config;
+  // The same checks as the config key (no credentials in URLs).
+  if (!settings.url.empty()) settings::apply_setting(checked, "git.repo", settings.url);
+  // The App's settings; a repository created first when asked (GitHub's URL checked as well).
+  const std::string created = github::prepare_connect(settings, github, config);
+  settings::apply_setting(checked, "git.repo", settings.url);
 
   // Reachable, and with the right credentials, before anything is saved.
   gitstore::NetworkGuard network(settings.network_timeout);
-  const bool empty = gitstore::RemoteClient(nullptr, settings.url, settings::read_token(settings), &network).is_empty();
+  const bool empty =
+      gitstore::RemoteClient(nullptr, settings.url, settings::make_token_source(settings)->token(), &network).is_empty();
   if (!empty && prefer.empty())
     throw std::invalid_argument(
         "the remote already has history: choose --prefer remote or --prefer local. Both sides' files are "
@@ -53,6 +59,8 @@ json handle_connect(daemon::DaemonContext& d, const json& request) {
   sync->start();
   d.set_remote_sync(sync);
   json out = {{"remote", gitstore::redact_url(settings.url)}, {"was_empty", empty}};
+  if (!created.empty()) out["created_repo"] = created;
+  out["auth"] = sync->token_source().status();
   out["result"] = empty ? sync->push_now(false) : sync->import_now(prefer);
   return out;
 }

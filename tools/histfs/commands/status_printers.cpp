@@ -11,6 +11,18 @@ using nlohmann::json;
 
 namespace {
 
+// How git authenticates: a GitHub App shows its installation and when its token expires (never the token).
+void print_auth(const json& a) {
+  const std::string kind = a.value("kind", std::string());
+  if (kind != "github-app") {
+    printf("auth:         %s\n", kind.c_str());
+    return;
+  }
+  printf("auth:         GitHub App %s, installation %s, token expires %s\n", a.value("app_id", std::string()).c_str(),
+         a.value("installation_id", std::string()).c_str(), a.value("token_expires_at", std::string("(none yet)")).c_str());
+  if (a.contains("last_api_error")) printf("API error:    %s\n", a["last_api_error"].get<std::string>().c_str());
+}
+
 void print_remote(const json& r) {
   auto text = [&](const char* key) { return r[key].is_null() ? std::string("never") : r[key].get<std::string>(); };
   std::string state = r["state"].get<std::string>();
@@ -21,6 +33,7 @@ void print_remote(const json& r) {
              " objects, " + std::to_string(p["bytes"].get<size_t>() / 1024) + " KiB";
   }
   printf("remote:       %s (%s)\n", r["url"].get<std::string>().c_str(), state.c_str());
+  if (r.contains("auth")) print_auth(r["auth"]);
   printf("last push:    %s\n", text("last_push").c_str());
   printf("last fetch:   %s\n", text("last_fetch").c_str());
   printf("last webhook: %s\n", text("last_webhook").c_str());

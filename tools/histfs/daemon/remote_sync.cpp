@@ -62,6 +62,7 @@ void RemoteSync::stop() {
     wake_.notify_all();
   }
   network_.cancel();  // a push or fetch in progress ends now, not after git.networkTimeout
+  tokens_->cancel();  // and so does a token renewal
   if (thread_.joinable()) thread_.join();
 }
 
@@ -87,7 +88,9 @@ json RemoteSync::status() {
     struct stat st;
     return fstatat(daemon_.root_fd, c.copy.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
   });
-  return state_.to_json();
+  json out = state_.to_json();
+  out["auth"] = tokens_->status();
+  return out;
 }
 
 void RemoteSync::set_phase(SyncPhase phase) {
@@ -134,7 +137,10 @@ std::optional<git_oid> RemoteSync::fetch() {
 }
 
 gitstore::RemoteClient RemoteSync::client() {
-  gitstore::RemoteClient remote(repo_.get(), settings_.url, settings::read_token(settings_), &network_);
+  const std::string token = tokens_->token();
+  gitstore::RemoteClient remote(repo_.get(), settings_.url, token, &network_);
+  // A short-lived token the server refused (revoked, or expired early): renew once and retry.
+  remote.on_token_refused([this, token] { return tokens_->renew_refused(token); });
   remote.on_progress([this](const gitstore::TransferProgress& progress) {
     std::lock_guard lock(mutex_);
     state_.progress = progress;

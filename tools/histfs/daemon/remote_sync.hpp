@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -26,6 +27,7 @@
 #include "tools/histfs/daemon/mount_writer.hpp"
 #include "tools/histfs/daemon/remote_state.hpp"
 #include "tools/histfs/settings/remote_settings.hpp"
+#include "tools/histfs/settings/token_source.hpp"
 
 namespace histfs::daemon {
 
@@ -53,6 +55,9 @@ class RemoteSync {
   // history becomes a parent of a merge commit).
   nlohmann::json import_now(const std::string& prefer);
   nlohmann::json status();
+  // The credential git uses (a token file's, or a GitHub App's renewed token): for Git LFS
+  // and anything else that talks to the remote's host, so all use the same token.
+  settings::TokenSource& token_source() { return *tokens_; }
   // Any thread: the timing and policy keys (push and fetch intervals, allowNonFF, maxDelete) of
   // `next` replace the current ones at the sync thread's next wake-up (the URL, token and
   // network timeout stay as they were started).
@@ -85,6 +90,7 @@ class RemoteSync {
 
   DaemonContext& daemon_;
   RemoteSettings settings_;
+  std::shared_ptr<settings::TokenSource> tokens_ = settings::make_token_source(settings_);  // asked per connection
   gitstore::SyncRepository repo_;      // used by the sync thread once started
   gitstore::NetworkGuard network_;     // bounds every remote call; stop() cancels them
   std::set<std::string> pushed_tags_;  // sync thread only

@@ -399,6 +399,20 @@ void check_repo(const std::string& url) {
   throw expected("expected an https://, http:// or file:// URL or an absolute path", as_literal(url));
 }
 
+// A GitHub App id, client id or installation id: letters and digits ("" = unset).
+void check_github_id(const std::string& id) {
+  const auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (id.size() > 64 || !std::all_of(id.begin(), id.end(), alnum))
+    throw expected("expected the id GitHub shows (digits, or the App's client id)", as_literal(id));
+}
+
+// An http(s) URL without credentials, like git.repo's.
+void check_api_url(const std::string& url) {
+  if (!url.starts_with("https://") && !url.starts_with("http://"))
+    throw expected("expected an https:// URL like https://api.github.com", as_literal(url));
+  check_repo(url);
+}
+
 void check_listen(const std::string& text) {
   const auto colon = text.rfind(':');
   const std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
@@ -535,6 +549,18 @@ const std::vector<Key>& keys() {
       key<String>(
           "git.caFile", "CA bundle (PEM, absolute path) for an https remote with its own CA",
           [](auto& c) -> auto& { return c.git.ca_file; }, check_absolute_path),
+      key<String>(
+          "git.github.appId", "Connect through this GitHub App (its id): short-lived installation tokens",
+          [](auto& c) -> auto& { return c.git.github_app_id; }, check_github_id),
+      key<String>(
+          "git.github.installationId", "The GitHub App's installation (id) on the backup repository's owner",
+          [](auto& c) -> auto& { return c.git.github_installation_id; }, check_github_id),
+      key<String>(
+          "git.github.privateKeyFile", "The GitHub App's private key (PEM, absolute path, readable by its owner only)",
+          [](auto& c) -> auto& { return c.git.github_private_key_file; }, check_absolute_path),
+      key<String>(
+          "git.github.apiUrl", "The GitHub API (https://api.github.com; GitHub Enterprise: https://HOST/api/v3)",
+          [](auto& c) -> auto& { return c.git.github_api_url; }, check_api_url),
       key<String>(
           "git.webhook.listen", "Where the webhook server listens, HOST:PORT",
           [](auto& c) -> auto& { return c.git.webhook_listen; }, check_listen),

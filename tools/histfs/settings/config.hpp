@@ -67,6 +67,10 @@ struct GitConfig {
   int max_delete = 100;                                // git.maxDelete (>= 0)
   std::vector<std::string> ignore;                     // git.ignore: extra gitignore patterns
   std::string ca_file;                                 // git.caFile: CA bundle for an https remote
+  std::string github_app_id;                           // git.github.appId: connect through this GitHub App
+  std::string github_installation_id;                  // git.github.installationId
+  std::string github_private_key_file;                 // git.github.privateKeyFile: the App's key (PEM, 0600)
+  std::string github_api_url = "https://api.github.com";  // git.github.apiUrl (GitHub Enterprise: .../api/v3)
   std::string webhook_listen = "127.0.0.1:8765";       // git.webhook.listen
   std::string webhook_secret_file;                     // git.webhook.secretFile ("" = no webhook server)
   std::string webhook_repository;                      // git.webhook.repository: "owner/name" ("" = any)

@@ -12,13 +12,20 @@ namespace histfs::settings {
 
 std::optional<RemoteSettings> load_remote_settings(const std::string& git_dir) {
   auto values = gitstore::read_config_strings(
-      git_dir, {"histfs.remoteurl", "histfs.tokenfile", "histfs.tokenenv", "histfs.importprefer"});
+      git_dir,
+      {"histfs.remoteurl", "histfs.tokenfile", "histfs.tokenenv", "histfs.importprefer", "histfs.auth",
+       "histfs.githubappid", "histfs.githubinstallationid", "histfs.githubprivatekeyfile", "histfs.githubapiurl"});
   RemoteSettings settings;
   settings.url = values["histfs.remoteurl"];
   if (settings.url.empty()) return std::nullopt;
   settings.token_file = values["histfs.tokenfile"];
   settings.token_env = values["histfs.tokenenv"];
   settings.import_prefer = values["histfs.importprefer"];
+  settings.auth = values["histfs.auth"];
+  settings.github_app_id = values["histfs.githubappid"];
+  settings.github_installation_id = values["histfs.githubinstallationid"];
+  settings.github_private_key_file = values["histfs.githubprivatekeyfile"];
+  settings.github_api_url = values["histfs.githubapiurl"];
   return settings;
 }
 
@@ -26,7 +33,12 @@ void save_remote_settings(const std::string& git_dir, const RemoteSettings& sett
   gitstore::write_config_strings(git_dir, {{"histfs.remoteUrl", settings.url},
                                            {"histfs.tokenFile", settings.token_file},
                                            {"histfs.tokenEnv", settings.token_env},
-                                           {"histfs.importPrefer", settings.import_prefer}});
+                                           {"histfs.importPrefer", settings.import_prefer},
+                                           {"histfs.auth", settings.auth},
+                                           {"histfs.githubAppId", settings.github_app_id},
+                                           {"histfs.githubInstallationId", settings.github_installation_id},
+                                           {"histfs.githubPrivateKeyFile", settings.github_private_key_file},
+                                           {"histfs.githubApiUrl", settings.github_api_url}});
 }
 
 void apply_config(RemoteSettings& settings, const Config& config) {
@@ -35,6 +47,7 @@ void apply_config(RemoteSettings& settings, const Config& config) {
   settings.network_timeout = config.git.network_timeout;
   settings.allow_non_ff = config.git.allow_non_ff;
   settings.max_delete = size_t(config.git.max_delete);
+  settings.ca_file = config.git.ca_file;
 }
 
 std::string read_token(const RemoteSettings& settings) {

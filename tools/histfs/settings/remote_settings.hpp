@@ -14,6 +14,14 @@ struct RemoteSettings {
   std::string url;
   std::string token_file;  // read at every connection, so a rotated token is picked up
   std::string token_env;
+  // How git authenticates: "" = the token above (or none), "github-app" = a GitHub App's
+  // installation tokens, made from these (never a token or the key itself in the git dir).
+  std::string auth;
+  std::string github_app_id;
+  std::string github_installation_id;
+  std::string github_private_key_file;
+  std::string github_api_url;
+  std::string ca_file;  // git.caFile, for the GitHub API too (from the config, not remembered)
   std::chrono::milliseconds push_interval{5000};
   std::chrono::milliseconds fetch_interval{300000};
   std::chrono::milliseconds network_timeout{60000};
@@ -28,6 +36,8 @@ void save_remote_settings(const std::string& git_dir, const RemoteSettings& sett
 // The timing and policy keys (git.autoPushInterval, git.fetchInterval, git.networkTimeout,
 // git.allowNonFF, git.maxDelete).
 void apply_config(RemoteSettings& settings, const Config& config);
+inline constexpr const char* kGithubAppAuth = "github-app";
+
 // The token named by the settings; throws gitstore::RemoteError with a clear message when it cannot be read.
 std::string read_token(const RemoteSettings& settings);
 
