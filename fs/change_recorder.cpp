@@ -102,7 +102,7 @@ bool ChangeRecorder::path_of(const Inode& inode, std::string& path) const {
 }
 
 bool ChangeRecorder::resolve(const Inode& inode, std::string& path, bool& too_long) const {
-  const std::string name = proc_name_of(inode.fd, &too_long);
+  const std::string name = proc_name_of(fd_of(inode), &too_long);
   if (name.empty()) return false;
   std::string_view full = name;
   bool inside;
@@ -114,12 +114,17 @@ bool ChangeRecorder::resolve(const Inode& inode, std::string& path, bool& too_lo
     // Outside the root we know: the backing dir itself may have been renamed or removed.
     follow_root();
     std::shared_lock lock(root_mutex_);
-    if (!relative_to(root_, name, full)) return false;
+    if (!relative_to(root_, name, full)) {
+      // Still outside: an fd opened again by handle whose dentry the kernel had let go
+      // reads as a bare name (inode_table.hpp). Whatever changed there is found by a rescan.
+      if (changes_ && root_ == without_trailing_slashes(current_path_of(root_fd_))) changes_->rescan("");
+      return false;
+    }
   }
   // An unlinked file reads as "name (deleted)"; its removal was recorded by unlink.
   if (full.ends_with(kDeleted)) {
     struct stat st;
-    if (fstat(inode.fd, &st) != 0 || st.st_nlink == 0) return false;
+    if (fstat(fd_of(inode), &st) != 0 || st.st_nlink == 0) return false;
   }
   path.assign(full);
   return true;
@@ -157,7 +162,7 @@ void ChangeRecorder::renamed(fuse_req_t req, Inode& parent, const char* name, In
   // A rename onto itself, or onto another link of the same file, succeeds and does nothing
   // (the old name stays): recorded as a move it would drop what stands at the new name.
   struct stat st;
-  if (!(flags & RENAME_EXCHANGE) && fstatat(parent.fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) return;
+  if (!(flags & RENAME_EXCHANGE) && fstatat(fd_of(parent), name, &st, AT_SYMLINK_NOFOLLOW) == 0) return;
   const fuse_ctx* ctx = fuse_req_ctx(req);
   if (flags & RENAME_EXCHANGE)
     changes_->exchanged(from, to, ctx->uid, ctx->pid);
@@ -210,7 +215,7 @@ void ChangeRecorder::rescan_if_linked(const Inode& inode) {
   // Other names of a hard-linked file changed too, and /proc gives only one of them:
   // compare the whole tree (the stat cache keeps that cheap).
   struct stat st;
-  if (inode.file_type == S_IFREG && fstat(inode.fd, &st) == 0 && st.st_nlink > 1) changes_->rescan("");
+  if (inode.file_type == S_IFREG && fstat(fd_of(inode), &st) == 0 && st.st_nlink > 1) changes_->rescan("");
 }
 
 }  // namespace histfs::fs

@@ -5,10 +5,13 @@
 // failed. Called from many loop threads at once.
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fs/change_recorder.hpp"
+#include "fs/inode_fd_closer.hpp"
 #include "fs/inode_table.hpp"
 #include "fs/kernel_notifier.hpp"
 
@@ -21,6 +24,8 @@ struct PassthroughOptions {
   // again: `ls -l` (security.selinux per file) and writes (security.capability) then
   // cost no round trip, and xattr calls fail with EOPNOTSUPP.
   bool xattr = false;
+  // How many inode fds may stay open (inode_fd_budget()); 0 = no limit.
+  size_t inode_fd_budget = 0;
 };
 
 class Passthrough {
@@ -65,6 +70,10 @@ class Passthrough {
 
   // Where cache invalidations go (live while the mount is).
   void set_notifier(KernelNotifier* notifier) { notifier_ = notifier; }
+  // Keeps the inode fds open under options.inode_fd_budget (inode_fd_closer.hpp), on a
+  // thread made by start_thread. Stop it before the session ends.
+  void start_fd_closer(const std::function<std::thread(std::function<void()>)>& start_thread);
+  void stop_fd_closer();
   // Drops the kernel's cached attributes and data of every known inode: for
   // changes that reached the backing dir without passing through the mount.
   // Never call from a FUSE request thread.
@@ -91,6 +100,7 @@ class Passthrough {
   ChangeRecorder recorder_;
   PassthroughOptions options_;
   KernelNotifier* notifier_ = nullptr;
+  std::unique_ptr<InodeFdCloser> fd_closer_;  // after inodes_: stopped and destroyed before them
   std::string hidden_root_name_;
   std::function<fuse_entry_param()> extra_root_entry_;
 };

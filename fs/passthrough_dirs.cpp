@@ -36,7 +36,7 @@ constexpr off_t kListingDone = INT64_MAX;
 }  // namespace
 
 void Passthrough::opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  int fd = openat(inodes_.get(ino).fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = openat(fd_of(inodes_.get(ino)), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return (void)fuse_reply_err(req, errno);
   DIR* stream = fdopendir(fd);
   if (!stream) {
@@ -95,17 +95,26 @@ void Passthrough::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
     size_t entry_size;
     if (plus) {
       fuse_entry_param e{};
-      if (is_dot(entry->d_name)) {
+      auto name_only = [&] {
+        e = fuse_entry_param{};
         e.attr.st_ino = entry->d_ino;
         e.attr.st_mode = static_cast<mode_t>(entry->d_type) << 12;
+      };
+      if (is_dot(entry->d_name)) {
+        name_only();
       } else if (int error = do_lookup(parent, entry->d_name, &e)) {
         if (error == ENOENT) {  // removed since it was listed
           dir.pending = nullptr;
           dir.offset = next;
           continue;
         }
-        if (used == 0) return (void)fuse_reply_err(req, error);
-        break;
+        if (error != EMFILE && error != ENFILE) {
+          if (used == 0) return (void)fuse_reply_err(req, error);
+          break;
+        }
+        // Out of fds even after making room: the name without its attributes (node id 0);
+        // the kernel looks it up itself when it needs them.
+        name_only();
       }
       entry_size = fuse_add_direntry_plus(req, buffer.data() + used, size - used, entry->d_name, &e, next);
       if (entry_size > size - used) {

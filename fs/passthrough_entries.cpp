@@ -32,13 +32,17 @@ bool is_setgid_dir(int fd) {
 
 Passthrough::Passthrough(int root_fd, std::string backing_root, gitstore::ChangeSet* changes,
                          PassthroughOptions options)
-    : inodes_(root_fd), recorder_(changes, root_fd, std::move(backing_root)), options_(options) {}
+    : inodes_(root_fd, options.inode_fd_budget),
+      recorder_(changes, root_fd, std::move(backing_root)),
+      options_(options) {}
 
 int Passthrough::do_lookup(Inode& parent, const char* name, fuse_entry_param* e) {
   *e = fuse_entry_param{};
   e->attr_timeout = options_.attr_timeout;
   e->entry_timeout = options_.entry_timeout;
-  int fd = openat(parent.fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  int fd = openat(fd_of(parent), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && (errno == EMFILE || errno == ENFILE) && inodes_.close_unused(inodes_.fd_budget() / 2) > 0)
+    fd = openat(fd_of(parent), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);  // room made: once more
   if (fd < 0) return errno;
   if (fstatat(fd, "", &e->attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
     int error = errno;
@@ -86,14 +90,14 @@ void Passthrough::forget_multi(fuse_req_t req, size_t count, fuse_forget_data* f
 
 void Passthrough::getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   struct stat st;
-  if (fstatat(inodes_.get(ino).fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+  if (fstatat(fd_of(inodes_.get(ino)), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
     return (void)fuse_reply_err(req, errno);
   fuse_reply_attr(req, &st, options_.attr_timeout);
 }
 
 void Passthrough::setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int valid, fuse_file_info* fi) {
   Inode& inode = inodes_.get(ino);
-  const ProcPath proc(inode.fd);
+  const ProcPath proc(fd_of(inode));
   const int fh = fi ? static_cast<int>(fi->fh) : -1;
   int result = 0;
   if (valid & FUSE_SET_ATTR_MODE) {
@@ -103,7 +107,7 @@ void Passthrough::setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int
   if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
     uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : uid_t(-1);
     gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : gid_t(-1);
-    if (fchownat(inode.fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+    if (fchownat(fd_of(inode), "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
       return (void)fuse_reply_err(req, errno);
   }
   if (valid & FUSE_SET_ATTR_SIZE) {
@@ -132,7 +136,7 @@ void Passthrough::setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int
 
 void Passthrough::readlink(fuse_req_t req, fuse_ino_t ino) {
   char target[PATH_MAX + 1];
-  ssize_t n = readlinkat(inodes_.get(ino).fd, "", target, sizeof target);
+  ssize_t n = readlinkat(fd_of(inodes_.get(ino)), "", target, sizeof target);
   if (n < 0) return (void)fuse_reply_err(req, errno);
   if (n == sizeof target) return (void)fuse_reply_err(req, ENAMETOOLONG);
   target[n] = '\0';
@@ -142,16 +146,16 @@ void Passthrough::readlink(fuse_req_t req, fuse_ino_t ino) {
 void Passthrough::mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
   Inode& dir = inodes_.get(parent);
   auto order = recorder_.ordered();
-  if (mknodat(dir.fd, name, mode, rdev) != 0) return (void)fuse_reply_err(req, errno);
-  give_to_caller(req, dir.fd, name, is_setgid_dir(dir.fd));
+  if (mknodat(fd_of(dir), name, mode, rdev) != 0) return (void)fuse_reply_err(req, errno);
+  give_to_caller(req, fd_of(dir), name, is_setgid_dir(fd_of(dir)));
   if (S_ISREG(mode)) recorder_.created(req, dir, name);
   reply_new_entry(req, dir, name);
 }
 
 void Passthrough::mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
   Inode& dir = inodes_.get(parent);
-  if (mkdirat(dir.fd, name, mode) != 0) return (void)fuse_reply_err(req, errno);
-  give_to_caller(req, dir.fd, name, is_setgid_dir(dir.fd));
+  if (mkdirat(fd_of(dir), name, mode) != 0) return (void)fuse_reply_err(req, errno);
+  give_to_caller(req, fd_of(dir), name, is_setgid_dir(fd_of(dir)));
   // Nothing to record: git holds no empty directories, and files made inside record themselves.
   reply_new_entry(req, dir, name);
 }
@@ -159,8 +163,8 @@ void Passthrough::mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mod
 void Passthrough::symlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char* name) {
   Inode& dir = inodes_.get(parent);
   auto order = recorder_.ordered();
-  if (symlinkat(link, dir.fd, name) != 0) return (void)fuse_reply_err(req, errno);
-  give_to_caller(req, dir.fd, name, is_setgid_dir(dir.fd));
+  if (symlinkat(link, fd_of(dir), name) != 0) return (void)fuse_reply_err(req, errno);
+  give_to_caller(req, fd_of(dir), name, is_setgid_dir(fd_of(dir)));
   recorder_.created(req, dir, name);
   reply_new_entry(req, dir, name);
 }
@@ -172,8 +176,9 @@ void Passthrough::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const 
   e.attr_timeout = options_.attr_timeout;
   e.entry_timeout = options_.entry_timeout;
   auto order = recorder_.ordered();
-  if (linkat(inode.fd, "", dir.fd, name, AT_EMPTY_PATH) != 0) return (void)fuse_reply_err(req, errno);
-  if (fstatat(inode.fd, "", &e.attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return (void)fuse_reply_err(req, errno);
+  if (linkat(fd_of(inode), "", fd_of(dir), name, AT_EMPTY_PATH) != 0) return (void)fuse_reply_err(req, errno);
+  if (fstatat(fd_of(inode), "", &e.attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+    return (void)fuse_reply_err(req, errno);
   recorder_.created(req, dir, name);
   inodes_.add_lookup(inode);
   e.ino = inodes_.number_of(inode);
@@ -183,7 +188,7 @@ void Passthrough::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const 
 void Passthrough::unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Inode& dir = inodes_.get(parent);
   auto order = recorder_.ordered();
-  if (unlinkat(dir.fd, name, 0) != 0) return (void)fuse_reply_err(req, errno);
+  if (unlinkat(fd_of(dir), name, 0) != 0) return (void)fuse_reply_err(req, errno);
   recorder_.removed(req, dir, name);
   fuse_reply_err(req, 0);
 }
@@ -191,7 +196,7 @@ void Passthrough::unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
 void Passthrough::rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Inode& dir = inodes_.get(parent);
   auto order = recorder_.ordered();
-  if (unlinkat(dir.fd, name, AT_REMOVEDIR) != 0) return (void)fuse_reply_err(req, errno);
+  if (unlinkat(fd_of(dir), name, AT_REMOVEDIR) != 0) return (void)fuse_reply_err(req, errno);
   recorder_.removed(req, dir, name);
   fuse_reply_err(req, 0);
 }
@@ -202,7 +207,7 @@ void Passthrough::rename(fuse_req_t req, fuse_ino_t parent, const char* name, fu
   Inode& from = inodes_.get(parent);
   Inode& to = inodes_.get(newparent);
   auto order = recorder_.ordered();
-  if (renameat2(from.fd, name, to.fd, newname, flags) != 0) return (void)fuse_reply_err(req, errno);
+  if (renameat2(fd_of(from), name, fd_of(to), newname, flags) != 0) return (void)fuse_reply_err(req, errno);
   recorder_.renamed(req, from, name, to, newname, flags);
   fuse_reply_err(req, 0);
 }
@@ -215,7 +220,7 @@ void Passthrough::invalidate_all() {
 
 void Passthrough::invalidate_names(const std::vector<std::string>& paths) {
   if (!notifier_) return;
-  const int root_fd = inodes_.root().fd;
+  const int root_fd = fd_of(inodes_.root());
   for (const auto& path : paths) {
     // Every component: a directory made or removed behind our back hides the names below it.
     std::string parent;
@@ -238,7 +243,7 @@ void Passthrough::invalidate_names(const std::vector<std::string>& paths) {
 
 void Passthrough::statfs(fuse_req_t req, fuse_ino_t ino) {
   struct statvfs st;
-  if (fstatvfs(inodes_.get(ino).fd, &st) != 0) return (void)fuse_reply_err(req, errno);
+  if (fstatvfs(fd_of(inodes_.get(ino)), &st) != 0) return (void)fuse_reply_err(req, errno);
   fuse_reply_statfs(req, &st);
 }
 

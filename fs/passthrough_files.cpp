@@ -26,7 +26,7 @@ void set_cache_flags(fuse_file_info* fi) {
 
 void Passthrough::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Inode& inode = inodes_.get(ino);
-  const int fd = ::open(ProcPath(inode.fd).c_str(), (fi->flags & ~O_NOFOLLOW) | O_CLOEXEC);
+  const int fd = ::open(ProcPath(fd_of(inode)).c_str(), (fi->flags & ~O_NOFOLLOW) | O_CLOEXEC);
   if (fd < 0) return (void)fuse_reply_err(req, errno);
   fi->fh = static_cast<uint64_t>(fd);
   set_cache_flags(fi);
@@ -38,13 +38,13 @@ void Passthrough::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 void Passthrough::create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
   Inode& dir = inodes_.get(parent);
   auto order = recorder_.ordered();
-  const int fd = openat(dir.fd, name, (fi->flags | O_CREAT) & ~O_NOFOLLOW, mode);
+  const int fd = openat(fd_of(dir), name, (fi->flags | O_CREAT) & ~O_NOFOLLOW, mode);
   if (fd < 0) return (void)fuse_reply_err(req, errno);
   const fuse_ctx* ctx = fuse_req_ctx(req);
   if (geteuid() == 0 && (ctx->uid != 0 || ctx->gid != 0)) {
     // As in mknod: the caller owns what it creates (a setgid parent already chose the group).
     struct stat parent_st;
-    const bool setgid = fstatat(dir.fd, "", &parent_st, AT_EMPTY_PATH) == 0 && (parent_st.st_mode & S_ISGID);
+    const bool setgid = fstatat(fd_of(dir), "", &parent_st, AT_EMPTY_PATH) == 0 && (parent_st.st_mode & S_ISGID);
     if (ctx->uid != 0 || !setgid) (void)fchown(fd, ctx->uid, setgid ? gid_t(-1) : ctx->gid);
   }
   const unsigned generation = recorder_.generation();
@@ -99,7 +99,7 @@ void Passthrough::release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 bool Passthrough::open_for_writing(const std::string& path) {
   struct stat st;
-  if (fstatat(inodes_.root().fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+  if (fstatat(fd_of(inodes_.root()), path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
   Inode* inode = inodes_.find(st.st_dev, st.st_ino);
   return inode && inode->writers.load() > 0;
 }

@@ -28,26 +28,26 @@ void reply_sized(fuse_req_t req, size_t size, Call call) {
 
 void Passthrough::getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
   if (!options_.xattr) return (void)fuse_reply_err(req, ENOSYS);
-  const ProcPath proc(inodes_.get(ino).fd);
+  const ProcPath proc(fd_of(inodes_.get(ino)));
   reply_sized(req, size, [&](char* out, size_t n) { return ::getxattr(proc.c_str(), name, out, n); });
 }
 
 void Passthrough::listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   if (!options_.xattr) return (void)fuse_reply_err(req, ENOSYS);
-  const ProcPath proc(inodes_.get(ino).fd);
+  const ProcPath proc(fd_of(inodes_.get(ino)));
   reply_sized(req, size, [&](char* out, size_t n) { return ::listxattr(proc.c_str(), out, n); });
 }
 
 void Passthrough::setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
                            int flags) {
   if (!options_.xattr) return (void)fuse_reply_err(req, ENOSYS);
-  const ProcPath proc(inodes_.get(ino).fd);
+  const ProcPath proc(fd_of(inodes_.get(ino)));
   fuse_reply_err(req, ::setxattr(proc.c_str(), name, value, size, flags) == 0 ? 0 : errno);
 }
 
 void Passthrough::removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   if (!options_.xattr) return (void)fuse_reply_err(req, ENOSYS);
-  const ProcPath proc(inodes_.get(ino).fd);
+  const ProcPath proc(fd_of(inodes_.get(ino)));
   fuse_reply_err(req, ::removexattr(proc.c_str(), name) == 0 ? 0 : errno);
 }
 

@@ -32,7 +32,6 @@
 #include "tools/histfs/daemon/live_config.hpp"
 #include "tools/histfs/daemon/remote_sync.hpp"
 #include "tools/histfs/daemon/request_handlers.hpp"
-#include "tools/histfs/daemon/systemd_notifier.hpp"
 #include "tools/histfs/daemon/webhook_service.hpp"
 #include "tools/histfs/settings/config.hpp"
 #include "tools/histfs/settings/logging.hpp"
@@ -171,13 +170,16 @@ int serve_with_callers_umask(fs::MountSession& session) {
 // The kernel holds an inode (and we its O_PATH fd) for every file it has looked up: a
 // login shell's soft limit of 1024 is far too few. Raise it to the hard limit, as
 // passthrough_hp does.
-void raise_fd_limit() {
+// Returns the soft limit it leaves in place.
+rlim_t raise_fd_limit() {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur >= limit.rlim_max) return limit.rlim_cur;
   const rlim_t before = limit.rlim_cur;
   limit.rlim_cur = limit.rlim_max;
-  if (setrlimit(RLIMIT_NOFILE, &limit) == 0)
-    spdlog::debug("raised the open file limit from {} to {}", before, limit.rlim_cur);
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return before;
+  spdlog::debug("raised the open file limit from {} to {}", before, limit.rlim_cur);
+  return limit.rlim_cur;
 }
 
 }  // namespace
@@ -189,7 +191,7 @@ int run_daemon(const MountArguments& args) {
   const settings::SourcedConfig sourced = effective_config(args);
   const Config& config = sourced.config;
   settings::setup_logging(config.log.level, config.log.file);
-  raise_fd_limit();
+  const rlim_t open_files = raise_fd_limit();
   warn_about_inactive_keys(config);
 
   const std::string backing = absolute_dir(args.backing, "backing directory");
@@ -262,6 +264,7 @@ int run_daemon(const MountArguments& args) {
 
   fs::PassthroughOptions fs_options;
   fs_options.xattr = args.xattr;
+  fs_options.inode_fd_budget = fs::inode_fd_budget(open_files);
   fs::Passthrough passthrough(root_fd, backing, changes.get(), fs_options);
   std::unique_ptr<gitstore::HistoryReader> history;
   std::unique_ptr<fs::HistoryView> history_view;
@@ -274,12 +277,13 @@ int run_daemon(const MountArguments& args) {
                                                                  : fs::HistoryMode::Hidden;
   fs::Router router(passthrough, history_view.get(), history_mode);
 
-  SystemdNotifier systemd;  // made before the session: the end of the session unblocks its probe
   fs::MountSession session(router, mount_options);
   passthrough.set_notifier(&session.notifier());
   spdlog::info("mounted {} at {}{}", backing, mountpoint, config.git.enabled ? " (git dir " + git_dir + ")" : "");
   // Detach only now, so that the shell sees mount errors; threads start after the fork.
   if (fuse_daemonize(args.foreground ? 1 : 0) != 0) throw std::runtime_error("cannot detach from the terminal");
+  // Inode fds stay under a share of the limit whatever the tree's size (fs/inode_table.hpp).
+  passthrough.start_fd_closer(fs::start_quiet_thread);
   // Versioning services, started after the fork: the committer, the control socket, the remote.
   std::unique_ptr<DaemonContext> context;
   std::unique_ptr<ControlServer> control;
@@ -307,9 +311,8 @@ int run_daemon(const MountArguments& args) {
     start_remote_sync(*context, config);
     if (webhooks) webhooks->start(*context);
   }
-  systemd.ready_when_answering(mountpoint);
   const int status = serve_with_callers_umask(session);
-  systemd.stopping();
+  passthrough.stop_fd_closer();
   spdlog::info("unmounted {}{}", mountpoint, committer ? "; committing what is pending" : "");
   if (webhooks) webhooks->stop();
   if (control) control->stop();
