@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "fs/op_stats.hpp"
+
 namespace histfs::fs {
 namespace {
 
@@ -26,21 +28,28 @@ int errno_of_current_exception() {
   }
 }
 
-// Calls one Passthrough method; an exception (thrown before the method replied) becomes an error reply.
-template <auto Method, typename... Args>
+// Calls one Router method, counted as `Kind`; an exception (thrown before the method replied)
+// becomes an error reply.
+template <Op Kind, auto Method, typename... Args>
 void call(fuse_req_t req, Args... args) {
+  Router& router = fs_of(req);
+  router.op_stats().begin(Kind);
+  serving(&router.op_stats(), Kind);
   try {
-    (fs_of(req).*Method)(req, args...);
+    (router.*Method)(req, args...);
   } catch (...) {
-    fuse_reply_err(req, errno_of_current_exception());
+    reply_err(req, errno_of_current_exception());
   }
 }
 
 // forget replies with nothing; it cannot fail in a way the kernel could hear about.
-template <auto Method, typename... Args>
+template <Op Kind, auto Method, typename... Args>
 void call_no_reply(fuse_req_t req, Args... args) {
+  Router& router = fs_of(req);
+  router.op_stats().begin(Kind);
+  serving(&router.op_stats(), Kind);
   try {
-    (fs_of(req).*Method)(req, args...);
+    (router.*Method)(req, args...);
   } catch (...) {
     errno_of_current_exception();
     fuse_reply_none(req);
@@ -50,44 +59,46 @@ void call_no_reply(fuse_req_t req, Args... args) {
 fuse_lowlevel_ops make_operations() {
   fuse_lowlevel_ops ops{};
   ops.init = [](void* userdata, fuse_conn_info* conn) { static_cast<Router*>(userdata)->init(conn); };
-  ops.lookup = call<&Router::lookup, fuse_ino_t, const char*>;
-  ops.forget = call_no_reply<&Router::forget, fuse_ino_t, uint64_t>;
-  ops.forget_multi = call_no_reply<&Router::forget_multi, size_t, fuse_forget_data*>;
-  ops.getattr = call<&Router::getattr, fuse_ino_t, fuse_file_info*>;
-  ops.setattr = call<&Router::setattr, fuse_ino_t, struct stat*, int, fuse_file_info*>;
-  ops.readlink = call<&Router::readlink, fuse_ino_t>;
-  ops.mknod = call<&Router::mknod, fuse_ino_t, const char*, mode_t, dev_t>;
-  ops.mkdir = call<&Router::mkdir, fuse_ino_t, const char*, mode_t>;
-  ops.symlink = call<&Router::symlink, const char*, fuse_ino_t, const char*>;
-  ops.link = call<&Router::link, fuse_ino_t, fuse_ino_t, const char*>;
-  ops.unlink = call<&Router::unlink, fuse_ino_t, const char*>;
-  ops.rmdir = call<&Router::rmdir, fuse_ino_t, const char*>;
-  ops.rename = call<&Router::rename, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned int>;
-  ops.open = call<&Router::open, fuse_ino_t, fuse_file_info*>;
-  ops.create = call<&Router::create, fuse_ino_t, const char*, mode_t, fuse_file_info*>;
-  ops.read = call<&Router::read, fuse_ino_t, size_t, off_t, fuse_file_info*>;
-  ops.write_buf = call<&Router::write_buf, fuse_ino_t, fuse_bufvec*, off_t, fuse_file_info*>;
-  ops.flush = call<&Router::flush, fuse_ino_t, fuse_file_info*>;
-  ops.release = call<&Router::release, fuse_ino_t, fuse_file_info*>;
-  ops.fsync = call<&Router::fsync, fuse_ino_t, int, fuse_file_info*>;
-  ops.opendir = call<&Router::opendir, fuse_ino_t, fuse_file_info*>;
+  ops.lookup = call<Op::lookup, &Router::lookup, fuse_ino_t, const char*>;
+  ops.forget = call_no_reply<Op::forget, &Router::forget, fuse_ino_t, uint64_t>;
+  ops.forget_multi = call_no_reply<Op::forget, &Router::forget_multi, size_t, fuse_forget_data*>;
+  ops.getattr = call<Op::getattr, &Router::getattr, fuse_ino_t, fuse_file_info*>;
+  ops.setattr = call<Op::setattr, &Router::setattr, fuse_ino_t, struct stat*, int, fuse_file_info*>;
+  ops.readlink = call<Op::readlink, &Router::readlink, fuse_ino_t>;
+  ops.mknod = call<Op::mknod, &Router::mknod, fuse_ino_t, const char*, mode_t, dev_t>;
+  ops.mkdir = call<Op::mkdir, &Router::mkdir, fuse_ino_t, const char*, mode_t>;
+  ops.symlink = call<Op::symlink, &Router::symlink, const char*, fuse_ino_t, const char*>;
+  ops.link = call<Op::link, &Router::link, fuse_ino_t, fuse_ino_t, const char*>;
+  ops.unlink = call<Op::unlink, &Router::unlink, fuse_ino_t, const char*>;
+  ops.rmdir = call<Op::rmdir, &Router::rmdir, fuse_ino_t, const char*>;
+  ops.rename = call<Op::rename, &Router::rename, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned int>;
+  ops.open = call<Op::open, &Router::open, fuse_ino_t, fuse_file_info*>;
+  ops.create = call<Op::create, &Router::create, fuse_ino_t, const char*, mode_t, fuse_file_info*>;
+  ops.read = call<Op::read, &Router::read, fuse_ino_t, size_t, off_t, fuse_file_info*>;
+  ops.write_buf = call<Op::write, &Router::write_buf, fuse_ino_t, fuse_bufvec*, off_t, fuse_file_info*>;
+  ops.flush = call<Op::flush, &Router::flush, fuse_ino_t, fuse_file_info*>;
+  ops.release = call<Op::release, &Router::release, fuse_ino_t, fuse_file_info*>;
+  ops.fsync = call<Op::fsync, &Router::fsync, fuse_ino_t, int, fuse_file_info*>;
+  ops.opendir = call<Op::opendir, &Router::opendir, fuse_ino_t, fuse_file_info*>;
   ops.readdir = [](fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
-    call<&Router::readdir, fuse_ino_t, size_t, off_t, fuse_file_info*, bool>(req, ino, size, off, fi, false);
+    call<Op::readdir, &Router::readdir, fuse_ino_t, size_t, off_t, fuse_file_info*, bool>(req, ino, size, off, fi,
+                                                                                          false);
   };
   ops.readdirplus = [](fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
-    call<&Router::readdir, fuse_ino_t, size_t, off_t, fuse_file_info*, bool>(req, ino, size, off, fi, true);
+    call<Op::readdir, &Router::readdir, fuse_ino_t, size_t, off_t, fuse_file_info*, bool>(req, ino, size, off, fi,
+                                                                                          true);
   };
-  ops.releasedir = call<&Router::releasedir, fuse_ino_t, fuse_file_info*>;
-  ops.fsyncdir = call<&Router::fsyncdir, fuse_ino_t, int, fuse_file_info*>;
-  ops.statfs = call<&Router::statfs, fuse_ino_t>;
-  ops.setxattr = call<&Router::setxattr, fuse_ino_t, const char*, const char*, size_t, int>;
-  ops.getxattr = call<&Router::getxattr, fuse_ino_t, const char*, size_t>;
-  ops.listxattr = call<&Router::listxattr, fuse_ino_t, size_t>;
-  ops.removexattr = call<&Router::removexattr, fuse_ino_t, const char*>;
-  ops.fallocate = call<&Router::fallocate, fuse_ino_t, int, off_t, off_t, fuse_file_info*>;
-  ops.copy_file_range = call<&Router::copy_file_range, fuse_ino_t, off_t, fuse_file_info*, fuse_ino_t, off_t,
-                             fuse_file_info*, size_t, int>;
-  ops.lseek = call<&Router::lseek, fuse_ino_t, off_t, int, fuse_file_info*>;
+  ops.releasedir = call<Op::releasedir, &Router::releasedir, fuse_ino_t, fuse_file_info*>;
+  ops.fsyncdir = call<Op::fsyncdir, &Router::fsyncdir, fuse_ino_t, int, fuse_file_info*>;
+  ops.statfs = call<Op::statfs, &Router::statfs, fuse_ino_t>;
+  ops.setxattr = call<Op::setxattr, &Router::setxattr, fuse_ino_t, const char*, const char*, size_t, int>;
+  ops.getxattr = call<Op::getxattr, &Router::getxattr, fuse_ino_t, const char*, size_t>;
+  ops.listxattr = call<Op::listxattr, &Router::listxattr, fuse_ino_t, size_t>;
+  ops.removexattr = call<Op::removexattr, &Router::removexattr, fuse_ino_t, const char*>;
+  ops.fallocate = call<Op::fallocate, &Router::fallocate, fuse_ino_t, int, off_t, off_t, fuse_file_info*>;
+  ops.copy_file_range = call<Op::copy_file_range, &Router::copy_file_range, fuse_ino_t, off_t, fuse_file_info*,
+                             fuse_ino_t, off_t, fuse_file_info*, size_t, int>;
+  ops.lseek = call<Op::lseek, &Router::lseek, fuse_ino_t, off_t, int, fuse_file_info*>;
   return ops;
 }
 

@@ -10,6 +10,7 @@
 #include <system_error>
 #include <vector>
 
+#include "fs/op_stats.hpp"
 #include "gitstore/git_handle.hpp"
 #include "gitstore/time_text.hpp"
 
@@ -336,7 +337,7 @@ void HistoryView::reply_root_entry(fuse_req_t req) {
 
 void HistoryView::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   fuse_ino_t child = find_child(parent, name);
-  if (!child) return (void)fuse_reply_err(req, ENOENT);
+  if (!child) return (void)reply_err(req, ENOENT);
   fuse_entry_param e = entry_of(child);
   // A name inside a commit's tree always means the same thing.
   if (node(parent).kind == Kind::Tree || node(parent).kind == Kind::Commits) e.entry_timeout = kImmutableTimeout;
@@ -352,10 +353,10 @@ void HistoryView::readlink(fuse_req_t req, fuse_ino_t ino) {
   const Node n = node(ino);
   if (n.kind == Kind::Latest) {
     auto head = reader_.head();
-    if (!head) return (void)fuse_reply_err(req, ENOENT);
+    if (!head) return (void)reply_err(req, ENOENT);
     return (void)fuse_reply_readlink(req, ("commits/" + oid_hex(*head)).c_str());
   }
-  if (n.kind != Kind::Link) return (void)fuse_reply_err(req, EINVAL);
+  if (n.kind != Kind::Link) return (void)reply_err(req, EINVAL);
   fuse_reply_readlink(req, reader_.blob_content(n.oid).c_str());
 }
 
@@ -402,13 +403,13 @@ void HistoryView::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
 
 void HistoryView::releasedir(fuse_req_t req, fuse_file_info* fi) {
   delete reinterpret_cast<DirListing*>(fi->fh);
-  fuse_reply_err(req, 0);
+  reply_err(req, 0);
 }
 
 void HistoryView::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) return (void)fuse_reply_err(req, EROFS);
+  if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) return (void)reply_err(req, EROFS);
   const Node n = node(ino);
-  if (n.kind != Kind::Blob) return (void)fuse_reply_err(req, n.kind == Kind::Link ? ELOOP : EISDIR);
+  if (n.kind != Kind::Blob) return (void)reply_err(req, n.kind == Kind::Link ? ELOOP : EISDIR);
   auto handle = std::make_unique<OpenBlob>();
   handle->oid = n.oid;
   fi->fh = reinterpret_cast<uint64_t>(handle.release());
@@ -436,7 +437,7 @@ void HistoryView::invalidate_live(KernelNotifier& notifier) {
 
 void HistoryView::release(fuse_req_t req, fuse_file_info* fi) {
   delete reinterpret_cast<OpenBlob*>(fi->fh);  // the blob goes with its last reader
-  fuse_reply_err(req, 0);
+  reply_err(req, 0);
 }
 
 }  // namespace histfs::fs

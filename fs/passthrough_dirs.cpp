@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "fs/op_stats.hpp"
 #include "fs/passthrough.hpp"
 
 namespace histfs::fs {
@@ -37,12 +38,12 @@ constexpr off_t kListingDone = INT64_MAX;
 
 void Passthrough::opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   int fd = openat(fd_of(inodes_.get(ino)), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return (void)fuse_reply_err(req, errno);
+  if (fd < 0) return (void)reply_err(req, errno);
   DIR* stream = fdopendir(fd);
   if (!stream) {
     int error = errno;
     close(fd);
-    return (void)fuse_reply_err(req, error);
+    return (void)reply_err(req, error);
   }
   fi->fh = reinterpret_cast<uint64_t>(new DirHandle(stream));
   // The kernel may keep listings: every change to a directory goes through us.
@@ -70,7 +71,7 @@ void Passthrough::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
       errno = 0;
       entry = off == kExtraRootEntryOffset ? nullptr : ::readdir(dir.stream);
       if (!entry) {
-        if (errno && used == 0) return (void)fuse_reply_err(req, errno);
+        if (errno && used == 0) return (void)reply_err(req, errno);
         if (ino == FUSE_ROOT_ID && extra_root_entry_ && errno == 0) {
           fuse_entry_param e = extra_root_entry_();
           size_t need = plus ? fuse_add_direntry_plus(req, buffer.data() + used, size - used, hidden_root_name_.c_str(),
@@ -109,7 +110,7 @@ void Passthrough::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
           continue;
         }
         if (error != EMFILE && error != ENFILE) {
-          if (used == 0) return (void)fuse_reply_err(req, error);
+          if (used == 0) return (void)reply_err(req, error);
           break;
         }
         // Out of fds even after making room: the name without its attributes (node id 0);
@@ -138,13 +139,13 @@ void Passthrough::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
 
 void Passthrough::releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   delete &handle_of(fi);
-  fuse_reply_err(req, 0);
+  reply_err(req, 0);
 }
 
 void Passthrough::fsyncdir(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
   int fd = dirfd(handle_of(fi).stream);
   int result = datasync ? fdatasync(fd) : ::fsync(fd);
-  fuse_reply_err(req, result == 0 ? 0 : errno);
+  reply_err(req, result == 0 ? 0 : errno);
 }
 
 }  // namespace histfs::fs

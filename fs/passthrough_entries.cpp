@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "fs/op_stats.hpp"
 #include "fs/passthrough.hpp"
 #include "fs/proc_path.hpp"
 
@@ -63,7 +64,7 @@ void Passthrough::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     e.entry_timeout = options_.entry_timeout;
     fuse_reply_entry(req, &e);
   } else if (error) {
-    fuse_reply_err(req, error);
+    reply_err(req, error);
   } else {
     fuse_reply_entry(req, &e);
   }
@@ -73,7 +74,7 @@ void Passthrough::reply_new_entry(fuse_req_t req, Inode& parent, const char* nam
   fuse_entry_param e;
   int error = do_lookup(parent, name, &e);
   if (error)
-    fuse_reply_err(req, error);
+    reply_err(req, error);
   else
     fuse_reply_entry(req, &e);
 }
@@ -91,7 +92,7 @@ void Passthrough::forget_multi(fuse_req_t req, size_t count, fuse_forget_data* f
 void Passthrough::getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   struct stat st;
   if (fstatat(fd_of(inodes_.get(ino)), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
-    return (void)fuse_reply_err(req, errno);
+    return (void)reply_err(req, errno);
   fuse_reply_attr(req, &st, options_.attr_timeout);
 }
 
@@ -102,17 +103,17 @@ void Passthrough::setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int
   int result = 0;
   if (valid & FUSE_SET_ATTR_MODE) {
     result = fh >= 0 ? fchmod(fh, attr->st_mode) : chmod(proc.c_str(), attr->st_mode);
-    if (result != 0) return (void)fuse_reply_err(req, errno);
+    if (result != 0) return (void)reply_err(req, errno);
   }
   if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
     uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : uid_t(-1);
     gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : gid_t(-1);
     if (fchownat(fd_of(inode), "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
-      return (void)fuse_reply_err(req, errno);
+      return (void)reply_err(req, errno);
   }
   if (valid & FUSE_SET_ATTR_SIZE) {
     result = fh >= 0 ? ftruncate(fh, attr->st_size) : truncate(proc.c_str(), attr->st_size);
-    if (result != 0) return (void)fuse_reply_err(req, errno);
+    if (result != 0) return (void)reply_err(req, errno);
   }
   if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
     struct timespec times[2];
@@ -127,7 +128,7 @@ void Passthrough::setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int
     else if (valid & FUSE_SET_ATTR_MTIME)
       times[1] = attr->st_mtim;
     result = fh >= 0 ? futimens(fh, times) : utimensat(AT_FDCWD, proc.c_str(), times, 0);
-    if (result != 0) return (void)fuse_reply_err(req, errno);
+    if (result != 0) return (void)reply_err(req, errno);
   }
   // Only content and the executable bit reach git.
   if (valid & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_SIZE)) recorder_.changed(req, inode);
@@ -137,8 +138,8 @@ void Passthrough::setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int
 void Passthrough::readlink(fuse_req_t req, fuse_ino_t ino) {
   char target[PATH_MAX + 1];
   ssize_t n = readlinkat(fd_of(inodes_.get(ino)), "", target, sizeof target);
-  if (n < 0) return (void)fuse_reply_err(req, errno);
-  if (n == sizeof target) return (void)fuse_reply_err(req, ENAMETOOLONG);
+  if (n < 0) return (void)reply_err(req, errno);
+  if (n == sizeof target) return (void)reply_err(req, ENAMETOOLONG);
   target[n] = '\0';
   fuse_reply_readlink(req, target);
 }
@@ -146,7 +147,7 @@ void Passthrough::readlink(fuse_req_t req, fuse_ino_t ino) {
 void Passthrough::mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
   Inode& dir = inodes_.get(parent);
   auto order = recorder_.ordered();
-  if (mknodat(fd_of(dir), name, mode, rdev) != 0) return (void)fuse_reply_err(req, errno);
+  if (mknodat(fd_of(dir), name, mode, rdev) != 0) return (void)reply_err(req, errno);
   give_to_caller(req, fd_of(dir), name, is_setgid_dir(fd_of(dir)));
   if (S_ISREG(mode)) recorder_.created(req, dir, name);
   reply_new_entry(req, dir, name);
@@ -154,7 +155,7 @@ void Passthrough::mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mod
 
 void Passthrough::mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
   Inode& dir = inodes_.get(parent);
-  if (mkdirat(fd_of(dir), name, mode) != 0) return (void)fuse_reply_err(req, errno);
+  if (mkdirat(fd_of(dir), name, mode) != 0) return (void)reply_err(req, errno);
   give_to_caller(req, fd_of(dir), name, is_setgid_dir(fd_of(dir)));
   // Nothing to record: git holds no empty directories, and files made inside record themselves.
   reply_new_entry(req, dir, name);
@@ -163,7 +164,7 @@ void Passthrough::mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mod
 void Passthrough::symlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char* name) {
   Inode& dir = inodes_.get(parent);
   auto order = recorder_.ordered();
-  if (symlinkat(link, fd_of(dir), name) != 0) return (void)fuse_reply_err(req, errno);
+  if (symlinkat(link, fd_of(dir), name) != 0) return (void)reply_err(req, errno);
   give_to_caller(req, fd_of(dir), name, is_setgid_dir(fd_of(dir)));
   recorder_.created(req, dir, name);
   reply_new_entry(req, dir, name);
@@ -176,9 +177,8 @@ void Passthrough::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const 
   e.attr_timeout = options_.attr_timeout;
   e.entry_timeout = options_.entry_timeout;
   auto order = recorder_.ordered();
-  if (linkat(fd_of(inode), "", fd_of(dir), name, AT_EMPTY_PATH) != 0) return (void)fuse_reply_err(req, errno);
-  if (fstatat(fd_of(inode), "", &e.attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
-    return (void)fuse_reply_err(req, errno);
+  if (linkat(fd_of(inode), "", fd_of(dir), name, AT_EMPTY_PATH) != 0) return (void)reply_err(req, errno);
+  if (fstatat(fd_of(inode), "", &e.attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return (void)reply_err(req, errno);
   recorder_.created(req, dir, name);
   inodes_.add_lookup(inode);
   e.ino = inodes_.number_of(inode);
@@ -188,28 +188,28 @@ void Passthrough::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const 
 void Passthrough::unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Inode& dir = inodes_.get(parent);
   auto order = recorder_.ordered();
-  if (unlinkat(fd_of(dir), name, 0) != 0) return (void)fuse_reply_err(req, errno);
+  if (unlinkat(fd_of(dir), name, 0) != 0) return (void)reply_err(req, errno);
   recorder_.removed(req, dir, name);
-  fuse_reply_err(req, 0);
+  reply_err(req, 0);
 }
 
 void Passthrough::rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Inode& dir = inodes_.get(parent);
   auto order = recorder_.ordered();
-  if (unlinkat(fd_of(dir), name, AT_REMOVEDIR) != 0) return (void)fuse_reply_err(req, errno);
+  if (unlinkat(fd_of(dir), name, AT_REMOVEDIR) != 0) return (void)reply_err(req, errno);
   recorder_.removed(req, dir, name);
-  fuse_reply_err(req, 0);
+  reply_err(req, 0);
 }
 
 void Passthrough::rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent, const char* newname,
                          unsigned int flags) {
-  if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) return (void)fuse_reply_err(req, EINVAL);
+  if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) return (void)reply_err(req, EINVAL);
   Inode& from = inodes_.get(parent);
   Inode& to = inodes_.get(newparent);
   auto order = recorder_.ordered();
-  if (renameat2(fd_of(from), name, fd_of(to), newname, flags) != 0) return (void)fuse_reply_err(req, errno);
+  if (renameat2(fd_of(from), name, fd_of(to), newname, flags) != 0) return (void)reply_err(req, errno);
   recorder_.renamed(req, from, name, to, newname, flags);
-  fuse_reply_err(req, 0);
+  reply_err(req, 0);
 }
 
 void Passthrough::invalidate_all() {
@@ -243,7 +243,7 @@ void Passthrough::invalidate_names(const std::vector<std::string>& paths) {
 
 void Passthrough::statfs(fuse_req_t req, fuse_ino_t ino) {
   struct statvfs st;
-  if (fstatvfs(fd_of(inodes_.get(ino)), &st) != 0) return (void)fuse_reply_err(req, errno);
+  if (fstatvfs(fd_of(inodes_.get(ino)), &st) != 0) return (void)reply_err(req, errno);
   fuse_reply_statfs(req, &st);
 }
 

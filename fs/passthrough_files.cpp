@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "fs/op_stats.hpp"
 #include "fs/passthrough.hpp"
 #include "fs/proc_path.hpp"
 
@@ -27,7 +28,7 @@ void set_cache_flags(fuse_file_info* fi) {
 void Passthrough::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Inode& inode = inodes_.get(ino);
   const int fd = ::open(ProcPath(fd_of(inode)).c_str(), (fi->flags & ~O_NOFOLLOW) | O_CLOEXEC);
-  if (fd < 0) return (void)fuse_reply_err(req, errno);
+  if (fd < 0) return (void)reply_err(req, errno);
   fi->fh = static_cast<uint64_t>(fd);
   set_cache_flags(fi);
   if (writes(fi->flags)) ++inode.writers;
@@ -39,7 +40,7 @@ void Passthrough::create(fuse_req_t req, fuse_ino_t parent, const char* name, mo
   Inode& dir = inodes_.get(parent);
   auto order = recorder_.ordered();
   const int fd = openat(fd_of(dir), name, (fi->flags | O_CREAT) & ~O_NOFOLLOW, mode);
-  if (fd < 0) return (void)fuse_reply_err(req, errno);
+  if (fd < 0) return (void)reply_err(req, errno);
   const fuse_ctx* ctx = fuse_req_ctx(req);
   if (geteuid() == 0 && (ctx->uid != 0 || ctx->gid != 0)) {
     // As in mknod: the caller owns what it creates (a setgid parent already chose the group).
@@ -54,7 +55,7 @@ void Passthrough::create(fuse_req_t req, fuse_ino_t parent, const char* name, mo
   fuse_entry_param e;
   if (int error = do_lookup(dir, name, &e)) {
     close(fd);
-    return (void)fuse_reply_err(req, error);
+    return (void)reply_err(req, error);
   }
   order.unlock();
   Inode& created = inodes_.get(e.ino);
@@ -80,7 +81,7 @@ void Passthrough::write_buf(fuse_req_t req, fuse_ino_t ino, fuse_bufvec* in_buf,
   out.buf[0].fd = static_cast<int>(fi->fh);
   out.buf[0].pos = off;
   ssize_t written = fuse_buf_copy(&out, in_buf, fuse_buf_copy_flags(0));
-  if (written < 0) return (void)fuse_reply_err(req, static_cast<int>(-written));
+  if (written < 0) return (void)reply_err(req, static_cast<int>(-written));
   recorder_.written(req, inodes_.get(ino));
   fuse_reply_write(req, static_cast<size_t>(written));
 }
@@ -88,13 +89,13 @@ void Passthrough::write_buf(fuse_req_t req, fuse_ino_t ino, fuse_bufvec* in_buf,
 void Passthrough::flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   // Closing a duplicate reports delayed write errors and drops POSIX locks, as close() would.
   int result = close(dup(static_cast<int>(fi->fh)));
-  fuse_reply_err(req, result == 0 ? 0 : errno);
+  reply_err(req, result == 0 ? 0 : errno);
 }
 
 void Passthrough::release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (writes(fi->flags)) --inodes_.get(ino).writers;
   close(static_cast<int>(fi->fh));
-  fuse_reply_err(req, 0);
+  reply_err(req, 0);
 }
 
 bool Passthrough::open_for_writing(const std::string& path) {
@@ -107,27 +108,27 @@ bool Passthrough::open_for_writing(const std::string& path) {
 void Passthrough::fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
   const int fd = static_cast<int>(fi->fh);
   int result = datasync ? fdatasync(fd) : ::fsync(fd);
-  fuse_reply_err(req, result == 0 ? 0 : errno);
+  reply_err(req, result == 0 ? 0 : errno);
 }
 
 void Passthrough::fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info* fi) {
-  if (::fallocate(static_cast<int>(fi->fh), mode, offset, length) != 0) return (void)fuse_reply_err(req, errno);
+  if (::fallocate(static_cast<int>(fi->fh), mode, offset, length) != 0) return (void)reply_err(req, errno);
   recorder_.changed(req, inodes_.get(ino));
-  fuse_reply_err(req, 0);
+  reply_err(req, 0);
 }
 
 void Passthrough::copy_file_range(fuse_req_t req, fuse_ino_t, off_t off_in, fuse_file_info* fi_in, fuse_ino_t ino_out,
                                   off_t off_out, fuse_file_info* fi_out, size_t len, int flags) {
   ssize_t copied = ::copy_file_range(static_cast<int>(fi_in->fh), &off_in, static_cast<int>(fi_out->fh), &off_out, len,
                                      static_cast<unsigned>(flags));
-  if (copied < 0) return (void)fuse_reply_err(req, errno);
+  if (copied < 0) return (void)reply_err(req, errno);
   recorder_.written(req, inodes_.get(ino_out));
   fuse_reply_write(req, static_cast<size_t>(copied));
 }
 
 void Passthrough::lseek(fuse_req_t req, fuse_ino_t, off_t off, int whence, fuse_file_info* fi) {
   off_t result = ::lseek(static_cast<int>(fi->fh), off, whence);
-  if (result < 0) return (void)fuse_reply_err(req, errno);
+  if (result < 0) return (void)reply_err(req, errno);
   fuse_reply_lseek(req, result);
 }
 

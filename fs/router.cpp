@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "fs/op_stats.hpp"
+
 namespace histfs::fs {
 
 Router::Router(Passthrough& real, HistoryView* history, HistoryMode mode)
@@ -43,7 +45,7 @@ void Router::getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void Router::setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int valid, fuse_file_info* fi) {
-  if (virtual_ino(ino)) return (void)fuse_reply_err(req, EROFS);
+  if (virtual_ino(ino)) return (void)reply_err(req, EROFS);
   real_.setattr(req, ino, attr, valid, fi);
 }
 
@@ -53,38 +55,38 @@ void Router::readlink(fuse_req_t req, fuse_ino_t ino) {
 }
 
 void Router::mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
-  if (history_name(parent, name)) return (void)fuse_reply_err(req, EROFS);
+  if (history_name(parent, name)) return (void)reply_err(req, EROFS);
   real_.mknod(req, parent, name, mode, rdev);
 }
 
 void Router::mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
-  if (history_name(parent, name)) return (void)fuse_reply_err(req, EROFS);
+  if (history_name(parent, name)) return (void)reply_err(req, EROFS);
   real_.mkdir(req, parent, name, mode);
 }
 
 void Router::symlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char* name) {
-  if (history_name(parent, name)) return (void)fuse_reply_err(req, EROFS);
+  if (history_name(parent, name)) return (void)reply_err(req, EROFS);
   real_.symlink(req, link, parent, name);
 }
 
 void Router::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char* name) {
-  if (virtual_ino(ino) || history_name(parent, name)) return (void)fuse_reply_err(req, EROFS);
+  if (virtual_ino(ino) || history_name(parent, name)) return (void)reply_err(req, EROFS);
   real_.link(req, ino, parent, name);
 }
 
 void Router::unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  if (history_name(parent, name)) return (void)fuse_reply_err(req, EROFS);
+  if (history_name(parent, name)) return (void)reply_err(req, EROFS);
   real_.unlink(req, parent, name);
 }
 
 void Router::rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  if (history_name(parent, name)) return (void)fuse_reply_err(req, EROFS);
+  if (history_name(parent, name)) return (void)reply_err(req, EROFS);
   real_.rmdir(req, parent, name);
 }
 
 void Router::rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent, const char* newname,
                     unsigned int flags) {
-  if (history_name(parent, name) || history_name(newparent, newname)) return (void)fuse_reply_err(req, EROFS);
+  if (history_name(parent, name) || history_name(newparent, newname)) return (void)reply_err(req, EROFS);
   real_.rename(req, parent, name, newparent, newname, flags);
 }
 
@@ -94,7 +96,7 @@ void Router::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void Router::create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
-  if (history_name(parent, name)) return (void)fuse_reply_err(req, EROFS);
+  if (history_name(parent, name)) return (void)reply_err(req, EROFS);
   real_.create(req, parent, name, mode, fi);
 }
 
@@ -104,12 +106,12 @@ void Router::read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_f
 }
 
 void Router::write_buf(fuse_req_t req, fuse_ino_t ino, fuse_bufvec* in_buf, off_t off, fuse_file_info* fi) {
-  if (virtual_ino(ino)) return (void)fuse_reply_err(req, EROFS);
+  if (virtual_ino(ino)) return (void)reply_err(req, EROFS);
   real_.write_buf(req, ino, in_buf, off, fi);
 }
 
 void Router::flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  if (virtual_ino(ino)) return (void)fuse_reply_err(req, 0);
+  if (virtual_ino(ino)) return (void)reply_err(req, 0);
   real_.flush(req, ino, fi);
 }
 
@@ -119,7 +121,7 @@ void Router::release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void Router::fsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
-  if (virtual_ino(ino)) return (void)fuse_reply_err(req, 0);
+  if (virtual_ino(ino)) return (void)reply_err(req, 0);
   real_.fsync(req, ino, datasync, fi);
 }
 
@@ -139,19 +141,19 @@ void Router::releasedir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void Router::fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
-  if (virtual_ino(ino)) return (void)fuse_reply_err(req, 0);
+  if (virtual_ino(ino)) return (void)reply_err(req, 0);
   real_.fsyncdir(req, ino, datasync, fi);
 }
 
 void Router::statfs(fuse_req_t req, fuse_ino_t ino) { real_.statfs(req, virtual_ino(ino) ? FUSE_ROOT_ID : ino); }
 
 void Router::setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size, int flags) {
-  if (virtual_ino(ino)) return (void)fuse_reply_err(req, EROFS);
+  if (virtual_ino(ino)) return (void)reply_err(req, EROFS);
   real_.setxattr(req, ino, name, value, size, flags);
 }
 
 void Router::getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
-  if (virtual_ino(ino)) return (void)fuse_reply_err(req, ENODATA);
+  if (virtual_ino(ino)) return (void)reply_err(req, ENODATA);
   real_.getxattr(req, ino, name, size);
 }
 
@@ -161,25 +163,25 @@ void Router::listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 }
 
 void Router::removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
-  if (virtual_ino(ino)) return (void)fuse_reply_err(req, EROFS);
+  if (virtual_ino(ino)) return (void)reply_err(req, EROFS);
   real_.removexattr(req, ino, name);
 }
 
 void Router::fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info* fi) {
-  if (virtual_ino(ino)) return (void)fuse_reply_err(req, EROFS);
+  if (virtual_ino(ino)) return (void)reply_err(req, EROFS);
   real_.fallocate(req, ino, mode, offset, length, fi);
 }
 
 void Router::copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in, fuse_file_info* fi_in, fuse_ino_t ino_out,
                              off_t off_out, fuse_file_info* fi_out, size_t len, int flags) {
-  if (virtual_ino(ino_out)) return (void)fuse_reply_err(req, EROFS);
+  if (virtual_ino(ino_out)) return (void)reply_err(req, EROFS);
   // From history to a real file: the kernel falls back to read + write.
-  if (virtual_ino(ino_in)) return (void)fuse_reply_err(req, EXDEV);
+  if (virtual_ino(ino_in)) return (void)reply_err(req, EXDEV);
   real_.copy_file_range(req, ino_in, off_in, fi_in, ino_out, off_out, fi_out, len, flags);
 }
 
 void Router::lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, fuse_file_info* fi) {
-  if (virtual_ino(ino)) return (void)fuse_reply_err(req, ENXIO);
+  if (virtual_ino(ino)) return (void)reply_err(req, ENXIO);
   real_.lseek(req, ino, off, whence, fi);
 }
 

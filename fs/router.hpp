@@ -4,6 +4,7 @@
 // root, the passthrough for everything else. Mutations that touch history
 // fail with EROFS here, in one place.
 #include "fs/history_view.hpp"
+#include "fs/op_stats.hpp"
 #include "fs/passthrough.hpp"
 
 namespace histfs::fs {
@@ -51,6 +52,9 @@ class Router {
                        off_t off_out, fuse_file_info* fi_out, size_t len, int flags);
   void lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, fuse_file_info* fi);
 
+  // Calls and error replies by operation (the dispatcher in fuse_ops.cpp counts them).
+  OpStats& op_stats() { return op_stats_; }
+
  private:
   bool virtual_ino(fuse_ino_t ino) const { return history_ && HistoryView::is_history(ino); }
   // True for the ".history" name in the mount root (or any name inside history).
@@ -58,6 +62,7 @@ class Router {
 
   Passthrough& real_;
   HistoryView* history_;
+  OpStats op_stats_;
 };
 
 }  // namespace histfs::fs

@@ -1,5 +1,7 @@
 #include "webhook/request_handler.hpp"
 
+#include <chrono>
+
 #include <spdlog/spdlog.h>
 
 #include "gitstore/printable.hpp"
@@ -25,8 +27,9 @@ std::optional<Answer> RequestHandler::after_header(boost::beast::error_code erro
   if (error == http::error::body_limit) return message_answer(413, "payload too large");
   if (error) return message_answer(400, "bad request");
   const auto& request = parser.get();
-  const bool webhook = request.target() == "/webhook";
+  const bool webhook = options_.deliveries && request.target() == "/webhook";
   const bool health = request.target() == "/healthz";
+  const bool metrics = metrics_ && request.target() == "/metrics";
   if (webhook && request.method() == http::verb::post) {
     // The budget is taken from the length before a byte of the body is read; a chunked body has none to
     // take it from (GitHub always sends a Content-Length).
@@ -45,11 +48,35 @@ std::optional<Answer> RequestHandler::after_header(boost::beast::error_code erro
     }
     return message_answer(500, "health report failed");
   }
-  if (webhook || health) return message_answer(405, "method not allowed");
+  if (metrics && request.method() == http::verb::get) {
+    try {
+      return Answer{200, nullptr, metrics_(), "text/plain; version=0.0.4; charset=utf-8"};
+    } catch (const std::exception& e) {
+      spdlog::error("webhook: /metrics failed: {}", printable(e.what()));
+    }
+    return message_answer(500, "metrics failed");
+  }
+  if (webhook || health || metrics) return message_answer(405, "method not allowed");
   return message_answer(404, "not found");
 }
 
 Answer RequestHandler::after_body(boost::beast::error_code error, Parser& parser) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string event = printable(std::string(parser.get()["X-GitHub-Event"]));
+  const std::string id = printable(std::string(parser.get()["X-GitHub-Delivery"]));
+  Answer answer = judge_delivery(error, parser);
+  if (observer_) {
+    try {
+      observer_(event, id, answer.status,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    } catch (const std::exception& e) {
+      spdlog::error("webhook: counting a delivery failed: {}", printable(e.what()));
+    }
+  }
+  return answer;
+}
+
+Answer RequestHandler::judge_delivery(boost::beast::error_code error, Parser& parser) {
   if (error == http::error::body_limit) return message_answer(413, "payload too large");
   if (error) return message_answer(400, "incomplete body");
   auto& request = parser.get();
@@ -78,9 +105,14 @@ Answer message_answer(int status, const std::string& message) {
 Response make_response(const Answer& answer) {
   Response response{static_cast<http::status>(answer.status), 11};
   response.set(http::field::server, "histfs");
-  response.set(http::field::content_type, "application/json");
   response.keep_alive(false);
-  response.body() = answer.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (answer.text) {
+    response.set(http::field::content_type, answer.content_type);
+    response.body() = *answer.text;
+  } else {
+    response.set(http::field::content_type, "application/json");
+    response.body() = answer.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
   response.prepare_payload();
   return response;
 }

@@ -24,6 +24,9 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 struct Answer {
   int status;
   nlohmann::json body;  // {"status": N, "message": "..."}, or the health report
+  // A plain-text answer instead of the JSON body (/metrics), with its content type.
+  std::optional<std::string> text{};
+  std::string content_type{};
 };
 
 class RequestHandler {
@@ -31,6 +34,12 @@ class RequestHandler {
   // Called for a push to fetch (delivery_id is printable()); must only ask for the fetch, never run it.
   using FetchRequest = std::function<void(const Verdict& verdict, const std::string& delivery_id)>;
   using Health = std::function<nlohmann::json()>;
+  // GET /metrics: the Prometheus text; unset = 404. Runs on the server's thread: only reads counters.
+  using MetricsPage = std::function<std::string()>;
+  // Every delivery answered (POST /webhook): the event and delivery id (printable()), the status and how
+  // long judging it took. Called on the server's thread; must only count and log.
+  using DeliveryObserver =
+      std::function<void(const std::string& event, const std::string& delivery_id, int status, double seconds)>;
 
   RequestHandler(const ServerOptions& options, DeliveryJudge& judge, FetchRequest on_fetch, Health health,
                  BodyBudget& budget);
@@ -45,7 +54,14 @@ class RequestHandler {
   // parser and freed before this returns.
   Answer after_body(boost::beast::error_code error, Parser& parser);
 
+  // Set before the server starts.
+  void serve_metrics(MetricsPage page) { metrics_ = std::move(page); }
+  void observe_deliveries(DeliveryObserver observer) { observer_ = std::move(observer); }
+
  private:
+  Answer judge_delivery(boost::beast::error_code error, Parser& parser);
+  MetricsPage metrics_;
+  DeliveryObserver observer_;
   const ServerOptions& options_;
   DeliveryJudge& judge_;
   FetchRequest on_fetch_;

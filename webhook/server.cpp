@@ -188,6 +188,12 @@ void Server::check() const {
   probe.stop();
 }
 
+void Server::serve_metrics(MetricsPage page) { impl_->shared.handler.serve_metrics(std::move(page)); }
+
+void Server::observe_deliveries(DeliveryObserver observer) {
+  impl_->shared.handler.observe_deliveries(std::move(observer));
+}
+
 void Server::start() {
   auto& o = impl_->shared.options;
   if (!o.tls_cert.empty() || !o.tls_key.empty()) {

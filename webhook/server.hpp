@@ -1,6 +1,6 @@
 #pragma once
 // The webhook HTTP(S) server, inside the daemon: POST /webhook for GitHub
-// deliveries, GET /healthz. One thread runs all connections asynchronously;
+// deliveries, GET /healthz and GET /metrics. One thread runs all connections asynchronously;
 // every connection has a deadline, bodies over the limit are refused from
 // their Content-Length before they are read, all bodies being read share one
 // byte budget, and nothing a client sends can block the filesystem: a fetch is
@@ -18,11 +18,18 @@ class Server {
  public:
   using FetchRequest = RequestHandler::FetchRequest;
   using Health = RequestHandler::Health;
+  using MetricsPage = RequestHandler::MetricsPage;
+  using DeliveryObserver = RequestHandler::DeliveryObserver;
 
   Server(ServerOptions options, DeliveryJudge& judge, FetchRequest on_fetch, Health health);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+
+  // Before start(): GET /metrics answers with `page` (the daemon's Prometheus text; webhook/ knows no
+  // counters of its own), and `observer` hears of every delivery answered.
+  void serve_metrics(MetricsPage page);
+  void observe_deliveries(DeliveryObserver observer);
 
   // Binds (throws std::runtime_error with the address on failure) and starts serving.
   void start();

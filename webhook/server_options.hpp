@@ -18,6 +18,8 @@ struct ServerOptions {
   // Connections open at once; beyond it a new one is closed at once. With the 64 KB header limit this bounds
   // what headers hold, and keeps the daemon's file descriptors for the filesystem.
   size_t max_connections = 256;
+  // false: a metrics-only listener (git.metrics.listen): POST /webhook is 404 there.
+  bool deliveries = true;
 };
 
 }  // namespace histfs::webhook
