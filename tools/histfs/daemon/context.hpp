@@ -15,8 +15,10 @@
 #include "gitstore/progress.hpp"
 #include "tools/histfs/settings/config.hpp"
 #include "tools/histfs/settings/config_sources.hpp"
+#include "tools/histfs/telemetry/metrics.hpp"
 
 namespace histfs::fs {
+class OpStats;
 class Passthrough;
 }
 
@@ -72,6 +74,11 @@ struct DaemonContext {
   gitstore::ProgressBoard progress{};
   // The background packer (histfs gc); set once at start-up, before the control socket opens.
   Housekeeping* housekeeping = nullptr;
+
+  // Counters of what the services did, for /metrics and `histfs report` (telemetry/metrics.hpp).
+  telemetry::Metrics metrics{};
+  // FUSE operations and errors by operation (the Router's); null until the mount serves.
+  fs::OpStats* op_stats = nullptr;
 };
 
 }  // namespace histfs::daemon

@@ -1,13 +1,16 @@
 #include "tools/histfs/daemon/webhook_service.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
 
 #include "gitstore/git_handle.hpp"
+#include "tools/histfs/daemon/metrics_page.hpp"
 #include "tools/histfs/daemon/remote_sync.hpp"
 #include "tools/histfs/protocol/control_protocol.hpp"
+#include "tools/histfs/telemetry/events.hpp"
 
 namespace histfs::daemon {
 
@@ -65,6 +68,16 @@ void WebhookService::start(DaemonContext& context) {
              {"head", head ? nlohmann::json(gitstore::oid_hex(*head)) : nlohmann::json(nullptr)},
              {"remote", sync ? sync->status() : nlohmann::json(nullptr)}});
       });
+  server_->serve_metrics([&context] { return metrics_page(context); });
+  server_->observe_deliveries([&context](const std::string& event, const std::string& id, int status, double seconds) {
+    context.metrics.webhook(status);
+    // The delivery id is the pull's id too (RemoteSync names its cycle after it).
+    telemetry::Event("webhook", id.empty() ? std::string() : id)
+        .with("github_event", event)
+        .with("status", status)
+        .with("duration_ms", std::round(seconds * 1e6) / 1e3)
+        .log_json_only(spdlog::level::info, "webhook " + event + " delivery " + id);
+  });
   server_->start();
   spdlog::info("webhook server listening on {}://{}:{}", options_.tls_cert.empty() ? "http" : "https", options_.host,
                server_->port());
