@@ -130,10 +130,10 @@ bool ChangeRecorder::resolve(const Inode& inode, std::string& path, bool& too_lo
   return true;
 }
 
-bool ChangeRecorder::child_path(const Inode& parent, const char* name, std::string& path) const {
+bool ChangeRecorder::child_path(fuse_req_t req, const Inode& parent, const char* name, std::string& path) const {
   bool too_long = false;
   if (!resolve(parent, path, too_long)) {
-    if (too_long) rescan_too_deep();
+    if (too_long) rescan_too_deep(req);
     return false;
   }
   if (!path.empty()) path += '/';
@@ -143,14 +143,14 @@ bool ChangeRecorder::child_path(const Inode& parent, const char* name, std::stri
 
 void ChangeRecorder::created(fuse_req_t req, Inode& parent, const char* name) {
   std::string path;
-  if (!changes_ || !child_path(parent, name, path)) return;
+  if (!changes_ || !child_path(req, parent, name, path)) return;
   const fuse_ctx* ctx = fuse_req_ctx(req);
   changes_->dirty(path, ctx->uid, ctx->pid);
 }
 
 void ChangeRecorder::removed(fuse_req_t req, Inode& parent, const char* name) {
   std::string path;
-  if (!changes_ || !child_path(parent, name, path)) return;
+  if (!changes_ || !child_path(req, parent, name, path)) return;
   const fuse_ctx* ctx = fuse_req_ctx(req);
   changes_->removed(path, ctx->uid, ctx->pid);
 }
@@ -158,7 +158,7 @@ void ChangeRecorder::removed(fuse_req_t req, Inode& parent, const char* name) {
 void ChangeRecorder::renamed(fuse_req_t req, Inode& parent, const char* name, Inode& new_parent, const char* new_name,
                              unsigned flags) {
   std::string from, to;
-  if (!changes_ || !child_path(parent, name, from) || !child_path(new_parent, new_name, to)) return;
+  if (!changes_ || !child_path(req, parent, name, from) || !child_path(req, new_parent, new_name, to)) return;
   // A rename onto itself, or onto another link of the same file, succeeds and does nothing
   // (the old name stays): recorded as a move it would drop what stands at the new name.
   struct stat st;
@@ -179,13 +179,13 @@ void ChangeRecorder::record_content(fuse_req_t req, Inode& inode, unsigned gener
   bool too_long = false;
   if (!resolve(inode, path, too_long) || path.empty()) {
     if (!too_long) return;
-    rescan_too_deep();
+    rescan_too_deep(req);
     inode.recorded_generation.store(generation, std::memory_order_relaxed);
     return;
   }
   const fuse_ctx* ctx = fuse_req_ctx(req);
   changes_->dirty(path, ctx->uid, ctx->pid);
-  rescan_if_linked(inode);
+  rescan_if_linked(req, inode);
   inode.recorded_generation.store(generation, std::memory_order_relaxed);
 }
 
@@ -204,18 +204,22 @@ void ChangeRecorder::written(fuse_req_t req, Inode& inode) {
   record_content(req, inode, generation);
 }
 
-void ChangeRecorder::rescan_too_deep() const {
+void ChangeRecorder::rescan_too_deep(fuse_req_t req) const {
   // The kernel names no path longer than PATH_MAX, and an inode knows no parent to walk up
   // from: compare the whole tree instead (the stat cache keeps that cheap), so a change deep
   // down is committed rather than dropped.
-  if (changes_) changes_->rescan("");
+  if (!changes_) return;
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  changes_->rescan("", ctx->uid, ctx->pid);
 }
 
-void ChangeRecorder::rescan_if_linked(const Inode& inode) {
+void ChangeRecorder::rescan_if_linked(fuse_req_t req, const Inode& inode) {
   // Other names of a hard-linked file changed too, and /proc gives only one of them:
   // compare the whole tree (the stat cache keeps that cheap).
   struct stat st;
-  if (inode.file_type == S_IFREG && fstat(fd_of(inode), &st) == 0 && st.st_nlink > 1) changes_->rescan("");
+  if (inode.file_type != S_IFREG || fstat(fd_of(inode), &st) != 0 || st.st_nlink <= 1) return;
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  changes_->rescan("", ctx->uid, ctx->pid);
 }
 
 }  // namespace histfs::fs

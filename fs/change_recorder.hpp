@@ -50,9 +50,11 @@ class ChangeRecorder {
   // path_of; `too_long` when the kernel would not name it (deeper than PATH_MAX).
   bool resolve(const Inode& inode, std::string& path, bool& too_long) const;
   // child_path failed for a parent with no name short enough: rescan_too_deep records it.
-  bool child_path(const Inode& parent, const char* name, std::string& path) const;
-  void rescan_too_deep() const;
-  void rescan_if_linked(const Inode& inode);
+  bool child_path(fuse_req_t req, const Inode& parent, const char* name, std::string& path) const;
+  // A change by the caller of `req` that no path names: the whole tree is compared, and the
+  // caller still authors the commit.
+  void rescan_too_deep(fuse_req_t req) const;
+  void rescan_if_linked(fuse_req_t req, const Inode& inode);
 
   void record_content(fuse_req_t req, Inode& inode, unsigned generation);
   // A path fell outside root_: if the backing dir was renamed, root_ follows it; a rename

@@ -180,6 +180,12 @@ void ChangeSet::rescan(const std::string& dir) {
   wake_.notify_all();
 }
 
+void ChangeSet::rescan(const std::string& dir, uid_t uid, pid_t pid) {
+  std::lock_guard lock(mutex_);
+  batch_.rescan_dirs.insert(dir);
+  touch_locked(uid, pid);
+}
+
 unsigned ChangeSet::generation() const { return generation_.load(); }
 
 void ChangeSet::reading(const std::set<std::string>& paths) {

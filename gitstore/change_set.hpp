@@ -61,6 +61,9 @@ class ChangeSet {
   void moved(const std::string& from, const std::string& to, uid_t uid, pid_t pid);
   void exchanged(const std::string& a, const std::string& b, uid_t uid, pid_t pid);
   void rescan(const std::string& dir);
+  // The same for a change (uid, pid) made there that has no path we can name (too deep, a
+  // hard link): they are among the commit's authors like any writer.
+  void rescan(const std::string& dir, uid_t uid, pid_t pid);
 
   // The namespace order lock. Held exclusively from a namespace syscall (create, unlink,
   // rename, ...) until its change is recorded, and shared from resolving an inode's path to

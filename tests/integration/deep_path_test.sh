@@ -82,6 +82,10 @@ deep add second.md "a second one" || fail "could not add a deep file"
 cli_ok flush --mount "$MNT"
 [ "$(deep_content bottom.md)" = "changed deep down" ] || fail "the deep write was not committed: '$(deep_content bottom.md)'"
 [ "$(deep_content second.md)" = "a second one" ] || fail "the new deep file was not committed"
+if [ -n "${other:-}" ]; then # named by no path, still authored by who wrote them
+  author=$(git_h log -1 --format='%an <%ae>')
+  [[ "$author" == *histfs-it-user* ]] || fail "the deep changes' commit is authored by $author, not by their writer"
+fi
 deep remove second.md || fail "could not remove the deep file"
 echo "normal again" >"$MNT/normal.md"
 cli_ok flush --mount "$MNT"
