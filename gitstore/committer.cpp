@@ -151,6 +151,11 @@ ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, O
   read_ = rescan;
   read_.insert(reread.begin(), reread.end());
   changes_.reading(read_);
+  // A rescan counts its files in a task of its own unless the caller reports already (start-up).
+  std::shared_ptr<ProgressTask> task;
+  if (progress_board_ && !rescan.empty() && !current_progress())
+    task = progress_board_->begin("reconcile", "comparing files");
+  const ProgressScope scope(task ? task.get() : current_progress());
   for (const auto& dir : rescan) sync_path(overlay, dir, context, summary);
   for (const auto& path : outermost(reread)) {
     bool covered =
@@ -404,6 +409,11 @@ void Committer::stop() {
   flushed_.notify_all();
 }
 
+void Committer::set_options(CommitterOptions options) {
+  std::lock_guard lock(status_mutex_);
+  options_ = options;
+}
+
 CommitterStatus Committer::status() const {
   std::lock_guard lock(status_mutex_);
   CommitterStatus copy = status_;
@@ -432,7 +442,11 @@ void Committer::finish(unsigned long ticket, const std::optional<CommitResult>& 
 void Committer::run() {
   std::chrono::milliseconds backoff{0};
   for (;;) {
-    ChangeBatch batch = changes_.wait_for_batch(options_.quiet, options_.max_delay);
+    const CommitterOptions options = [&] {
+      std::lock_guard lock(status_mutex_);
+      return options_;
+    }();
+    ChangeBatch batch = changes_.wait_for_batch(options.quiet, options.max_delay);
     const bool stopping = changes_.stopping();
     const CommitLabel label = take_label(batch.generation);
     if (batch.empty() && !label.adopt && label.extra_parents.empty()) {

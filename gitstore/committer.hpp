@@ -21,6 +21,7 @@
 #include "gitstore/change_set.hpp"
 #include "gitstore/commit_message.hpp"
 #include "gitstore/ignore_rules.hpp"
+#include "gitstore/progress.hpp"
 #include "gitstore/repository.hpp"
 #include "gitstore/stat_cache.hpp"
 #include "gitstore/worktree_sync.hpp"
@@ -71,6 +72,13 @@ class Committer {
   // Compares the whole backing dir with HEAD and commits the difference as one
   // recovery commit (or the initial commit). Call before start().
   std::optional<CommitResult> reconcile();
+
+  // Any thread: new debounce times (git.commitQuiet, git.commitMaxDelay changed live); they
+  // apply from the next wait for a batch.
+  void set_options(CommitterOptions options);
+  // Before start(): a rescan of the backing dir (`histfs reconcile`, a repair) shows in this
+  // board as a "reconcile" task (status, and the terminal of the command that asked for it).
+  void set_progress_board(ProgressBoard* board) { progress_board_ = board; }
 
   // `start_thread` lets the caller choose how the thread is made (signal masks).
   void start(std::function<std::thread(std::function<void()>)> start_thread = [](std::function<void()> body) {
@@ -125,7 +133,8 @@ class Committer {
   int root_fd_;
   IgnoreRules& ignore_;
   ChangeSet& changes_;
-  CommitterOptions options_;
+  CommitterOptions options_;  // guarded by status_mutex_ (set_options)
+  ProgressBoard* progress_board_ = nullptr;
   StatCache cache_;
   // What the current commit read and stored (self-check), and every path it read.
   std::map<std::string, SeenFile> seen_;

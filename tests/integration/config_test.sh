@@ -64,6 +64,11 @@ cli_ok config list --mount "$MNT"
 grep -qE '^git\.autoPushInterval +\(set\) +2s$' "$T/cli.out" || fail "list after set: $(cli_out)"
 grep -q 'config: git.autoPushInterval is now 2s' "$LOG" || fail "the log does not say the key changed"
 
+step "the debounce changes live too"
+cli_ok config set git.commitMaxDelay=2s --mount "$MNT"
+grep -qF "in effect now" "$T/cli.out" || fail "set git.commitMaxDelay: $(cli_out)"
+grep -q 'config: git.commitMaxDelay is now 2s' "$LOG" || fail "the log does not say git.commitMaxDelay changed"
+
 step "config set over a command-line override says it wins only until the next mount"
 cli_ok config set git.maxDelete=3 --mount "$MNT"
 grep -qF "command line sets git.maxDelete too" "$T/cli.out" || fail "no override note: $(cli_out)"

@@ -10,7 +10,7 @@ require_python
 cd /
 FILES=${HOUSEKEEPING_FILES:-5000}
 
-count_objects() { git_h count-objects -v | sed -n "s/^$1: //p"; }
+count_objects() { git_h count-objects -v 2>/dev/null | sed -n "s/^$1: //p"; } # (a file removed mid-count is "garbage" to it)
 gc_thread_ticks() { # utime+stime of the daemon's packer thread, in clock ticks
   local task
   for task in /proc/"$DAEMON_PID"/task/*; do

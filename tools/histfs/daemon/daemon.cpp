@@ -302,6 +302,7 @@ int run_daemon(const MountArguments& args) {
     housekeeping = std::make_unique<Housekeeping>(git_dir, config.git.gc_loose_objects, context->progress);
     context->housekeeping = housekeeping.get();
     committer->subscribe("housekeeping (pack once many objects are loose)", [&] { housekeeping->commit_made(); });
+    committer->set_progress_board(&context->progress);
     committer->start(fs::start_quiet_thread);
     housekeeping->start();
     control = std::make_unique<ControlServer>(

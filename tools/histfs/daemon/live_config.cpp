@@ -16,14 +16,16 @@ namespace {
 using settings::Config;
 
 // The keys a running mount can change, and who applies them (push_changes below).
-constexpr std::array<std::string_view, 9> kLiveKeys = {
-    "git.autoPushInterval", "git.fetchInterval",  "git.allowNonFF",      "git.maxDelete",       "log.level",
-    "git.authors",          "git.committer.name", "git.committer.email", "git.gc.looseObjects",
+constexpr std::array<std::string_view, 11> kLiveKeys = {
+    "git.commitQuiet",     "git.commitMaxDelay", "git.autoPushInterval", "git.fetchInterval",  "git.allowNonFF",
+    "git.maxDelete",       "log.level",          "git.authors",          "git.committer.name", "git.committer.email",
+    "git.gc.looseObjects",
 };
 
 // Gives every service the live keys of `config` (whether or not they changed: each setter is cheap).
 void push_changes(DaemonContext& daemon, const Config& config) {
   spdlog::set_level(spdlog::level::from_str(config.log.level));
+  daemon.committer.set_options({config.git.commit_quiet, config.git.commit_max_delay});
   gitstore::set_identities(identities_of(config));
   if (daemon.housekeeping) daemon.housekeeping->set_threshold(config.git.gc_loose_objects);
   if (auto sync = daemon.remote_sync()) {
