@@ -90,6 +90,15 @@ std::optional<git_oid> store_file_content(git_odb* odb, int fd, size_t size, Obj
   return write_small(odb, buffer.data(), size, written);
 }
 
+// The content goes to the LFS store and the pointer to the object database; nullopt when
+// the file changed size underway.
+std::optional<git_oid> store_lfs_content(git_odb* odb, int fd, size_t size, ObjectSync* written, LfsPolicy& lfs) {
+  auto pointer = lfs.store().import_fd(fd, size);
+  if (!pointer) return std::nullopt;
+  const std::string text = format_lfs_pointer(*pointer);
+  return write_small(odb, text.data(), text.size(), written);
+}
+
 }  // namespace
 
 git_filemode_t git_mode_of(const struct stat& st) {
@@ -98,7 +107,8 @@ git_filemode_t git_mode_of(const struct stat& st) {
   return GIT_FILEMODE_UNREADABLE;
 }
 
-std::optional<StoredEntry> hash_path(int root_fd, const std::string& path, const struct stat& st) {
+std::optional<StoredEntry> hash_path(int root_fd, const std::string& path, const struct stat& st,
+                                     const LfsPolicy* lfs) {
   const git_filemode_t mode = git_mode_of(st);
   if (mode == GIT_FILEMODE_UNREADABLE) return std::nullopt;
   git_oid oid;
@@ -112,23 +122,30 @@ std::optional<StoredEntry> hash_path(int root_fd, const std::string& path, const
   int raw = open_at(root_fd, path, O_RDONLY | O_NOFOLLOW);
   if (raw < 0) return std::nullopt;
   FileDescriptor fd(raw);
+  if (lfs && lfs->wants(path, std::uint64_t(st.st_size))) {
+    auto pointer = hash_lfs_content(fd.get(), std::uint64_t(st.st_size));
+    if (!pointer) return std::nullopt;
+    const std::string text = format_lfs_pointer(*pointer);
+    check(git_odb_hash(&oid, text.data(), text.size(), GIT_OBJECT_BLOB), "hash pointer");
+    return StoredEntry{oid, mode, true};
+  }
   const std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
   check(git_odb_hashfile(&oid, proc.c_str(), GIT_OBJECT_BLOB), "hash file");
   return StoredEntry{oid, mode};
 }
 
 std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, StatCache& cache,
-                                      ObjectSync* written) {
+                                      ObjectSync* written, LfsPolicy* lfs) {
   struct stat st;
   if (stat_at(root_fd, path, st) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw_errno("stat " + path);
   }
-  return store_path(odb, root_fd, path, st, cache, written);
+  return store_path(odb, root_fd, path, st, cache, written, lfs);
 }
 
 std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, const struct stat& st,
-                                      StatCache& cache, ObjectSync* written) {
+                                      StatCache& cache, ObjectSync* written, LfsPolicy* lfs) {
   const git_filemode_t mode = git_mode_of(st);
   if (mode == GIT_FILEMODE_UNREADABLE) return std::nullopt;
   if (auto known = cache.lookup(path, st)) return StoredEntry{*known, mode};
@@ -156,12 +173,15 @@ std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::stri
     struct stat now;
     if (fstat(fd.get(), &now) != 0) throw_errno("stat " + path);
     if (!S_ISREG(now.st_mode)) return std::nullopt;
-    if (auto oid = store_file_content(odb, fd.get(), size_t(now.st_size), written)) {
+    const bool to_lfs = lfs && lfs->wants(path, std::uint64_t(now.st_size));
+    auto oid = to_lfs ? store_lfs_content(odb, fd.get(), size_t(now.st_size), written, *lfs)
+                      : store_file_content(odb, fd.get(), size_t(now.st_size), written);
+    if (oid) {
       struct stat after;
       if (fstat(fd.get(), &after) == 0 && after.st_mtim.tv_sec == now.st_mtim.tv_sec &&
           after.st_mtim.tv_nsec == now.st_mtim.tv_nsec && after.st_size == now.st_size)
         cache.remember(path, now, *oid);
-      return StoredEntry{*oid, git_mode_of(now)};
+      return StoredEntry{*oid, git_mode_of(now), to_lfs};
     }
   }
   throw std::system_error(EAGAIN, std::generic_category(), "file keeps changing while read: " + path);

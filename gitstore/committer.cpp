@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <shared_mutex>
+#include <system_error>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -75,6 +76,11 @@ Committer::Committer(Repository& repo, int root_fd, IgnoreRules& ignore, ChangeS
 
 Committer::~Committer() { stop(); }
 
+void Committer::enable_lfs(LfsOptions options, std::function<void(const std::vector<std::string>&)> rewritten) {
+  lfs_ = std::make_unique<LfsPolicy>(std::move(options), repo_.git_dir());
+  rewritten_ = std::move(rewritten);
+}
+
 std::string Committer::stat_cache_file() const {
   return (std::filesystem::path(repo_.git_dir()) / "histfs-stat-cache").string();
 }
@@ -94,7 +100,10 @@ ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, O
   seen_.clear();
   std::map<std::string, std::string> skipped;
   EntryNameCheck names(repo_.get());
-  const WorktreeContext context{repo_.odb(), root_fd_, ignore_, cache_, &written, &seen_, &skipped, &names};
+  std::set<std::string> lfs_stored;
+  if (lfs_) lfs_->load_attributes(root_fd_);  // a .gitattributes edited in this batch counts already
+  const WorktreeContext context{repo_.odb(), root_fd_, ignore_, cache_,     &written,
+                                &seen_,      &skipped, &names,  lfs_.get(), &lfs_stored};
   // Paths the replay cannot settle, named as at their op: later moves of the batch carry
   // them along (batch.dirty already holds current names).
   std::set<std::string> late;
@@ -162,8 +171,25 @@ ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, O
         std::any_of(rescan.begin(), rescan.end(), [&](const std::string& dir) { return is_same_or_below(path, dir); });
     if (!covered) sync_path(overlay, path, context, summary);
   }
+  if (lfs_) keep_lfs_attributes(overlay, context, lfs_stored, summary);
   note_skipped(skipped);
   return summary;
+}
+
+void Committer::keep_lfs_attributes(TreeOverlay& overlay, const WorktreeContext& context,
+                                    const std::set<std::string>& lfs_stored, ChangeSummary& summary) {
+  std::set<std::string> moved;
+  for (const auto& [from, to] : summary.renamed) moved.insert(to);
+  bool rewritten = false;
+  try {
+    rewritten = lfs_->update_attributes(root_fd_, overlay, repo_.odb(), lfs_stored, moved);
+  } catch (const std::system_error& error) {
+    spdlog::warn("lfs: .gitattributes could not be updated: {}", error.what());  // the files commit all the same
+  }
+  if (!rewritten) return;
+  read_.insert(".gitattributes");
+  sync_path(overlay, ".gitattributes", context, summary);
+  if (rewritten_) rewritten_({".gitattributes"});
 }
 
 void Committer::note_skipped(const std::map<std::string, std::string>& skipped) {
@@ -257,7 +283,7 @@ bool Committer::self_check(const ChangeBatch& batch) {
     if (seen != seen_.end() && same_stat(seen->second.st, st)) return seen->second.entry == in_tree;
     if (auto oid = cache_.lookup(file, st)) return TreeEntryInfo{*oid, git_mode_of(st)} == in_tree;
     try {
-      auto hashed = hash_path(root_fd_, file, st);
+      auto hashed = hash_path(root_fd_, file, st, lfs_.get());
       return hashed && TreeEntryInfo{hashed->oid, hashed->mode} == in_tree;
     } catch (const std::exception&) {
       return false;  // changed or gone while we read it: judged below

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -21,6 +22,7 @@
 #include "gitstore/change_set.hpp"
 #include "gitstore/commit_message.hpp"
 #include "gitstore/ignore_rules.hpp"
+#include "gitstore/lfs_policy.hpp"
 #include "gitstore/progress.hpp"
 #include "gitstore/repository.hpp"
 #include "gitstore/stat_cache.hpp"
@@ -106,6 +108,12 @@ class Committer {
     subscribers_.push_back({std::move(name), std::move(callback)});
   }
   // Blocks until the batch holding flush `ticket` (ChangeSet::request_flush) is committed
+  // From now on, files `options` selects are stored as Git LFS pointers (gitstore/lfs_policy.hpp)
+  // and the root .gitattributes is kept in step. The committer rewrites that file in the
+  // backing dir itself; `rewritten` is then told its path, so the kernel's cached view of it
+  // can be dropped. Call before reconcile() and start().
+  void enable_lfs(LfsOptions options, std::function<void(const std::vector<std::string>&)> rewritten = {});
+
   // or found unchanged. False on timeout or when the committer has stopped.
   bool wait_flushed(unsigned long ticket, std::chrono::milliseconds timeout);
 
@@ -131,6 +139,9 @@ class Committer {
 
   Repository& repo_;
   int root_fd_;
+  // Brings the root .gitattributes in step with the LFS files of `overlay` and stores it there.
+  void keep_lfs_attributes(TreeOverlay& overlay, const WorktreeContext& context,
+                           const std::set<std::string>& lfs_stored, ChangeSummary& summary);
   IgnoreRules& ignore_;
   ChangeSet& changes_;
   CommitterOptions options_;  // guarded by status_mutex_ (set_options)
@@ -143,6 +154,8 @@ class Committer {
   // Paths the commits could not read, with why (a path leaves once it is read again); logged once.
   std::map<std::string, std::string> skipped_;
   void note_skipped(const std::map<std::string, std::string>& skipped);
+  std::unique_ptr<LfsPolicy> lfs_;  // null: no LFS
+  std::function<void(const std::vector<std::string>&)> rewritten_;
   std::thread thread_;
   std::atomic<unsigned long> commits_{0};
   struct Subscriber {

@@ -1,9 +1,16 @@
 #include "gitstore/history.hpp"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <system_error>
 
 #include "gitstore/identity.hpp"
+#include "gitstore/lfs_policy.hpp"
 #include "gitstore/repository.hpp"
 #include "gitstore/time_text.hpp"
 
@@ -70,8 +77,21 @@ std::optional<EntryKind> entry_kind(git_filemode_t mode) {
 BlobBytes::BlobBytes(git_odb_object* object)
     : object_(object), bytes_(static_cast<const char*>(git_odb_object_data(object)), git_odb_object_size(object)) {}
 
+BlobBytes::BlobBytes(int fd, std::size_t size) {
+  if (size == 0) return;
+  mapping_ = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (mapping_ == MAP_FAILED) {
+    mapping_ = nullptr;
+    throw std::system_error(errno, std::generic_category(), "map LFS object");
+  }
+  bytes_ = std::string_view(static_cast<const char*>(mapping_), size);
+}
+
 // An odb object is reference-counted atomically and needs no repository: any thread may free it.
-BlobBytes::~BlobBytes() { git_odb_object_free(object_); }
+BlobBytes::~BlobBytes() {
+  if (object_) git_odb_object_free(object_);
+  if (mapping_) munmap(mapping_, bytes_.size());
+}
 
 class HistoryReader::Lease {
  public:
@@ -86,7 +106,7 @@ class HistoryReader::Lease {
   RepositoryPtr repo_;
 };
 
-HistoryReader::HistoryReader(const std::string& git_dir) : git_dir_(git_dir) {
+HistoryReader::HistoryReader(const std::string& git_dir) : git_dir_(git_dir), lfs_(LfsStore::of_git_dir(git_dir)) {
   Lease first = borrow();  // a bad git dir fails here, not at the first request
 }
 
@@ -321,9 +341,16 @@ std::map<std::string, TreeEntryInfo> HistoryReader::files_under(const git_oid& t
   return out;
 }
 
-std::string HistoryReader::blob_content(const git_oid& blob_id) { return std::string(read_blob(blob_id)->bytes()); }
+std::string HistoryReader::blob_content(const git_oid& blob_id) { return std::string(raw_blob(blob_id)->bytes()); }
 
 std::shared_ptr<const BlobBytes> HistoryReader::read_blob(const git_oid& blob_id) {
+  auto bytes = raw_blob(blob_id);
+  auto pointer = parse_lfs_pointer(bytes->bytes());
+  if (!pointer) return bytes;
+  return lfs_content(*pointer);
+}
+
+std::shared_ptr<const BlobBytes> HistoryReader::raw_blob(const git_oid& blob_id) {
   Lease repo = borrow();
   git_odb* raw_odb = nullptr;
   check(git_repository_odb(&raw_odb, repo.get()), "open object database");
@@ -336,6 +363,37 @@ std::shared_ptr<const BlobBytes> HistoryReader::read_blob(const git_oid& blob_id
   return bytes;
 }
 
+std::shared_ptr<const BlobBytes> HistoryReader::lfs_content(const LfsPointer& pointer) {
+  if (!lfs_.has(pointer)) {
+    if (!fetch_lfs_) throw LfsError("LFS object " + pointer.oid + " is not in the local store and no remote is set");
+    fetch_lfs_(pointer);
+  }
+  const int fd = lfs_.open_object(pointer);
+  if (fd < 0) throw LfsError("LFS object " + pointer.oid + " is not in the local store");
+  struct stat st;
+  const bool right = fstat(fd, &st) == 0 && std::uint64_t(st.st_size) == pointer.size;
+  if (!right) {
+    close(fd);
+    throw LfsError("LFS object " + pointer.oid + " in the local store has the wrong size");
+  }
+  try {
+    auto bytes = std::make_shared<const BlobBytes>(fd, std::size_t(pointer.size));
+    close(fd);
+    return bytes;
+  } catch (...) {
+    close(fd);
+    throw;
+  }
+}
+
+std::optional<LfsPointer> HistoryReader::lfs_pointer(const git_oid& blob_id) {
+  Lease repo = borrow();
+  git_odb* raw_odb = nullptr;
+  check(git_repository_odb(&raw_odb, repo.get()), "open object database");
+  OdbPtr odb(raw_odb);
+  return read_lfs_pointer(odb.get(), blob_id);
+}
+
 std::uint64_t HistoryReader::object_size(const git_oid& object) {
   Lease repo = borrow();
   git_odb* raw_odb = nullptr;
@@ -344,6 +402,8 @@ std::uint64_t HistoryReader::object_size(const git_oid& object) {
   size_t size = 0;
   git_object_t type;
   check(git_odb_read_header(&size, &type, odb.get(), &object), "read object header");
+  if (type == GIT_OBJECT_BLOB && size < kLfsPointerMaxSize)
+    if (auto pointer = read_lfs_pointer(odb.get(), object)) return pointer->size;
   return size;
 }
 

@@ -7,6 +7,7 @@
 #include <git2.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "gitstore/git_handle.hpp"
+#include "gitstore/lfs_store.hpp"
 #include "gitstore/tree_overlay.hpp"
 
 namespace histfs::gitstore {
@@ -61,16 +63,20 @@ struct TreeItem {
 
 // The bytes of one blob, inflated once and immutable: slicing needs no lock, and they
 // stay valid for as long as any holder keeps the shared_ptr.
+// A Git LFS pointer's bytes are its object's, mapped from the LFS store (never read whole).
 class BlobBytes {
  public:
   explicit BlobBytes(git_odb_object* object);  // takes ownership
+  // Maps `size` bytes of `fd` (an LFS object; the fd may be closed afterwards).
+  BlobBytes(int fd, std::size_t size);
   ~BlobBytes();
   BlobBytes(const BlobBytes&) = delete;
   BlobBytes& operator=(const BlobBytes&) = delete;
   std::string_view bytes() const { return bytes_; }
 
  private:
-  git_odb_object* object_;
+  git_odb_object* object_ = nullptr;
+  void* mapping_ = nullptr;
   std::string_view bytes_;
 };
 
@@ -105,12 +111,20 @@ class HistoryReader {
   std::vector<TreeItem> list_tree(const git_oid& tree);
   // One entry of a tree by name (a submodule is absent).
   std::optional<TreeItem> tree_item(const git_oid& tree, const std::string& name);
-  // A blob's bytes.
+  // A blob's bytes as they are (an LFS pointer's text stays a pointer's text: symlinks).
   std::string blob_content(const git_oid& blob);
-  // A blob's bytes, shared: for readers that slice them later, from any thread.
+  // A blob's bytes, shared: for readers that slice them later, from any thread. A Git LFS
+  // pointer reads as the content it stands for, from the LFS store (fetched first by the
+  // fetcher when missing); LfsError when that content cannot be had.
   std::shared_ptr<const BlobBytes> read_blob(const git_oid& blob);
-  // An object's size from its header, without inflating the object.
+  // The size read_blob's bytes will have: a blob's from its header, without inflating it;
+  // an LFS pointer's from the pointer.
   std::uint64_t object_size(const git_oid& object);
+  // The pointer a blob is, nullopt when it is content.
+  std::optional<LfsPointer> lfs_pointer(const git_oid& blob);
+  // Fetches a missing LFS object into the store (from the remote), or throws LfsError. Set once,
+  // before any reader runs; called from any reader's thread.
+  void set_lfs_fetcher(std::function<void(const LfsPointer&)> fetch) { fetch_lfs_ = std::move(fetch); }
 
   struct FileVersion {
     CommitInfo commit;  // the oldest commit with this content
@@ -129,8 +143,13 @@ class HistoryReader {
   Lease borrow();
   void give_back(RepositoryPtr repo);
   std::shared_ptr<const CommitList> commits_with(git_repository* repo);
+  std::shared_ptr<const BlobBytes> raw_blob(const git_oid& blob);
+  // The content an LFS pointer stands for, mapped from the store (fetched first when missing).
+  std::shared_ptr<const BlobBytes> lfs_content(const LfsPointer& pointer);
 
   const std::string git_dir_;
+  LfsStore lfs_;
+  std::function<void(const LfsPointer&)> fetch_lfs_;
   // Guards idle_. A leaf: nothing else is locked while it is held, and it is never held
   // across a libgit2 call.
   std::mutex pool_mutex_;

@@ -79,6 +79,7 @@ IgnoreScopePtr scope_for(const IgnoreRules& ignore, const std::string& dir) {
 void remember_seen(const WorktreeContext& context, const std::string& path, const struct stat& st,
                    const StoredEntry& stored) {
   if (context.seen) (*context.seen)[path] = SeenFile{st, TreeEntryInfo{stored.oid, stored.mode}};
+  if (stored.lfs && context.lfs_stored) context.lfs_stored->insert(path);
 }
 
 // Names `path` as skipped (the overlay keeps what it has there), or rethrows without a list.
@@ -137,7 +138,7 @@ void sync_directory(TreeOverlay& overlay, const std::string& dir, const Worktree
     advance(progress, 1, static_cast<std::uint64_t>(st.st_size));
     std::optional<StoredEntry> stored;
     try {
-      stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written);
+      stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written, context.lfs);
     } catch (const std::system_error& error) {
       if (!is_path_failure(error)) throw;
       skip(context, path, error);
@@ -194,7 +195,7 @@ void sync_path(TreeOverlay& overlay, const std::string& path, const WorktreeCont
   if (!trackable) return remove_path(overlay, path, summary);
   std::optional<StoredEntry> stored;
   try {
-    stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written);
+    stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written, context.lfs);
   } catch (const std::system_error& error) {
     if (!is_path_failure(error)) throw;
     return skip(context, path, error);

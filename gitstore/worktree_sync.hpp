@@ -7,11 +7,13 @@
 #include <sys/stat.h>
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "gitstore/commit_message.hpp"
 #include "gitstore/entry_names.hpp"
 #include "gitstore/ignore_rules.hpp"
+#include "gitstore/lfs_policy.hpp"
 #include "gitstore/stat_cache.hpp"
 #include "gitstore/tree_overlay.hpp"
 
@@ -36,6 +38,9 @@ struct WorktreeContext {
   std::map<std::string, std::string>* skipped = nullptr;
   // When given, a path whose name git refuses is skipped as above instead of failing the tree write.
   EntryNameCheck* names = nullptr;
+  // When given, files it selects are stored as Git LFS pointers, and named in `lfs_stored`.
+  LfsPolicy* lfs = nullptr;
+  std::set<std::string>* lfs_stored = nullptr;
 };
 
 // Makes the overlay's entry at `path` ("" = the root) equal the backing dir's, whatever it

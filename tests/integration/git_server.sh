@@ -10,6 +10,10 @@
 #   git_server_stop / git_server_restart    for outage tests (restart keeps ports, certs and repos)
 #   gs_git ARGS...              stock git with the CA and the token, for pushing as another client
 #
+# Git LFS: <repo>.git/info/lfs/ goes to lfs_server.py (the batch API and basic transfer, behind the
+# same auth), which keeps objects in the bare repo's lfs/objects; a number in GS_DIR/lfs-faults/upload-500
+# makes that many uploads fail with 500.
+#
 # After git_server_start: GS_URL (https://localhost:PORT), GS_HTTP_URL (plain http), GS_TOKEN,
 # GS_TOKEN_FILE, GS_CA (the CA cert), GS_BUNDLE (CA + system roots: for git.caFile, which replaces
 # libgit2's roots), GS_SECRET_FILE (the webhook secret), GS_ROOT (the bare repos), GS_DIR.
@@ -17,6 +21,8 @@
 
 GS_DIR="" GS_ROOT="" GS_PORT="" GS_HTTP_PORT="" GS_URL="" GS_HTTP_URL="" GS_CA="" GS_BUNDLE=""
 GS_TOKEN="" GS_TOKEN_FILE="" GS_SECRET="" GS_SECRET_FILE="" GS_NGINX_PID="" GS_FCGI_PID=""
+GS_LFS_PORT="" GS_LFS_PID=""
+GS_LFS_SERVER=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lfs_server.py
 GS_USER=x-access-token
 GS_BG_PIDS=() # other background helpers of the test (watchers...): killed at exit
 
@@ -90,6 +96,17 @@ http {
     server_name localhost;
     ssl_certificate $GS_DIR/tls/server.crt;
     ssl_certificate_key $GS_DIR/tls/server.key;
+    location ~ ^/[^/]+\.git/info/lfs/ {
+      auth_basic "histfs test git";
+      auth_basic_user_file $GS_DIR/htpasswd;
+      proxy_pass http://127.0.0.1:$GS_LFS_PORT;
+      proxy_http_version 1.1;
+      proxy_request_buffering off;
+      proxy_buffering off;
+      proxy_set_header Host \$http_host;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_read_timeout 120s;
+    }
 $(git_server_auth_location)
     location / {
 $(git_server_auth_lines)
@@ -164,7 +181,8 @@ git_server_start() {
     WORKSPACES+=("$GS_DIR")
     GS_ROOT=$GS_DIR/repos
     mkdir -p "$GS_ROOT" "$GS_DIR/subscribers"
-    GS_PORT=$(free_port) GS_HTTP_PORT=$(free_port)
+    GS_PORT=$(free_port) GS_HTTP_PORT=$(free_port) GS_LFS_PORT=$(free_port)
+    mkdir -p "$GS_DIR/lfs-faults"
     # shellcheck disable=SC2034 # read by the tests that source this file
     GS_URL=https://localhost:$GS_PORT GS_HTTP_URL=http://127.0.0.1:$GS_HTTP_PORT
     git_server_make_certs
@@ -187,10 +205,14 @@ git_server_start() {
   GS_FCGI_PID=$!
   setsid nginx -p "$GS_DIR" -c "$GS_DIR/nginx.conf" </dev/null >>"$GS_DIR/nginx.out" 2>&1 &
   GS_NGINX_PID=$!
+  setsid "$PY" "$GS_LFS_SERVER" "$GS_LFS_PORT" "$GS_ROOT" "$GS_DIR/lfs-faults" </dev/null >>"$GS_DIR/lfs-server.log" 2>&1 &
+  GS_LFS_PID=$!
   for _ in $(seq 100); do
-    [ -S "$GS_DIR/fcgiwrap.sock" ] && git_server_up && return 0
+    [ -S "$GS_DIR/fcgiwrap.sock" ] && git_server_up && curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$GS_LFS_PORT/" &&
+      return 0
     alive "$GS_NGINX_PID" || fail "nginx exited at start: $(cat "$GS_DIR/nginx.out" "$GS_DIR/nginx-error.log" 2>/dev/null)"
     alive "$GS_FCGI_PID" || fail "fcgiwrap exited at start: $(cat "$GS_DIR/fcgiwrap.log")"
+    alive "$GS_LFS_PID" || fail "the LFS server exited at start: $(cat "$GS_DIR/lfs-server.log")"
     sleep 0.1
   done
   fail "the test git server did not come up on $GS_URL within 10 s: $(cat "$GS_DIR/nginx-error.log" 2>/dev/null)"
@@ -213,7 +235,8 @@ gs_kill_group() {
 git_server_stop() {
   gs_kill_group "$GS_NGINX_PID"
   gs_kill_group "$GS_FCGI_PID"
-  GS_NGINX_PID="" GS_FCGI_PID=""
+  gs_kill_group "$GS_LFS_PID"
+  GS_NGINX_PID="" GS_FCGI_PID="" GS_LFS_PID=""
   for _ in $(seq 50); do
     git_server_up || return 0
     sleep 0.1
@@ -259,9 +282,10 @@ git_server_exit() {
   local rc=$? pid
   set +e
   for pid in "${GS_BG_PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  if [ -n "$GS_NGINX_PID$GS_FCGI_PID" ]; then
+  if [ -n "$GS_NGINX_PID$GS_FCGI_PID$GS_LFS_PID" ]; then
     gs_kill_group "$GS_NGINX_PID"
     gs_kill_group "$GS_FCGI_PID"
+    gs_kill_group "$GS_LFS_PID"
   fi
   (exit "$rc")
   cleanup

@@ -40,7 +40,8 @@ void run(const commands::Command& command, const commands::ClientSide& client, c
   else
     command.print(answer);
   // A push that is held or a pull that is refused did not do what it says: scripts must see it.
-  if (answer.contains("held") || answer.contains("refused")) throw CLI::RuntimeError(1);
+  if (answer.contains("held") || answer.contains("refused") || answer.value("failed", false))
+    throw CLI::RuntimeError(1);
 }
 
 void add(CLI::App& app, const commands::Command& command) {

@@ -8,6 +8,7 @@
 #include "tools/histfs/commands/config_commands.hpp"
 #include "tools/histfs/commands/gc_command.hpp"
 #include "tools/histfs/commands/history_commands.hpp"
+#include "tools/histfs/commands/lfs_commands.hpp"
 #include "tools/histfs/commands/remote_commands.hpp"
 #include "tools/histfs/commands/status_commands.hpp"
 
@@ -22,7 +23,7 @@ ClientSide no_options(CLI::App&) {
   return {[](const cli::MountRef&) { return json::object(); }};
 }
 
-const std::array<Command, 12> kCommands = {{
+const std::array<Command, 13> kCommands = {{
     {"status", "Show the mount, its git dir, HEAD and pending changes", {}, no_options, handle_status, print_status},
     {"flush", "Commit pending changes now", {}, no_options, handle_flush, print_flush},
     {"log",
@@ -91,6 +92,12 @@ const std::array<Command, 12> kCommands = {{
      handle_config,
      print_config},
     {"gc", "Pack the git dir's loose objects now", {}, no_options, handle_gc, print_gc},
+    {"lfs",
+     "Git LFS: lfs fsck checks every LFS file of HEAD has its object, whole",
+     {{"action", FieldType::String}},
+     add_lfs_options,
+     handle_lfs,
+     print_lfs},
 }};
 
 }  // namespace

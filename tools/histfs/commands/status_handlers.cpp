@@ -4,6 +4,7 @@
 #include "fs/change_recorder.hpp"
 #include "gitstore/time_text.hpp"
 #include "tools/histfs/commands/history_commands.hpp"
+#include "tools/histfs/commands/lfs_commands.hpp"
 #include "tools/histfs/commands/progress_json.hpp"
 #include "tools/histfs/commands/status_commands.hpp"
 #include "tools/histfs/daemon/housekeeping.hpp"
@@ -27,6 +28,7 @@ json handle_status(daemon::DaemonContext& d, const json&) {
               {"started", gitstore::format_instant(d.started)},
               {"last_error", committer.last_error},
               {"skipped", committer.skipped},
+              {"lfs", lfs_store_totals(d)},
               {"remote", d.remote_sync() ? d.remote_sync()->status() : json(nullptr)}};
   out["progress"] = progress_json(d.progress);
   out["housekeeping"] = d.housekeeping ? d.housekeeping->status() : json(nullptr);

@@ -45,6 +45,21 @@ void print_remote(const json& r) {
     printf("remote HEAD:  %s\n", r["head_warning"].get<std::string>().c_str());
   if (!r["last_error"].get<std::string>().empty())
     printf("remote error: %s\n", r["last_error"].get<std::string>().c_str());
+  if (r.contains("lfs")) {
+    const json& lfs = r["lfs"];
+    if (lfs["unpushed_objects"].get<std::uint64_t>() > 0)
+      printf("LFS to push:  %llu object(s), %llu KiB\n",
+             (unsigned long long)lfs["unpushed_objects"].get<std::uint64_t>(),
+             (unsigned long long)(lfs["unpushed_bytes"].get<std::uint64_t>() / 1024));
+    if (!lfs["progress"].is_null()) {
+      const json& p = lfs["progress"];
+      printf("LFS transfer: %llu/%llu object(s), %llu/%llu KiB\n",
+             (unsigned long long)p["objects_done"].get<std::uint64_t>(),
+             (unsigned long long)p["objects_total"].get<std::uint64_t>(),
+             (unsigned long long)(p["bytes_done"].get<std::uint64_t>() / 1024),
+             (unsigned long long)(p["bytes_total"].get<std::uint64_t>() / 1024));
+    }
+  }
   for (const auto& c : r["conflicts"])
     printf("conflict:     %s (the remote's version is %s)\n", c["path"].get<std::string>().c_str(),
            c["copy"].get<std::string>().c_str());
@@ -66,6 +81,9 @@ void print_status(const json& s) {
     printf("last commit:  %s\n", s["last_commit"]["time"].get<std::string>().c_str());
   }
   printf("pending:      %zu change(s) not yet committed\n", s["pending_changes"].get<size_t>());
+  if (s.contains("lfs") && s["lfs"]["objects"].get<std::uint64_t>() > 0)
+    printf("LFS store:    %llu object(s), %llu KiB\n", (unsigned long long)s["lfs"]["objects"].get<std::uint64_t>(),
+           (unsigned long long)(s["lfs"]["bytes"].get<std::uint64_t>() / 1024));
   if (s["remote"].is_null())
     printf("remote:       none (histfs connect --remote URL)\n");
   else

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -132,14 +133,6 @@ std::vector<std::string> default_fuse_options(const std::string& source) {
   return options;
 }
 
-// Keys of features still to come are checked now but do nothing yet; say so rather than stay silent.
-void warn_about_inactive_keys(const Config& config) {
-  static const char* const inactive[] = {"git.lfs.sizeThreshold", "git.lfs.track"};
-  for (const char* key : inactive)
-    if (get_setting(config, key) != get_setting(Config{}, key))
-      spdlog::warn("{} is set but has no effect in this version (LFS support is not built yet)", key);
-}
-
 // The remote remembered by `histfs connect`, or git.repo from the config.
 void start_remote_sync(DaemonContext& context, const Config& config) {
   auto remote = settings::load_remote_settings(context.git_dir);
@@ -192,7 +185,6 @@ int run_daemon(const MountArguments& args) {
   const Config& config = sourced.config;
   settings::setup_logging(config.log.level, config.log.file);
   const rlim_t open_files = raise_fd_limit();
-  warn_about_inactive_keys(config);
 
   const std::string backing = absolute_dir(args.backing, "backing directory");
   const std::string mountpoint = absolute_dir(args.mountpoint, "mount point");
@@ -229,6 +221,8 @@ int run_daemon(const MountArguments& args) {
   std::unique_ptr<gitstore::ChangeSet> changes;
   std::unique_ptr<gitstore::Committer> committer;
   int lock_fd = -1;
+  // Drops the kernel's view of files the committer rewrote itself (.gitattributes); set once mounted.
+  std::function<void(const std::vector<std::string>&)> lfs_invalidate;
   if (config.git.enabled) {
     // Checked before libgit2 reads anything in it, and again once it exists.
     if (stdfs::exists(git_dir))
@@ -249,6 +243,12 @@ int run_daemon(const MountArguments& args) {
     committer = std::make_unique<gitstore::Committer>(
         *repo, root_fd, *ignore, *changes,
         gitstore::CommitterOptions{config.git.commit_quiet, config.git.commit_max_delay});
+    // Set before the reconcile, so the first commit already stores large files in LFS. The
+    // invalidation reaches the mount once it exists (passthrough is made below).
+    committer->enable_lfs({config.git.lfs_size_threshold, config.git.lfs_track},
+                          [&lfs_invalidate](const std::vector<std::string>& paths) {
+                            if (lfs_invalidate) lfs_invalidate(paths);
+                          });
     spdlog::info("comparing {} with the last commit", backing);
     std::optional<gitstore::CommitResult> found;
     {
@@ -279,6 +279,7 @@ int run_daemon(const MountArguments& args) {
 
   fs::MountSession session(router, mount_options);
   passthrough.set_notifier(&session.notifier());
+  lfs_invalidate = [&passthrough](const std::vector<std::string>& paths) { passthrough.invalidate_names(paths); };
   spdlog::info("mounted {} at {}{}", backing, mountpoint, config.git.enabled ? " (git dir " + git_dir + ")" : "");
   // Detach only now, so that the shell sees mount errors; threads start after the fork.
   if (fuse_daemonize(args.foreground ? 1 : 0) != 0) throw std::runtime_error("cannot detach from the terminal");
@@ -296,6 +297,12 @@ int run_daemon(const MountArguments& args) {
     if (history_view && history_mode != fs::HistoryMode::Off)
       committer->subscribe("the .history view (latest, tags, commits)",
                            [&] { history_view->invalidate_live(session.notifier()); });
+    // A pointer whose object is not here yet (history from elsewhere) is fetched when read.
+    history->set_lfs_fetcher([daemon = context.get()](const gitstore::LfsPointer& pointer) {
+      auto sync = daemon->remote_sync();
+      if (!sync) throw gitstore::LfsError("LFS object " + pointer.oid + " is not here and no remote is connected");
+      sync->fetch_lfs_object(pointer);
+    });
     committer->subscribe("the remote sync (push soon)", [&] {
       if (auto sync = context->remote_sync()) sync->commit_made();
     });

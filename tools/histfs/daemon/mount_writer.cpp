@@ -40,16 +40,18 @@ void write_step(DaemonContext& d, NoFollowWriter& writer, const WriteStep& step)
   if (step.kind == WriteStep::Rename && writer.rename_file(step.from, step.path)) {
     // A similar-content rename carries an edit too: the content is written after the move.
     if (!(step.from_entry == step.entry)) {
-      const std::string content = d.history.blob_content(step.entry.oid);
-      writer.write_file(step.path, content, step.entry.mode == GIT_FILEMODE_BLOB_EXECUTABLE);
+      // A file's content: an LFS pointer's is its object's, mapped from the store.
+      const auto content = d.history.read_blob(step.entry.oid);
+      writer.write_file(step.path, content->bytes(), step.entry.mode == GIT_FILEMODE_BLOB_EXECUTABLE);
     }
     return;
   }
-  const std::string content = d.history.blob_content(step.entry.oid);
-  if (step.entry.mode == GIT_FILEMODE_LINK)
-    writer.write_symlink(step.path, content);
-  else
-    writer.write_file(step.path, content, step.entry.mode == GIT_FILEMODE_BLOB_EXECUTABLE);
+  if (step.entry.mode == GIT_FILEMODE_LINK) {
+    writer.write_symlink(step.path, d.history.blob_content(step.entry.oid));
+  } else {
+    const auto content = d.history.read_blob(step.entry.oid);
+    writer.write_file(step.path, content->bytes(), step.entry.mode == GIT_FILEMODE_BLOB_EXECUTABLE);
+  }
 }
 
 }  // namespace
@@ -99,6 +101,13 @@ void apply_renames(std::vector<WriteStep>& steps, const std::vector<std::pair<st
   steps = std::move(kept);
 }
 
+std::map<std::string, gitstore::TreeEntryInfo> files_written(const std::vector<WriteStep>& steps) {
+  std::map<std::string, gitstore::TreeEntryInfo> files;
+  for (const auto& step : steps)
+    if (step.kind != WriteStep::Delete) files.emplace(step.path, step.entry);
+  return files;
+}
+
 void flush(DaemonContext& d) {
   const unsigned long ticket = d.changes.request_flush();
   if (!d.committer.wait_flushed(ticket, kFlushTimeout)) throw std::runtime_error("timed out waiting for the commit");
@@ -110,6 +119,10 @@ void commit_through_mount(DaemonContext& d, const std::vector<WriteStep>& steps,
   std::lock_guard writing(d.mount_writer);
   // Every path is checked before anything is written: a refused path changes nothing.
   for (const auto& step : steps) gitstore::check_tree_path(step.path);
+  // The content of every LFS file is at hand (fetched now when missing) before anything is
+  // written: a file that cannot be had fails the whole run, never half of it.
+  for (const auto& [path, entry] : files_written(steps))
+    if (entry.mode != GIT_FILEMODE_LINK && d.history.lfs_pointer(entry.oid)) d.history.read_blob(entry.oid);
   // One commit for all of it: no batch is cut while the writes go through the mount.
   d.changes.hold();
   try {

@@ -25,6 +25,9 @@ struct WriteStep {
 std::vector<WriteStep> diff_files(const std::map<std::string, gitstore::TreeEntryInfo>& current,
                                   const std::map<std::string, gitstore::TreeEntryInfo>& wanted);
 
+// The content each Write or Rename of `steps` puts at its path.
+std::map<std::string, gitstore::TreeEntryInfo> files_written(const std::vector<WriteStep>& steps);
+
 // Commits what is pending now; throws when that commit failed.
 void flush(DaemonContext& daemon);
 

@@ -184,7 +184,7 @@ void NoFollowWriter::write_symlink(const std::string& path, const std::string& t
   if (fstat(dir.fd, &parent) == 0) fchownat(dir.fd, name.c_str(), parent.st_uid, parent.st_gid, AT_SYMLINK_NOFOLLOW);
 }
 
-void NoFollowWriter::write_file(const std::string& path, const std::string& content, bool executable) {
+void NoFollowWriter::write_file(const std::string& path, std::string_view content, bool executable) {
   std::string name;
   Fd dir(open_parent(path, name));
   struct stat st;

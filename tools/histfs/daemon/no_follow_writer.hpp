@@ -15,6 +15,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace histfs::daemon {
 
@@ -27,7 +28,7 @@ class NoFollowWriter {
   // folder above it that became empty.
   void remove_file(const std::string& path);
   // Creates or replaces a regular file; `executable` sets or clears the x bits.
-  void write_file(const std::string& path, const std::string& content, bool executable);
+  void write_file(const std::string& path, std::string_view content, bool executable);
   void write_symlink(const std::string& path, const std::string& target);
   // Moves the regular file at `from` to `to` (replacing a file there; making folders on the
   // way), then removes folders above `from` that became empty. False, with nothing

@@ -152,6 +152,7 @@ json RemoteSync::integrate(const git_oid& remote, bool allow_mass_delete) {
     auto steps = diff_files(current, wanted);
     if (head) apply_renames(steps, repo_.renames(*head, remote));
     if (auto held = hold_mass_delete(steps, remote, allow_mass_delete)) return *held;
+    if (auto held = fetch_lfs(files_written(steps), remote)) return *held;
     // Adopting the remote's commit needs the same tree; a kept file makes it a merge instead.
     commit_through_mount(daemon_, steps,
                          {"pull: merge " + short_id(remote) + " from the remote", {}, {remote}, remote});
@@ -167,6 +168,7 @@ json RemoteSync::integrate(const git_oid& remote, bool allow_mass_delete) {
     auto steps = diff_files(current, plan.files);
     apply_renames(steps, repo_.renames(*head, remote));
     if (auto held = hold_mass_delete(steps, remote, allow_mass_delete)) return *held;
+    if (auto held = fetch_lfs(files_written(steps), remote)) return *held;
     std::vector<std::string> trailers;
     for (const auto& [path, copy] : plan.conflicts) {
       trailers.push_back(gitstore::trailer("Conflict", path));  // quoted: a name cannot add a trailer

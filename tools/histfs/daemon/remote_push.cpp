@@ -53,6 +53,7 @@ json RemoteSync::do_push(bool allow_mass_delete) {
       return {{"pushed", false}, {"held", reason}};
     }
     set_phase(SyncPhase::Pushing);
+    upload_lfs(*head);  // a commit never reaches the remote before its LFS objects
     auto outcome = client().push(repo_.ref(gitstore::kRemoteTrackingRef));
     if (outcome.rejected.empty()) {
       repo_.set_ref(kPushedRef, *head);

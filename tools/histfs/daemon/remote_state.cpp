@@ -49,6 +49,14 @@ nlohmann::json RemoteState::to_json() const {
           {"head_warning", text(head_warning)},
           {"conflicts", list},
           {"unpushed_commits", unpushed_commits},
+          {"lfs",
+           {{"unpushed_objects", lfs_unpushed_objects},
+            {"unpushed_bytes", lfs_unpushed_bytes},
+            {"progress", lfs_progress ? json{{"objects_done", lfs_progress->objects_done},
+                                             {"objects_total", lfs_progress->objects_total},
+                                             {"bytes_done", lfs_progress->bytes_done},
+                                             {"bytes_total", lfs_progress->bytes_total}}
+                                      : json(nullptr)}}},
           {"progress",
            progress && (phase == SyncPhase::Pushing || phase == SyncPhase::Fetching || phase == SyncPhase::Importing)
                ? json{{"objects_done", progress->done}, {"objects_total", progress->total}, {"bytes", progress->bytes}}

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gitstore/lfs_transfer.hpp"
 #include "gitstore/remote.hpp"
 
 namespace histfs::daemon {
@@ -44,6 +45,9 @@ struct RemoteState {
   size_t unpushed_commits = 0;
   // While pushing, fetching or importing: objects done of total (0 = unknown) and bytes.
   std::optional<gitstore::TransferProgress> progress;
+  // Git LFS: what the last push found to upload (0 once uploaded), and a transfer under way.
+  std::uint64_t lfs_unpushed_objects = 0, lfs_unpushed_bytes = 0;
+  std::optional<gitstore::LfsProgress> lfs_progress;
 
   // The phase to show when no operation is running.
   SyncPhase resting_phase() const {

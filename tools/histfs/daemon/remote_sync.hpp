@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gitstore/lfs_transfer.hpp"
 #include "gitstore/remote.hpp"
 #include "gitstore/repo_path.hpp"
 #include "gitstore/sync_repository.hpp"
@@ -58,6 +59,9 @@ class RemoteSync {
   // The credential git uses (a token file's, or a GitHub App's renewed token): for Git LFS
   // and anything else that talks to the remote's host, so all use the same token.
   settings::TokenSource& token_source() { return *tokens_; }
+  // Any thread: brings one Git LFS object from the remote into the local store (a .history
+  // read or a restore of content not fetched yet). Throws gitstore::LfsError.
+  void fetch_lfs_object(const gitstore::LfsPointer& pointer);
   // Any thread: the timing and policy keys (push and fetch intervals, allowNonFF, maxDelete) of
   // `next` replace the current ones at the sync thread's next wake-up (the URL, token and
   // network timeout stay as they were started).
@@ -81,6 +85,13 @@ class RemoteSync {
                                 std::map<std::string, gitstore::TreeEntryInfo>& wanted,
                                 std::vector<std::pair<std::string, std::string>>* conflicts = nullptr);
   gitstore::RemoteClient client();
+  // Git LFS (remote_lfs.cpp). Before a push: uploads every object the pushed commits refer to.
+  void upload_lfs(const git_oid& head);
+  // Before `files` are written: downloads their objects; the held answer, naming the file,
+  // when one cannot be had (nothing is written then).
+  std::optional<nlohmann::json> fetch_lfs(const std::map<std::string, gitstore::TreeEntryInfo>& files,
+                                          const git_oid& remote);
+  gitstore::LfsTransferOptions lfs_options();
   // Fetches main and the tags (logging snapshots that arrive); the remote's main.
   std::optional<git_oid> fetch();
   size_t deletions_since_pushed(const git_oid& head);

@@ -32,6 +32,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gitstore/lfs_attributes.hpp"
+
 namespace histfs::settings {
 
 // The message always names the key, e.g.
@@ -63,7 +65,8 @@ struct GitConfig {
   std::chrono::milliseconds network_timeout{60000};    // git.networkTimeout: connect, and no progress
   bool allow_non_ff = false;                           // git.allowNonFF
   std::uint64_t lfs_size_threshold = 10485760;         // git.lfs.sizeThreshold
-  std::vector<std::string> lfs_track;                  // git.lfs.track: gitattributes patterns ("*.png")
+  // git.lfs.track: gitattributes patterns ("*.png"); common media and archives unless set ([] = none)
+  std::vector<std::string> lfs_track = gitstore::default_lfs_track();
   int max_delete = 100;                                // git.maxDelete (>= 0)
   std::vector<std::string> ignore;                     // git.ignore: extra gitignore patterns
   std::string ca_file;                                 // git.caFile: CA bundle for an https remote

@@ -127,7 +127,7 @@ TEST_CASE("defaults", "[config]") {
   CHECK(config.git.network_timeout == milliseconds(60000));
   CHECK_FALSE(config.git.allow_non_ff);
   CHECK(config.git.lfs_size_threshold == 10485760);
-  CHECK(config.git.lfs_track.empty());
+  CHECK(config.git.lfs_track == histfs::gitstore::default_lfs_track());
   CHECK(config.git.max_delete == 100);
   CHECK(config.git.ignore.empty());
   CHECK(config.log.level == "info");

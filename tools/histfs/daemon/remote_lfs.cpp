@@ -1,0 +1,97 @@
+// Git LFS on the remote sync: objects go up before the commits that refer to them, and come
+// down before the files that hold them are written (see docs/lfs.md).
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "gitstore/http_client.hpp"
+#include "gitstore/lfs_scan.hpp"
+#include "gitstore/printable.hpp"
+#include "tools/histfs/daemon/remote_sync.hpp"
+#include "tools/histfs/daemon/sync_common.hpp"
+
+namespace histfs::daemon {
+
+using nlohmann::json;
+using sync::short_id;
+
+gitstore::LfsTransferOptions RemoteSync::lfs_options() {
+  return {settings_.url, settings::read_token(settings_), daemon_.config.git.ca_file, settings_.network_timeout};
+}
+
+void RemoteSync::upload_lfs(const git_oid& head) {
+  std::vector<git_oid> remote_has;
+  for (const char* ref : {gitstore::kRemoteTrackingRef, sync::kPushedRef})
+    if (auto known = repo_.ref(ref)) remote_has.push_back(*known);
+  const auto objects = gitstore::lfs_pointers_to_push(repo_.get(), head, remote_has);
+  std::uint64_t bytes = 0;
+  for (const auto& object : objects) bytes += object.size;
+  {
+    std::lock_guard lock(mutex_);
+    state_.lfs_unpushed_objects = objects.size();
+    state_.lfs_unpushed_bytes = bytes;
+  }
+  if (objects.empty()) return;
+  auto store = gitstore::LfsStore::of_git_dir(daemon_.git_dir);
+  gitstore::LfsTransfer transfer(store, lfs_options());
+  try {
+    transfer.upload(objects, [this](const gitstore::LfsProgress& progress) {
+      std::lock_guard lock(mutex_);
+      state_.lfs_progress = progress;
+    });
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    state_.lfs_progress.reset();
+    throw;  // the push fails before any ref moved, and is retried with the backoff
+  }
+  spdlog::info("lfs_push {} object(s), {} bytes, before {}", objects.size(), bytes, short_id(head));
+  std::lock_guard lock(mutex_);
+  state_.lfs_progress.reset();
+  state_.lfs_unpushed_objects = 0;
+  state_.lfs_unpushed_bytes = 0;
+}
+
+std::optional<json> RemoteSync::fetch_lfs(const std::map<std::string, gitstore::TreeEntryInfo>& files,
+                                          const git_oid& remote) {
+  const auto pointers = gitstore::lfs_files(repo_.get(), files);
+  if (pointers.empty()) return std::nullopt;
+  std::vector<gitstore::LfsPointer> objects;
+  for (const auto& [path, pointer] : pointers) objects.push_back(pointer);
+  auto store = gitstore::LfsStore::of_git_dir(daemon_.git_dir);
+  try {
+    gitstore::LfsTransfer transfer(store, lfs_options());
+    transfer.download(objects, [this](const gitstore::LfsProgress& progress) {
+      std::lock_guard lock(mutex_);
+      state_.lfs_progress = progress;
+    });
+  } catch (const std::exception& error) {
+    // Name the file: the message names the object.
+    const std::string what = error.what();
+    std::string path;
+    for (const auto& [file, pointer] : pointers)
+      if (what.find(pointer.oid) != std::string::npos) path = file;
+    const std::string reason =
+        "the remote's " + short_id(remote) + " has " +
+        (path.empty() ? std::string("a Git LFS file") : "\"" + gitstore::printable(path) + "\"") +
+        " whose content cannot be fetched (" + what +
+        "); nothing was written. The pull is tried again at the next fetch";
+    spdlog::error("git_pull held: {}", reason);
+    std::lock_guard lock(mutex_);
+    state_.lfs_progress.reset();
+    state_.pull_held = reason;
+    state_.phase = SyncPhase::Held;
+    return json{{"pulled", false}, {"held", reason}};
+  }
+  std::lock_guard lock(mutex_);
+  state_.lfs_progress.reset();
+  return std::nullopt;
+}
+
+void RemoteSync::fetch_lfs_object(const gitstore::LfsPointer& pointer) {
+  auto store = gitstore::LfsStore::of_git_dir(daemon_.git_dir);
+  gitstore::LfsTransfer transfer(store, lfs_options());
+  transfer.download({pointer});
+  spdlog::info("lfs_fetch {} ({} bytes) on demand", pointer.oid.substr(0, 12), pointer.size);
+}
+
+}  // namespace histfs::daemon
