@@ -14,10 +14,10 @@ namespace {
 
 struct PackFixture : test::CommitterFixture {
   std::string git(const std::string& args) { return run("git --git-dir='" + git_dir + "' " + args + " 2>&1"); }
-  void make_files(const std::string& dir, int count) {
+  void make_files(const std::string& folder, int count) {
     for (int i = 0; i < count; ++i)
-      write_file(std::filesystem::path(data) / dir / ("f" + std::to_string(i) + ".md"),
-                 "note " + dir + " " + std::to_string(i) + "\n");
+      write_file(std::filesystem::path(data) / folder / ("f" + std::to_string(i) + ".md"),
+                 "note " + folder + " " + std::to_string(i) + "\n");
   }
 };
 

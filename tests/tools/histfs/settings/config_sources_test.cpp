@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "support/temp_dir.hpp"
 
 using namespace histfs::settings;
@@ -10,7 +12,9 @@ using Catch::Matchers::Contains;
 TEST_CASE("keys_in_document flattens the nesting to key names", "[config]") {
   const auto names = keys_in_document(
       R"({"git": {"autoPushInterval": "5s", "lfs": {"track": []}, "authors": {"1000": "A <a@b>"}}, "log": {}})");
-  CHECK(names == std::vector<std::string>{"git.autoPushInterval", "git.lfs.track", "git.authors"});
+  CHECK(std::set<std::string>(names.begin(), names.end()) ==
+        std::set<std::string>{"git.autoPushInterval", "git.lfs.track", "git.authors"});
+  CHECK(names.size() == 3);
   CHECK(keys_in_document("not json").empty());
 }
 
@@ -40,6 +44,7 @@ TEST_CASE("load_sourced_config checks as start-up does", "[config]") {
   const std::string file = (dir / "histfs.json").string();
   histfs::test::write_file(file, R"({"git": {"commitQuiet": "9s"}})");
   CHECK_THROWS_WITH(load_sourced_config(file, {}), Contains("git.commitMaxDelay: must be at least git.commitQuiet"));
+  histfs::test::write_file(file, "{}");
   CHECK_THROWS_WITH(load_sourced_config(file, {{"git.autoPushIntervall", "5s"}}),
                     Contains("did you mean git.autoPushInterval?"));
   CHECK_THROWS_WITH(load_sourced_config((dir / "missing.json").string(), {}), Contains("cannot read config file"));
