@@ -263,11 +263,11 @@ std::optional<CommitResult> Committer::write_commit(const ChangeBatch& batch, co
   result.commit =
       repo_.commit(tree, head, message, author_of(batch.actors), "histfs: " + subject, written, label.extra_parents);
   ++commits_;
-  notify_subscribers();
   const auto elapsed =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
   spdlog::info("git_commit {} {} ({} paths, {:.1f} ms, correlation {})", oid_hex(result.commit).substr(0, 12), subject,
                result.summary.count(), elapsed.count() / 1000.0, result.correlation_id);
+  notify_subscribers({oid_hex(result.commit), result.correlation_id, subject, result.summary.count(), elapsed});
   return result;
 }
 
@@ -389,7 +389,7 @@ std::optional<git_oid> Committer::adopt(const git_oid& target, const git_oid& tr
   written.sync();
   repo_.move_branch(target, head, "histfs: fast-forward to " + oid_hex(target));
   ++commits_;
-  notify_subscribers();
+  notify_subscribers({oid_hex(target), "", "fast-forward to " + oid_hex(target), 0, {}});
   return target;
 }
 
@@ -406,10 +406,10 @@ CommitLabel Committer::take_label(unsigned generation) {
   return label;
 }
 
-void Committer::notify_subscribers() {
+void Committer::notify_subscribers(const CommitNotice& notice) {
   for (const auto& subscriber : subscribers_) {
     try {
-      subscriber.callback();
+      subscriber.callback(notice);
     } catch (const std::exception& error) {
       spdlog::error("after a commit, {} failed: {}", subscriber.name, error.what());
     }

@@ -58,6 +58,15 @@ struct CommitLabel {
   std::optional<git_oid> adopt;
 };
 
+// What a subscriber hears of one commit (or of a fast-forward to a remote's commit).
+struct CommitNotice {
+  std::string commit;                     // hex id
+  std::string correlation_id;             // the Correlation-Id trailer; "" for a fast-forward (no commit of ours)
+  std::string subject;
+  std::size_t paths = 0;                  // added, changed, renamed or removed
+  std::chrono::microseconds duration{0};  // reading the changes and writing the commit
+};
+
 struct CommitResult {
   git_oid commit;
   ChangeSummary summary;
@@ -105,6 +114,9 @@ class Committer {
   // `callback` runs on the committer thread after each commit, in the order subscribed;
   // `name` says who it is (logged if it throws). Subscribe before start() only.
   void subscribe(std::string name, std::function<void()> callback) {
+    subscribers_.push_back({std::move(name), [callback = std::move(callback)](const CommitNotice&) { callback(); }});
+  }
+  void subscribe(std::string name, std::function<void(const CommitNotice&)> callback) {
     subscribers_.push_back({std::move(name), std::move(callback)});
   }
   // Blocks until the batch holding flush `ticket` (ChangeSet::request_flush) is committed
@@ -160,10 +172,10 @@ class Committer {
   std::atomic<unsigned long> commits_{0};
   struct Subscriber {
     std::string name;
-    std::function<void()> callback;
+    std::function<void(const CommitNotice&)> callback;
   };
   std::vector<Subscriber> subscribers_;
-  void notify_subscribers();
+  void notify_subscribers(const CommitNotice& notice);
   std::function<std::thread(std::function<void()>)> start_thread_;
 
   void finish(unsigned long ticket, const std::optional<CommitResult>& result, const std::string& error);

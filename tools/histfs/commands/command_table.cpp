@@ -10,6 +10,7 @@
 #include "tools/histfs/commands/history_commands.hpp"
 #include "tools/histfs/commands/lfs_commands.hpp"
 #include "tools/histfs/commands/remote_commands.hpp"
+#include "tools/histfs/commands/report_commands.hpp"
 #include "tools/histfs/commands/status_commands.hpp"
 
 namespace histfs::commands {
@@ -23,7 +24,7 @@ ClientSide no_options(CLI::App&) {
   return {[](const cli::MountRef&) { return json::object(); }};
 }
 
-const std::array<Command, 13> kCommands = {{
+const std::array<Command, 14> kCommands = {{
     {"status", "Show the mount, its git dir, HEAD and pending changes", {}, no_options, handle_status, print_status},
     {"flush", "Commit pending changes now", {}, no_options, handle_flush, print_flush},
     {"log",
@@ -98,6 +99,12 @@ const std::array<Command, 13> kCommands = {{
      add_lfs_options,
      handle_lfs,
      print_lfs},
+    {"report",
+     "Commits, files and bytes committed, push latency, pulls, conflicts and LFS bytes over a window",
+     {{"since", FieldType::String}},
+     add_report_options,
+     handle_report,
+     print_report},
 }};
 
 }  // namespace

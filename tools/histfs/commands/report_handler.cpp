@@ -1,4 +1,5 @@
-// The daemon's side of report: git history for the window, the daemon's counters beside it.
+// The daemon's side of report: git history for the window, the daemon's counters beside it. No key is
+// named "held" or "refused": the CLI reads those as a held or refused operation (exit 1).
 #include <chrono>
 #include <cmath>
 
@@ -64,7 +65,7 @@ json handle_report(daemon::DaemonContext& d, const json& request) {
           {"pulls", pulls},
           {"pulls_by_kind", counts(activity.pulls)},
           {"conflicts", activity.conflicts},
-          {"held", held},
+          {"held_operations", held},
           {"held_by_operation", counts(activity.held)},
           {"lfs_objects", activity.lfs_objects},
           {"lfs_bytes", activity.lfs_bytes},

@@ -29,10 +29,13 @@
 #include "tools/histfs/cli/progress_line.hpp"
 #include "tools/histfs/commands/progress_json.hpp"
 #include "tools/histfs/daemon/control_server.hpp"
+#include "tools/histfs/daemon/hangup_watcher.hpp"
 #include "tools/histfs/daemon/housekeeping.hpp"
 #include "tools/histfs/daemon/live_config.hpp"
+#include "tools/histfs/daemon/metrics_page.hpp"
 #include "tools/histfs/daemon/remote_sync.hpp"
 #include "tools/histfs/daemon/request_handlers.hpp"
+#include "tools/histfs/daemon/sync_telemetry.hpp"
 #include "tools/histfs/daemon/webhook_service.hpp"
 #include "tools/histfs/settings/config.hpp"
 #include "tools/histfs/settings/logging.hpp"
@@ -175,6 +178,18 @@ rlim_t raise_fd_limit() {
   return limit.rlim_cur;
 }
 
+// SIGHUP: a new log file (logrotate moved the old one away), then the config read again and
+// its live keys applied (live_config.hpp); with no git, only log.level can change.
+void reload_on_hangup(const MountArguments& args, DaemonContext* context) {
+  settings::reopen_log_file();
+  if (context) {
+    reload_config(*context);
+  } else {
+    settings::set_log_level(effective_config(args).config.log.level);
+  }
+  spdlog::info("SIGHUP: log reopened, config reloaded");
+}
+
 }  // namespace
 
 int run_daemon(const MountArguments& args) {
@@ -183,7 +198,7 @@ int run_daemon(const MountArguments& args) {
   umask(077);
   const settings::SourcedConfig sourced = effective_config(args);
   const Config& config = sourced.config;
-  settings::setup_logging(config.log.level, config.log.file);
+  settings::setup_logging(config.log.level, config.log.file, config.log.format);
   const rlim_t open_files = raise_fd_limit();
 
   const std::string backing = absolute_dir(args.backing, "backing directory");
@@ -216,6 +231,7 @@ int run_daemon(const MountArguments& args) {
     throw ConfigError("git.caFile: cannot use " + config.git.ca_file);
   }
   auto webhooks = config.git.enabled ? WebhookService::prepare(config) : nullptr;
+  auto metrics_listener = config.git.enabled ? MetricsListener::prepare(config.git.metrics_listen) : nullptr;
   std::optional<gitstore::Repository> repo;
   std::unique_ptr<gitstore::IgnoreRules> ignore;
   std::unique_ptr<gitstore::ChangeSet> changes;
@@ -283,6 +299,11 @@ int run_daemon(const MountArguments& args) {
   spdlog::info("mounted {} at {}{}", backing, mountpoint, config.git.enabled ? " (git dir " + git_dir + ")" : "");
   // Detach only now, so that the shell sees mount errors; threads start after the fork.
   if (fuse_daemonize(args.foreground ? 1 : 0) != 0) throw std::runtime_error("cannot detach from the terminal");
+  if (!args.foreground) {  // stderr is /dev/null now
+    const std::string where = settings::log_to_system_log_if_no_file(config.log.file, config.log.format,
+                                                                     config.git.enabled ? git_dir + "/histfs.log" : "");
+    if (config.log.file.empty()) spdlog::info("detached; logging to {}", where);
+  }
   // Inode fds stay under a share of the limit whatever the tree's size (fs/inode_table.hpp).
   passthrough.start_fd_closer(fs::start_quiet_thread);
   // Versioning services, started after the fork: the committer, the control socket, the remote.
@@ -294,6 +315,11 @@ int run_daemon(const MountArguments& args) {
     context.reset(new DaemonContext{backing, mountpoint, git_dir, config, *changes, *committer, *history, passthrough,
                                     root_fd, *ignore, std::chrono::duration_cast<std::chrono::seconds>(now).count()});
     context->config_sources = sourced;
+    context->op_stats = &router.op_stats();
+    committer->subscribe("the metrics and the git_commit event", [&](const gitstore::CommitNotice& notice) {
+      record_commit(context->metrics, context->op_stats,
+                    {notice.commit, notice.correlation_id, notice.subject, notice.paths, notice.duration});
+    });
     if (history_view && history_mode != fs::HistoryMode::Off)
       committer->subscribe("the .history view (latest, tags, commits)",
                            [&] { history_view->invalidate_live(session.notifier()); });
@@ -318,11 +344,15 @@ int run_daemon(const MountArguments& args) {
     control->start();
     start_remote_sync(*context, config);
     if (webhooks) webhooks->start(*context);
+    if (metrics_listener) metrics_listener->start(*context);
   }
+  // From here SIGHUP reopens the log and reloads the config; libfuse would unmount (see hangup_watcher.hpp).
+  HangupWatcher hangups([&context, &args] { reload_on_hangup(args, context.get()); });
   const int status = serve_with_callers_umask(session);
   passthrough.stop_fd_closer();
   spdlog::info("unmounted {}{}", mountpoint, committer ? "; committing what is pending" : "");
   if (webhooks) webhooks->stop();
+  if (metrics_listener) metrics_listener->stop();
   if (control) control->stop();
   if (housekeeping) housekeeping->stop();
   if (context)

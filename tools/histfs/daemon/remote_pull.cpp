@@ -16,6 +16,7 @@
 #include "gitstore/time_text.hpp"
 #include "tools/histfs/daemon/mount_writer.hpp"
 #include "tools/histfs/daemon/sync_common.hpp"
+#include "tools/histfs/telemetry/events.hpp"
 
 namespace histfs::daemon {
 
@@ -85,6 +86,7 @@ json RemoteSync::refuse_unsafe(const gitstore::UnsafePathError& error) {
 
 void RemoteSync::record_conflicts(const std::vector<std::pair<std::string, std::string>>& conflicts, json& answer) {
   json list = json::array();
+  daemon_.metrics.conflicts(conflicts.size());
   std::lock_guard lock(mutex_);
   for (const auto& [path, copy] : conflicts) {
     state_.conflicts.push_back({path, copy, now_seconds()});
@@ -107,7 +109,12 @@ void RemoteSync::keep_files_being_written(const std::map<std::string, gitstore::
   for (const auto& [path, copy] : moved) {
     wanted[copy] = wanted[path];
     wanted[path] = current.at(path);
-    spdlog::warn("git_conflict {} is open for writing: kept; the remote's version is in \"{}\"", path, copy);
+    telemetry::Event("git_conflict")
+        .with("path", path)
+        .with("copy", copy)
+        .with("why", "open for writing")
+        .log(spdlog::level::warn,
+             fmt::format("git_conflict {} is open for writing: kept; the remote's version is in \"{}\"", path, copy));
     if (conflicts) conflicts->emplace_back(path, copy);
   }
 }
@@ -172,7 +179,12 @@ json RemoteSync::integrate(const git_oid& remote, bool allow_mass_delete) {
     std::vector<std::string> trailers;
     for (const auto& [path, copy] : plan.conflicts) {
       trailers.push_back(gitstore::trailer("Conflict", path));  // quoted: a name cannot add a trailer
-      spdlog::warn("git_conflict {}: both sides changed it; the remote's version is in \"{}\"", path, copy);
+      telemetry::Event("git_conflict")
+          .with("path", path)
+          .with("copy", copy)
+          .with("why", "both sides changed it")
+          .log(spdlog::level::warn,
+               fmt::format("git_conflict {}: both sides changed it; the remote's version is in \"{}\"", path, copy));
     }
     commit_through_mount(daemon_, steps, {"Merge remote main (" + short_id(remote) + ")", trailers, {remote}, {}});
     spdlog::info("git_pull merged {} ({} files changed, {} conflicts)", short_id(remote), steps.size(),

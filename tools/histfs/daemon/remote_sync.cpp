@@ -17,8 +17,9 @@
 #include "gitstore/repository.hpp"
 #include "gitstore/time_text.hpp"
 #include "tools/histfs/daemon/mount_writer.hpp"
-
 #include "tools/histfs/daemon/sync_common.hpp"
+#include "tools/histfs/daemon/sync_telemetry.hpp"
+#include "tools/histfs/telemetry/events.hpp"
 
 namespace histfs::daemon {
 namespace {
@@ -153,6 +154,7 @@ void RemoteSync::run() {
   for (;;) {
     Job job = Job::None;
     Request* request = nullptr;
+    std::string trigger;  // why a fetch runs: a webhook's delivery, a request, the interval
     {
       std::unique_lock lock(mutex_);
       for (;;) {
@@ -173,6 +175,7 @@ void RemoteSync::run() {
           request = requests_.front();
           requests_.erase(requests_.begin());
           job = request->job;
+          trigger = "request";
           break;
         }
         if (!settings_.import_prefer.empty() && now >= next_try_) {
@@ -183,6 +186,10 @@ void RemoteSync::run() {
         if (now >= next_try_ && (fetch_wanted_ || push_wanted_)) {
           job = fetch_wanted_ ? Job::Fetch : Job::Push;
           (job == Job::Fetch ? fetch_wanted_ : push_wanted_) = false;
+          if (job == Job::Fetch) {
+            trigger = fetch_reason_;
+            fetch_reason_ = "interval";  // until something else asks
+          }
           break;
         }
         // Sleep until the next retry, periodic push or fetch is due.
@@ -196,6 +203,9 @@ void RemoteSync::run() {
     }
     json answer;
     std::string error;
+    // Every line of this cycle carries its id: a webhook's delivery id, else a new one.
+    const telemetry::CycleScope cycle(cycle_id(trigger));
+    const auto cycle_started = Clock::now();
     try {
       if (job == Job::Fetch) last_fetch_attempt_ = Clock::now();
       switch (job) {
@@ -231,6 +241,11 @@ void RemoteSync::run() {
       spdlog::warn("git_{} failed (retry in {:.1f} s): {}", job == Job::Fetch ? "fetch" : "push",
                    backoff_.count() / 1000.0, error);
     }
+    const double seconds = std::chrono::duration<double>(Clock::now() - cycle_started).count();
+    if (job == Job::Fetch)
+      record_pull_cycle(daemon_.metrics, answer, error, seconds, trigger);
+    else if (job != Job::ImportLocal && job != Job::ImportRemote)
+      record_push_cycle(daemon_.metrics, answer, error, seconds);
     if (request) {
       std::lock_guard lock(mutex_);
       if (error.empty())

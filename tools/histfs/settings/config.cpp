@@ -449,6 +449,14 @@ void check_email(const std::string& email) {
     throw expected("expected an e-mail address without spaces, < or >", as_literal(email));
 }
 
+void check_optional_listen(const std::string& text) {
+  if (!text.empty()) check_listen(text);
+}
+
+void check_log_format(const std::string& format) {
+  if (format != "text" && format != "json") throw expected("expected text or json", as_literal(format));
+}
+
 void check_log_level(const std::string& level) {
   if (std::find(std::begin(kLogLevels), std::end(kLogLevels), level) != std::end(kLogLevels)) return;
   throw expected("expected one of trace, debug, info, warn, error, off", as_literal(level));
@@ -576,6 +584,10 @@ const std::vector<Key>& keys() {
       key<String>(
           "git.webhook.tlsKey", "The private key (PEM) for git.webhook.tlsCert",
           [](auto& c) -> auto& { return c.git.webhook_tls_key; }, check_absolute_path),
+      key<String>(
+          "git.metrics.listen",
+          "Serve Prometheus /metrics on HOST:PORT too (it is always on the webhook server); empty: off",
+          [](auto& c) -> auto& { return c.git.metrics_listen; }, check_optional_listen),
       key<StringMap>(
           "git.authors", "Commit author per uid or user name, as \"Name <email>\" (others: user <user@localhost>)",
           [](auto& c) -> auto& { return c.git.authors; }, check_authors),
@@ -594,6 +606,9 @@ const std::vector<Key>& keys() {
       key<String>(
           "log.file", "Also write the log to this file (absolute); empty means stderr only",
           [](auto& c) -> auto& { return c.log.file; }, check_absolute_path),
+      key<String>(
+          "log.format", "Log lines as text, or json: one object a line with each event's id, durations and sizes",
+          [](auto& c) -> auto& { return c.log.format; }, check_log_format),
   };
   return table;
 }

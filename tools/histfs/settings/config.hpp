@@ -79,6 +79,7 @@ struct GitConfig {
   std::string webhook_repository;                      // git.webhook.repository: "owner/name" ("" = any)
   std::string webhook_tls_cert;                        // git.webhook.tlsCert
   std::string webhook_tls_key;                         // git.webhook.tlsKey
+  std::string metrics_listen;                          // git.metrics.listen: /metrics on HOST:PORT ("" = off)
   // git.authors: uid ("1000") or user name ("ann") -> "Name <email>", the author of commits of
   // that user's changes; users not listed keep the default "user <user@localhost>".
   std::map<std::string, std::string> authors;
@@ -94,6 +95,7 @@ struct GitConfig {
 struct LogConfig {
   std::string level = "info";  // log.level: trace|debug|info|warn|error|off
   std::string file;            // log.file: also log here ("" = stderr only)
+  std::string format = "text";  // log.format: text | json (one object a line, with the events' fields)
 
   friend bool operator==(const LogConfig&, const LogConfig&) = default;
 };
