@@ -90,8 +90,6 @@ struct GitConfig {
   friend bool operator==(const GitConfig&, const GitConfig&) = default;
 };
 
-// No log.jsonEvents key: nothing consumes it yet, and a key that does
-// nothing would be accepted silently.
 struct LogConfig {
   std::string level = "info";  // log.level: trace|debug|info|warn|error|off
   std::string file;            // log.file: also log here ("" = stderr only)
