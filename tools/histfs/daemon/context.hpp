@@ -20,7 +20,7 @@
 namespace histfs::fs {
 class OpStats;
 class Passthrough;
-}
+}  // namespace histfs::fs
 
 namespace histfs::daemon {
 

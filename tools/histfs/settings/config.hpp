@@ -67,19 +67,19 @@ struct GitConfig {
   std::uint64_t lfs_size_threshold = 10485760;         // git.lfs.sizeThreshold
   // git.lfs.track: gitattributes patterns ("*.png"); common media and archives unless set ([] = none)
   std::vector<std::string> lfs_track = gitstore::default_lfs_track();
-  int max_delete = 100;                                // git.maxDelete (>= 0)
-  std::vector<std::string> ignore;                     // git.ignore: extra gitignore patterns
-  std::string ca_file;                                 // git.caFile: CA bundle for an https remote
-  std::string github_app_id;                           // git.github.appId: connect through this GitHub App
-  std::string github_installation_id;                  // git.github.installationId
-  std::string github_private_key_file;                 // git.github.privateKeyFile: the App's key (PEM, 0600)
+  int max_delete = 100;                                   // git.maxDelete (>= 0)
+  std::vector<std::string> ignore;                        // git.ignore: extra gitignore patterns
+  std::string ca_file;                                    // git.caFile: CA bundle for an https remote
+  std::string github_app_id;                              // git.github.appId: connect through this GitHub App
+  std::string github_installation_id;                     // git.github.installationId
+  std::string github_private_key_file;                    // git.github.privateKeyFile: the App's key (PEM, 0600)
   std::string github_api_url = "https://api.github.com";  // git.github.apiUrl (GitHub Enterprise: .../api/v3)
-  std::string webhook_listen = "127.0.0.1:8765";       // git.webhook.listen
-  std::string webhook_secret_file;                     // git.webhook.secretFile ("" = no webhook server)
-  std::string webhook_repository;                      // git.webhook.repository: "owner/name" ("" = any)
-  std::string webhook_tls_cert;                        // git.webhook.tlsCert
-  std::string webhook_tls_key;                         // git.webhook.tlsKey
-  std::string metrics_listen;                          // git.metrics.listen: /metrics on HOST:PORT ("" = off)
+  std::string webhook_listen = "127.0.0.1:8765";          // git.webhook.listen
+  std::string webhook_secret_file;                        // git.webhook.secretFile ("" = no webhook server)
+  std::string webhook_repository;                         // git.webhook.repository: "owner/name" ("" = any)
+  std::string webhook_tls_cert;                           // git.webhook.tlsCert
+  std::string webhook_tls_key;                            // git.webhook.tlsKey
+  std::string metrics_listen;                             // git.metrics.listen: /metrics on HOST:PORT ("" = off)
   // git.authors: uid ("1000") or user name ("ann") -> "Name <email>", the author of commits of
   // that user's changes; users not listed keep the default "user <user@localhost>".
   std::map<std::string, std::string> authors;
@@ -91,8 +91,8 @@ struct GitConfig {
 };
 
 struct LogConfig {
-  std::string level = "info";  // log.level: trace|debug|info|warn|error|off
-  std::string file;            // log.file: also log here ("" = stderr only)
+  std::string level = "info";   // log.level: trace|debug|info|warn|error|off
+  std::string file;             // log.file: also log here ("" = stderr only)
   std::string format = "text";  // log.format: text | json (one object a line, with the events' fields)
 
   friend bool operator==(const LogConfig&, const LogConfig&) = default;
