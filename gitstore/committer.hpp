@@ -60,8 +60,8 @@ struct CommitLabel {
 
 // What a subscriber hears of one commit (or of a fast-forward to a remote's commit).
 struct CommitNotice {
-  std::string commit;                     // hex id
-  std::string correlation_id;             // the Correlation-Id trailer; "" for a fast-forward (no commit of ours)
+  std::string commit;          // hex id
+  std::string correlation_id;  // the Correlation-Id trailer; "" for a fast-forward (no commit of ours)
   std::string subject;
   std::size_t paths = 0;                  // added, changed, renamed or removed
   std::chrono::microseconds duration{0};  // reading the changes and writing the commit
