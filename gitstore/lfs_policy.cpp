@@ -104,7 +104,9 @@ void LfsPolicy::load_attributes(int root_fd) {
   bool exists = false;
   text_ = read_attributes(root_fd, loaded_, exists);
   has_file_ = exists;
-  attributes_ = LfsAttributes(text_);
+  // The block's anchored lines only record what the size rule chose: they select nothing
+  // themselves, so a file that shrinks goes back to git (and its line goes).
+  covering_ = LfsAttributes(with_lfs_block(text_, options_.track, {}));
 }
 
 bool LfsPolicy::wants(const std::string& path, std::uint64_t size) const {
@@ -112,25 +114,23 @@ bool LfsPolicy::wants(const std::string& path, std::uint64_t size) const {
   if (size > kLfsAlwaysAbove || size >= options_.size_threshold) return true;
   for (const auto& pattern : options_.track)
     if (attribute_pattern_matches(pattern, path)) return true;
-  return attributes_.is_lfs(path);
+  return covering_.is_lfs(path);
 }
 
 bool LfsPolicy::update_attributes(int root_fd, TreeOverlay& overlay, git_odb* odb, const std::set<std::string>& stored,
                                   const std::set<std::string>& moved) {
   load_attributes(root_fd);
-  // What covers a file without a line of its own: the user's lines and the track patterns.
-  const LfsAttributes covering(with_lfs_block(text_, options_.track, {}));
   auto is_lfs_file = [&](const std::string& path) {
     auto entry = overlay.get(path);
     return entry && is_file_mode(entry->mode) && read_lfs_pointer(odb, entry->oid).has_value();
   };
   std::set<std::string> paths = managed_lfs_paths(text_);
-  std::erase_if(paths, [&](const std::string& path) { return covering.is_lfs(path) || !is_lfs_file(path); });
+  std::erase_if(paths, [&](const std::string& path) { return covering_.is_lfs(path) || !is_lfs_file(path); });
   std::set<std::string> candidates = stored;
   for (const auto& to : moved)
     overlay.for_each_file(to, [&](const std::string& file, const TreeEntryInfo&) { candidates.insert(file); });
   for (const auto& path : candidates)
-    if (!covering.is_lfs(path) && !exact_path_pattern(path).empty() && is_lfs_file(path)) paths.insert(path);
+    if (!covering_.is_lfs(path) && !exact_path_pattern(path).empty() && is_lfs_file(path)) paths.insert(path);
   const std::string wanted = with_lfs_block(text_, options_.track, paths);
   if (wanted == text_ && has_file_) return false;
   if (wanted.empty() && !has_file_) return false;

@@ -47,7 +47,7 @@ class LfsPolicy {
  private:
   LfsOptions options_;
   LfsStore store_;
-  LfsAttributes attributes_;  // the whole root .gitattributes
+  LfsAttributes covering_;  // the root .gitattributes without the block's anchored lines
   std::string text_;
   struct stat loaded_ {};
   bool has_file_ = false;

@@ -98,7 +98,8 @@ TEST_CASE("copies between stores are verified", "[lfs]") {
   LfsStore third((dir / "c").string());
   CHECK_THROWS_WITH(local.copy_to(third, pointer), Catch::Contains("corrupt"));
   CHECK_FALSE(third.has(pointer));
-  CHECK_THROWS_WITH(third.copy_to(local, pointer), Catch::Contains("missing"));
+  LfsStore fourth((dir / "d").string());
+  CHECK_THROWS_WITH(third.copy_to(fourth, pointer), Catch::Contains("missing"));
   CHECK(third.check(pointer) == "missing");
 }
 

@@ -6,9 +6,11 @@ behind the same basic auth as git itself (it sees only authenticated requests).
 
 Faults for the tests, read from files in <fault dir> at every request:
   upload-500   a number N: the next N uploads (PUT) answer 500 and store nothing
+  batch.json   the answer to the next batch request, verbatim (the file is then removed):
+               a hostile server
 Objects damaged or removed in the store are served as they are (a corrupt or missing object).
 
-usage: lfs_server.py PORT ROOT FAULT_DIR
+usage: lfs_server.py PORT ROOT FAULT_DIR   (PORT 0: any free port, printed on the first line)
 """
 import hashlib
 import json
@@ -90,6 +92,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply_json(404, {"message": "not stored"})
         if oid:
             return self.reply_json(405, {"message": "POST an object?"})
+        canned = os.path.join(FAULTS, "batch.json")
+        if os.path.exists(canned):
+            with open(canned, "rb") as f:
+                body = f.read()
+            os.unlink(canned)
+            return self.reply(200, body)
         operation = request.get("operation")
         objects = []
         for item in request.get("objects", []):
@@ -162,4 +170,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(chunk)
 
 
-ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+if PORT == 0:
+    print(server.server_address[1], flush=True)
+server.serve_forever()
