@@ -1,5 +1,7 @@
 // Git LFS on the remote sync: objects go up before the commits that refer to them, and come
 // down before the files that hold them are written (see docs/lfs.md).
+#include <chrono>
+#include <cmath>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -9,6 +11,7 @@
 #include "gitstore/printable.hpp"
 #include "tools/histfs/daemon/remote_sync.hpp"
 #include "tools/histfs/daemon/sync_common.hpp"
+#include "tools/histfs/telemetry/events.hpp"
 
 namespace histfs::daemon {
 
@@ -34,6 +37,7 @@ void RemoteSync::upload_lfs(const git_oid& head) {
   if (objects.empty()) return;
   auto store = gitstore::LfsStore::of_git_dir(daemon_.git_dir);
   gitstore::LfsTransfer transfer(store, lfs_options());
+  const auto started = std::chrono::steady_clock::now();
   try {
     transfer.upload(objects, [this](const gitstore::LfsProgress& progress) {
       std::lock_guard lock(mutex_);
@@ -44,7 +48,15 @@ void RemoteSync::upload_lfs(const git_oid& head) {
     state_.lfs_progress.reset();
     throw;  // the push fails before any ref moved, and is retried with the backoff
   }
-  spdlog::info("lfs_push {} object(s), {} bytes, before {}", objects.size(), bytes, short_id(head));
+  const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  daemon_.metrics.lfs_upload(objects.size(), bytes);
+  telemetry::Event("lfs_upload")  // the push cycle's id
+      .with("objects", objects.size())
+      .with("bytes", bytes)
+      .with("duration_ms", std::llround(elapsed * 1000))
+      .with("before", gitstore::oid_hex(head))
+      .log(spdlog::level::info,
+           fmt::format("lfs_push {} object(s), {} bytes, before {}", objects.size(), bytes, short_id(head)));
   std::lock_guard lock(mutex_);
   state_.lfs_progress.reset();
   state_.lfs_unpushed_objects = 0;
