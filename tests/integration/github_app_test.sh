@@ -5,7 +5,8 @@
 #  (a) a key readable by others, a wrong app id, a wrong installation, the API down: clear errors,
 #      nothing saved;
 #  (b) --create-repo for an organization: a private repo is made, the mount pushes into it and keeps
-#      pushing across several token renewals with nothing lost; status shows the App, not the token;
+#      pushing across several token renewals with nothing lost, and again after a remount; status
+#      shows the App, not the token;
 #  (c) every token revoked mid-session (401): renewed and retried; a rate-limited exchange (429 with
 #      Retry-After) is waited out; malformed JSON and an already expired token are clear API errors;
 #  (d) --create-repo of a name that exists (422): reported, untouched; --use-existing connects;
@@ -120,6 +121,12 @@ control '{"revoke": true, "expired": 1}'
 echo expired >"$MNT/after-expired.txt"
 wait_for "after-expired.txt is pushed" remote_has notes after-expired.txt
 grep -q "already expired" "$LOG" || fail "the expired token answer is not in the log"
+
+step "(b) a new mount of the git dir authenticates through the App again (the auth kind was remembered)"
+unmount_histfs
+mount_named A --set "git.caFile=$GS_BUNDLE"
+echo remounted >"$MNT/after-remount.txt"
+wait_for "after-remount.txt is pushed" remote_has notes after-remount.txt
 
 step "(d) --create-repo of a name that exists (422): reported, the repo untouched; --use-existing connects"
 workspace B

@@ -24,6 +24,8 @@ void print_import(const json& r) {
 }  // namespace
 
 void print_connect(const json& a) {
+  if (a.contains("created_repo"))
+    printf("created the private repository %s on GitHub\n", a["created_repo"].get<std::string>().c_str());
   printf("connected to %s\n", a["remote"].get<std::string>().c_str());
   const json& r = a["result"];
   if (a.value("deferred", false))
