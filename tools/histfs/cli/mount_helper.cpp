@@ -19,10 +19,10 @@ constexpr std::array kMountOnlyPrefixes = {"x-", "comment="};
 
 // The kernel and libfuse options histfs passes through to -o (the ones libfuse accepts from a
 // filesystem). fsname= and subtype= are histfs's own: the CLI finds a daemon through them.
-constexpr std::array kKernel = {
-    "ro",          "suid",    "nosuid", "dev",     "nodev",      "exec",        "noexec",     "sync",
-    "async",       "dirsync", "atime",  "noatime", "nodiratime", "allow_other", "allow_root", "default_permissions",
-    "auto_unmount"};
+constexpr std::array kKernel = {"ro",          "suid",    "nosuid",      "dev",        "nodev",
+                                "exec",        "noexec",  "sync",        "async",      "dirsync",
+                                "atime",       "noatime", "allow_other", "allow_root", "default_permissions",
+                                "auto_unmount"};
 constexpr std::array kKernelWithValue = {
     "max_read=", "blksize=", "context=", "fscontext=", "defcontext=", "rootcontext="};
 
@@ -74,7 +74,7 @@ std::vector<std::string> translate(const CLI::App& mount, const std::vector<std:
     if (is_one_of(word, kKernel) || starts_with_one_of(word, kKernelWithValue)) {
       kernel.push_back(word);
     } else if (const CLI::Option* flag = mount_flag(mount, key)) {
-      const bool takes_value = flag->get_type_size_max() > 0;
+      const bool takes_value = flag->get_expected_max() > 0;  // a flag expects 0 values
       if (takes_value && equals == std::string::npos)
         mistakes.push_back(key + " needs a value (" + key + "=...)");
       else if (!takes_value && equals != std::string::npos)
