@@ -42,7 +42,7 @@ struct HttpRequest {
   std::string method = "GET";
   std::string url;  // http:// or https://, with an optional port and query
   HttpHeaders headers;
-  std::string body;                               // sent when body_file is not set
+  std::string body;                                // sent when body_file is not set
   std::optional<std::filesystem::path> body_file;  // streamed as the body (Content-Length from its size)
   // When set, a 2xx response's body is streamed into this file (created or
   // truncated, mode 0600) instead of HttpResponse::body; other statuses keep

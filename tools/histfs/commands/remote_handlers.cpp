@@ -49,7 +49,8 @@ json handle_connect(daemon::DaemonContext& d, const json& request) {
   // Reachable, and with the right credentials, before anything is saved.
   gitstore::NetworkGuard network(settings.network_timeout);
   const bool empty =
-      gitstore::RemoteClient(nullptr, settings.url, settings::make_token_source(settings)->token(), &network).is_empty();
+      gitstore::RemoteClient(nullptr, settings.url, settings::make_token_source(settings)->token(), &network)
+          .is_empty();
   if (!empty && prefer.empty())
     throw std::invalid_argument(
         "the remote already has history: choose --prefer remote or --prefer local. Both sides' files are "

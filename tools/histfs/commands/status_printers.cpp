@@ -19,7 +19,8 @@ void print_auth(const json& a) {
     return;
   }
   printf("auth:         GitHub App %s, installation %s, token expires %s\n", a.value("app_id", std::string()).c_str(),
-         a.value("installation_id", std::string()).c_str(), a.value("token_expires_at", std::string("(none yet)")).c_str());
+         a.value("installation_id", std::string()).c_str(),
+         a.value("token_expires_at", std::string("(none yet)")).c_str());
   if (a.contains("last_api_error")) printf("API error:    %s\n", a["last_api_error"].get<std::string>().c_str());
 }
 
