@@ -97,8 +97,7 @@ http {
     ssl_certificate $GS_DIR/tls/server.crt;
     ssl_certificate_key $GS_DIR/tls/server.key;
     location ~ ^/[^/]+\.git/info/lfs/ {
-      auth_basic "histfs test git";
-      auth_basic_user_file $GS_DIR/htpasswd;
+$(git_server_auth_lines)
       proxy_pass http://127.0.0.1:$GS_LFS_PORT;
       proxy_http_version 1.1;
       proxy_request_buffering off;
