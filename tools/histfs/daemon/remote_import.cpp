@@ -12,11 +12,7 @@
 
 namespace histfs::daemon {
 
-using gitstore::oid_hex;
 using nlohmann::json;
-using sync::kPushedRef;
-using sync::now_seconds;
-using sync::short_id;
 
 json RemoteSync::do_import(bool prefer_remote) {
   auto remote = fetch();

@@ -16,7 +16,6 @@
 namespace histfs::daemon {
 
 using nlohmann::json;
-using sync::short_id;
 
 gitstore::LfsTransferOptions RemoteSync::lfs_options() {
   return {settings_.url, settings::read_token(settings_), daemon_.config.git.ca_file, settings_.network_timeout};

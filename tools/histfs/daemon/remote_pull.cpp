@@ -20,11 +20,7 @@
 
 namespace histfs::daemon {
 
-using gitstore::oid_hex;
 using nlohmann::json;
-using sync::kPushedRef;
-using sync::now_seconds;
-using sync::short_id;
 
 json RemoteSync::do_fetch(bool allow_mass_delete) {
   set_phase(SyncPhase::Fetching);

@@ -11,11 +11,7 @@
 
 namespace histfs::daemon {
 
-using gitstore::oid_hex;
 using nlohmann::json;
-using sync::kPushedRef;
-using sync::now_seconds;
-using sync::short_id;
 
 size_t RemoteSync::deletions_since_pushed(const git_oid& head) {
   auto base = repo_.ref(kPushedRef);

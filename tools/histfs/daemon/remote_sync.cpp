@@ -24,10 +24,7 @@
 namespace histfs::daemon {
 namespace {
 
-using gitstore::oid_hex;
 using nlohmann::json;
-using sync::kPushedRef;
-using sync::now_seconds;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kBackoffStart = std::chrono::milliseconds(1000);

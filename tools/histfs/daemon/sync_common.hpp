@@ -17,3 +17,11 @@ inline std::int64_t now_seconds() {
 inline std::string short_id(const git_oid& oid) { return gitstore::oid_hex(oid).substr(0, 12); }
 
 }  // namespace histfs::daemon::sync
+
+namespace histfs::daemon {
+// Every remote_*.cpp uses these by their short names.
+using gitstore::oid_hex;
+using sync::kPushedRef;
+using sync::now_seconds;
+using sync::short_id;
+}  // namespace histfs::daemon
