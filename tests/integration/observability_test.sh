@@ -48,7 +48,9 @@ for number, line in enumerate(open(sys.argv[1], encoding="utf-8", errors="strict
         print(json.dumps(event))
 PYEOF
 }
-has_event() { events "$1" | grep -qF -- "$2"; } # has_event NAME TEXT: an event NAME whose JSON holds TEXT
+has_event() { # has_event NAME TEXT: an event NAME whose JSON holds TEXT (grep -q would cut the pipe short)
+  events "$1" >"$T/events.out" && grep -qF -- "$2" "$T/events.out"
+}
 commits_above() { [ "$(commit_count)" -gt "$1" ]; }
 
 # =============================================================================================
@@ -199,10 +201,11 @@ echo "after the rotation" >"$MNT/c.md"
 wait_for "a commit after the rotation" commits_above "$commits_before"
 wait_for "its git_commit event is in the new log" has_event git_commit '"paths": 1'
 grep -q 'c.md' "$LOG.1" && fail "the old log file was still written after SIGHUP"
-kill -HUP "$DAEMON_PID"
-kill -HUP "$DAEMON_PID"
 reloads_logged() { [ "$(grep -c 'SIGHUP: log reopened' "$LOG")" -ge "$1" ]; }
-wait_for "two more reloads are logged" reloads_logged 3
+kill -HUP "$DAEMON_PID"
+wait_for "a second reload is logged" reloads_logged 2
+kill -HUP "$DAEMON_PID"
+wait_for "a third reload is logged" reloads_logged 3
 mountpoint -q "$MNT" || fail "a second SIGHUP unmounted $MNT"
 unmount_histfs
 
