@@ -120,6 +120,8 @@ bool LfsPolicy::wants(const std::string& path, std::uint64_t size) const {
 bool LfsPolicy::update_attributes(int root_fd, TreeOverlay& overlay, git_odb* odb, const std::set<std::string>& stored,
                                   const std::set<std::string>& moved) {
   load_attributes(root_fd);
+  // A tree without LFS files gets no block (and no .gitattributes made for it).
+  if (stored.empty() && text_.find(kLfsBlockBegin) == std::string::npos) return false;
   auto is_lfs_file = [&](const std::string& path) {
     auto entry = overlay.get(path);
     return entry && is_file_mode(entry->mode) && read_lfs_pointer(odb, entry->oid).has_value();

@@ -39,8 +39,9 @@ class LfsPolicy {
   // Brings the LFS block of the root .gitattributes in step with the tree: the track
   // patterns, and an anchored line for each LFS file of the overlay no pattern or user line
   // covers (`stored`: the files this batch stored as LFS; `moved`: destinations of moves,
-  // which keep their blobs). Rewrites the backing dir's file when its text changes (a new
-  // file, owned like the folder it is in) and returns true; the caller then stores it.
+  // which keep their blobs). The block is first written with the first LFS file, never for a
+  // tree without one. Rewrites the backing dir's file when its text changes (a new file,
+  // owned like the folder it is in) and returns true; the caller then stores it.
   bool update_attributes(int root_fd, TreeOverlay& overlay, git_odb* odb, const std::set<std::string>& stored,
                          const std::set<std::string>& moved);
 

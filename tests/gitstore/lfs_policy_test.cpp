@@ -66,6 +66,20 @@ TEST_CASE("large, tracked and attributed files are committed as pointers, as git
   f.git("fsck --strict");
 }
 
+TEST_CASE("a tree without LFS files gets no .gitattributes", "[lfs]") {
+  Fixture f;
+  write_file(f.data + "/notes.md", "small\n");
+  f.open_with_lfs({1000, {"*.png"}});
+  REQUIRE(f.committer->reconcile());
+  CHECK_FALSE(stdfs::exists(f.data + "/.gitattributes"));
+  write_file(f.data + "/a.png", "image\n");
+  f.changes.dirty("a.png", 0, 0);
+  REQUIRE(f.committer->commit_batch(f.changes.take(), ""));
+  f.changes.committed();
+  CHECK(read_file(f.data + "/.gitattributes").find("*.png filter=lfs") != std::string::npos);
+  CHECK(f.head_tree() == f.stock_tree());
+}
+
 TEST_CASE("the user's own filter=lfs lines count, and their lines stay", "[lfs]") {
   Fixture f;
   write_file(f.data + "/.gitattributes", "*.psd filter=lfs diff=lfs merge=lfs -text\n*.txt text\n");
