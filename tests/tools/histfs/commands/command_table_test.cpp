@@ -57,7 +57,7 @@ TEST_CASE("the command table lists every control command once, in the order of -
   std::vector<std::string> names;
   for (const auto& command : commands::command_table()) names.emplace_back(command.name);
   CHECK(names == std::vector<std::string>{"status", "flush", "log", "snapshot", "snapshots", "restore", "connect",
-                                          "push", "pull", "reconcile"});
+                                          "push", "pull", "reconcile", "config", "gc", "lfs", "report"});
   CHECK(std::set<std::string>(names.begin(), names.end()).size() == names.size());
 }
 

@@ -47,7 +47,7 @@ TEST_CASE("every known outcome is a series from the start, at zero") {
   CHECK(has_line(text, "# TYPE histfs_lfs_uploaded_bytes_total counter"));
   // Never pushed: the timestamp family is there, without a sample.
   CHECK(has_line(text, "# TYPE histfs_last_push_timestamp_seconds gauge"));
-  CHECK(text.find("histfs_last_push_timestamp_seconds ") == std::string::npos);
+  CHECK(text.find("\nhistfs_last_push_timestamp_seconds ") == std::string::npos);
 }
 
 TEST_CASE("what the services report moves the counters") {
@@ -76,8 +76,8 @@ TEST_CASE("what the services report moves the counters") {
   CHECK(has_line(text, "histfs_lfs_uploaded_bytes_total 4096"));
   CHECK(has_line(text, "histfs_webhook_deliveries_total{status=\"202\"} 1"));
   CHECK(has_line(text, "histfs_webhook_deliveries_total{status=\"401\"} 1"));
-  CHECK(text.find("histfs_last_push_timestamp_seconds ") != std::string::npos);
-  CHECK(text.find("histfs_last_fetch_timestamp_seconds ") != std::string::npos);
+  CHECK(text.find("\nhistfs_last_push_timestamp_seconds ") != std::string::npos);
+  CHECK(text.find("\nhistfs_last_fetch_timestamp_seconds ") != std::string::npos);
   CHECK(metrics.commits() == 2);
 }
 
