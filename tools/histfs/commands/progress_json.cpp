@@ -23,15 +23,32 @@ json tasks_in_status(const json& status) {
   json tasks = status.value("progress", json::array());
   if (!status.contains("remote") || !status["remote"].is_object()) return tasks;
   const json& remote = status["remote"];
-  if (!remote.contains("progress") || !remote["progress"].is_object()) return tasks;
-  const json& transfer = remote["progress"];
-  tasks.push_back({{"task", remote.value("state", std::string("remote"))},
-                   {"state", "objects"},
-                   {"done", transfer.value("objects_done", std::uint64_t{0})},
-                   {"total", transfer.value("objects_total", std::uint64_t{0})},
-                   {"bytes", transfer.value("bytes", std::uint64_t{0})},
-                   {"bytes_total", std::uint64_t{0}},
-                   {"seconds", 0.0}});
+  auto number = [](const json& object, const char* key) {
+    const bool count = object.contains(key) && object[key].is_number_integer() && object[key].get<std::int64_t>() >= 0;
+    return count ? object[key].get<std::uint64_t>() : std::uint64_t{0};
+  };
+  // A Git LFS upload or download (remote.lfs.progress), then the git transfer (remote.progress).
+  if (remote.contains("lfs") && remote["lfs"].is_object() && remote["lfs"].contains("progress") &&
+      remote["lfs"]["progress"].is_object()) {
+    const json& lfs = remote["lfs"]["progress"];
+    tasks.push_back({{"task", "lfs transfer"},
+                     {"state", "objects"},
+                     {"done", number(lfs, "objects_done")},
+                     {"total", number(lfs, "objects_total")},
+                     {"bytes", number(lfs, "bytes_done")},
+                     {"bytes_total", number(lfs, "bytes_total")},
+                     {"seconds", 0.0}});
+  }
+  if (remote.contains("progress") && remote["progress"].is_object()) {
+    const json& transfer = remote["progress"];
+    tasks.push_back({{"task", remote.value("state", std::string("remote"))},
+                     {"state", "objects"},
+                     {"done", number(transfer, "objects_done")},
+                     {"total", number(transfer, "objects_total")},
+                     {"bytes", number(transfer, "bytes")},
+                     {"bytes_total", std::uint64_t{0}},
+                     {"seconds", 0.0}});
+  }
   return tasks;
 }
 

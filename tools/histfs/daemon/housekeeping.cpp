@@ -92,13 +92,10 @@ nlohmann::json Housekeeping::pack(const std::string& why) {
 nlohmann::json Housekeeping::pack_now() { return pack("histfs gc"); }
 
 nlohmann::json Housekeeping::status() {
+  const std::size_t estimate = gitstore::estimate_loose_objects(repository_dir_);  // a readdir: outside the lock
   std::lock_guard lock(mutex_);
-  return {{"threshold", threshold_},
-          {"loose_estimate", gitstore::estimate_loose_objects(repository_dir_)},
-          {"packs", packs_},
-          {"objects_packed", objects_packed_},
-          {"seconds_packing", seconds_packing_},
-          {"last_pack", last_pack_},
+  return {{"threshold", threshold_},           {"loose_estimate", estimate},          {"packs", packs_},
+          {"objects_packed", objects_packed_}, {"seconds_packing", seconds_packing_}, {"last_pack", last_pack_},
           {"last_error", last_error_}};
 }
 
