@@ -6,7 +6,7 @@
 #      nothing saved;
 #  (b) --create-repo for an organization: a private repo is made, the mount pushes into it and keeps
 #      pushing across several token renewals with nothing lost, and again after a remount; status
-#      shows the App, not the token;
+#      shows the App, not the token; Git LFS uses the same token;
 #  (c) every token revoked mid-session (401): renewed and retried; a rate-limited exchange (429 with
 #      Retry-After) is waited out; malformed JSON and an already expired token are clear API errors;
 #  (d) --create-repo of a name that exists (422): reported, untouched; --use-existing connects;
@@ -98,6 +98,12 @@ json_get "$T/status.json" 'j["remote"]["auth"]["token_expires_at"]' | grep -qE '
 cli_ok status --mount "$MNT"
 grep -q "GitHub App $APP_ID, installation $INSTALLATION, token expires" "$T/cli.out" ||
   fail "status does not show the App: $(cli_out)"
+
+step "(b) a file stored in Git LFS goes up with the same App token"
+printf 'not really a png %s\n' "$RANDOM" >"$MNT/photo.png"
+oid=$(sha256sum "$MNT/photo.png" | cut -d' ' -f1)
+wait_for "photo.png is pushed" remote_has notes photo.png
+[ -f "$GS_ROOT/notes.git/lfs/objects/${oid:0:2}/${oid:2:2}/$oid" ] || fail "photo.png's LFS object is not on the server"
 
 step "(c) every token revoked mid-session (401): the push renews the token and retries"
 control '{"revoke": true}'

@@ -18,7 +18,8 @@ namespace histfs::daemon {
 using nlohmann::json;
 
 gitstore::LfsTransferOptions RemoteSync::lfs_options() {
-  return {settings_.url, settings::read_token(settings_), daemon_.config.git.ca_file, settings_.network_timeout};
+  // The token git uses (a GitHub App's is renewed in memory): LFS goes to the same host.
+  return {settings_.url, tokens_->token(), daemon_.config.git.ca_file, settings_.network_timeout};
 }
 
 void RemoteSync::upload_lfs(const git_oid& head) {
@@ -35,13 +36,25 @@ void RemoteSync::upload_lfs(const git_oid& head) {
   }
   if (objects.empty()) return;
   auto store = gitstore::LfsStore::of_git_dir(daemon_.git_dir);
-  gitstore::LfsTransfer transfer(store, lfs_options());
-  const auto started = std::chrono::steady_clock::now();
-  try {
+  const auto upload = [&](gitstore::LfsTransferOptions options) {
+    gitstore::LfsTransfer transfer(store, std::move(options));
     transfer.upload(objects, [this](const gitstore::LfsProgress& progress) {
       std::lock_guard lock(mutex_);
       state_.lfs_progress = progress;
     });
+  };
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    auto options = lfs_options();
+    try {
+      upload(options);
+    } catch (const gitstore::LfsError& error) {
+      // A short-lived token the server refused (a GitHub App's, revoked): renew once and retry, as git does.
+      if (std::string_view(error.what()).find("got HTTP 401") == std::string_view::npos) throw;
+      options.token = tokens_->renew_refused(options.token);
+      if (options.token.empty()) throw;
+      upload(options);
+    }
   } catch (...) {
     std::lock_guard lock(mutex_);
     state_.lfs_progress.reset();
