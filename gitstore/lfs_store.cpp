@@ -12,6 +12,8 @@
 #include <system_error>
 #include <vector>
 
+#include "gitstore/dir_walk.hpp"
+
 namespace histfs::gitstore {
 namespace {
 
@@ -122,6 +124,15 @@ std::string Sha256::hex() {
 }
 
 std::optional<LfsPointer> hash_lfs_content(int fd, std::uint64_t size) { return stream(fd, size, -1); }
+
+bool file_has_lfs_content(int root_fd, const std::string& path, const LfsPointer& pointer) {
+  Fd fd(open_at(root_fd, path, O_RDONLY | O_NOFOLLOW));
+  struct stat st;
+  if (fd.get() < 0 || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || std::uint64_t(st.st_size) != pointer.size)
+    return false;
+  auto got = hash_lfs_content(fd.get(), pointer.size);
+  return got && *got == pointer;
+}
 
 LfsStore::LfsStore(std::string lfs_dir) : dir_(std::move(lfs_dir)) {}
 

@@ -37,6 +37,10 @@ class Sha256 {
 // anything; nullopt when the file is shorter or longer than `size` (it changed underway).
 std::optional<LfsPointer> hash_lfs_content(int fd, std::uint64_t size);
 
+// True when the file at `path` below `root_fd` (not followed if a symlink) holds exactly the
+// content `pointer` names.
+bool file_has_lfs_content(int root_fd, const std::string& path, const LfsPointer& pointer);
+
 // The LFS object store below `root` (an `lfs` folder: GIT_DIR/lfs, or a remote's).
 class LfsStore {
  public:

@@ -7,7 +7,7 @@
 #  (c) a stock clone + git lfs pull gives identical files, git lfs fsck passes, git fsck --strict is
 #      clean everywhere; histfs lfs fsck passes;
 #  (d) .history/<tag>/ and .history/versions/ read the real bytes (size too), B fetches on demand
-#      what its store lacks; a restore brings an LFS file back;
+#      what its store lacks; a restore brings an LFS file back, and one to HEAD rewrites nothing;
 #  (e) server faults: 500 on upload (the push is held and retried, nothing lost), a corrupt object
 #      and a missing object on download (the pull is held, status names the file, nothing written);
 #  (f) a file:// remote: a stock clone with git lfs gets the content.
@@ -125,6 +125,8 @@ for v in "$MNT/.history/versions/photos/beach.jpg"/*; do
 done
 cli_ok restore "$MNT/photos/beach.jpg" --to v1 --mount "$MNT"
 cmp "$SRC/beach.jpg" "$MNT/photos/beach.jpg" || fail "the restore did not bring the image back"
+cli_ok restore "$MNT" --to HEAD --dry-run --json --mount "$MNT"
+[ "$(json_get "$T/cli.out" 'len(j["changes"])')" = 0 ] || fail "a restore to HEAD would rewrite LFS files: $(cli_out)"
 on B
 rm -rf "$GITDIR/lfs/objects"
 cli_ok pull --mount "$MNT" # tag v1

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gitstore/commit_message.hpp"
+#include "gitstore/lfs_store.hpp"
 #include "gitstore/worktree_sync.hpp"
 #include "tools/histfs/commands/history_commands.hpp"
 #include "tools/histfs/commands/request_paths.hpp"
@@ -27,7 +28,16 @@ std::vector<WriteStep> plan_restore(daemon::DaemonContext& d, const gitstore::Co
   const auto current = gitstore::hash_worktree(d.root_fd, d.ignore, path);
   if (wanted.empty() && !path.empty())
     throw HistoryError(path + " did not exist at " + oid_hex(target.id).substr(0, 12) + "; nothing changed");
-  return daemon::diff_files(current, wanted);
+  auto steps = daemon::diff_files(current, wanted);
+  // The work tree hashes as content, git holds LFS files as pointers: a file whose content is
+  // already what its pointer names needs no write.
+  std::erase_if(steps, [&](const WriteStep& step) {
+    auto now = current.find(step.path);
+    if (step.kind != WriteStep::Write || now == current.end() || now->second.mode != step.entry.mode) return false;
+    auto pointer = d.history.lfs_pointer(step.entry.oid);
+    return pointer && gitstore::file_has_lfs_content(d.root_fd, step.path, *pointer);
+  });
+  return steps;
 }
 
 }  // namespace
