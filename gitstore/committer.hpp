@@ -108,6 +108,12 @@ class Committer {
   // already taken are dropped.
   void label_batch(unsigned generation, CommitLabel label);
 
+  // From now on, files `options` selects are stored as Git LFS pointers (gitstore/lfs_policy.hpp)
+  // and the root .gitattributes is kept in step. The committer rewrites that file in the
+  // backing dir itself; `rewritten` is then told its path, so the kernel's cached view of it
+  // can be dropped. Call before reconcile() and start().
+  void enable_lfs(LfsOptions options, std::function<void(const std::vector<std::string>&)> rewritten = {});
+
   // Number of commits made since start-up (for tests and status).
   unsigned long commits() const { return commits_.load(); }
   CommitterStatus status() const;
@@ -120,12 +126,6 @@ class Committer {
     subscribers_.push_back({std::move(name), std::move(callback)});
   }
   // Blocks until the batch holding flush `ticket` (ChangeSet::request_flush) is committed
-  // From now on, files `options` selects are stored as Git LFS pointers (gitstore/lfs_policy.hpp)
-  // and the root .gitattributes is kept in step. The committer rewrites that file in the
-  // backing dir itself; `rewritten` is then told its path, so the kernel's cached view of it
-  // can be dropped. Call before reconcile() and start().
-  void enable_lfs(LfsOptions options, std::function<void(const std::vector<std::string>&)> rewritten = {});
-
   // or found unchanged. False on timeout or when the committer has stopped.
   bool wait_flushed(unsigned long ticket, std::chrono::milliseconds timeout);
 
@@ -139,6 +139,9 @@ class Committer {
   // The label given for `generation`, if any; forgets it and every older one.
   CommitLabel take_label(unsigned generation);
   ChangeSummary apply(class TreeOverlay& overlay, const ChangeBatch& batch, ObjectSync& written);
+  // Brings the root .gitattributes in step with the LFS files of `overlay` and stores it there.
+  void keep_lfs_attributes(TreeOverlay& overlay, const WorktreeContext& context,
+                           const std::set<std::string>& lfs_stored, ChangeSummary& summary);
   // Commits a batch taken from the ChangeSet, checks it, and commits a repair when the check
   // finds HEAD wrong; the ChangeSet stops following the batch's paths when it returns.
   std::optional<CommitResult> commit_checked(ChangeBatch& batch, const CommitLabel& label);
@@ -151,9 +154,8 @@ class Committer {
 
   Repository& repo_;
   int root_fd_;
-  // Brings the root .gitattributes in step with the LFS files of `overlay` and stores it there.
-  void keep_lfs_attributes(TreeOverlay& overlay, const WorktreeContext& context,
-                           const std::set<std::string>& lfs_stored, ChangeSummary& summary);
+  std::unique_ptr<LfsPolicy> lfs_;  // null: no LFS
+  std::function<void(const std::vector<std::string>&)> rewritten_;
   IgnoreRules& ignore_;
   ChangeSet& changes_;
   CommitterOptions options_;  // guarded by status_mutex_ (set_options)
@@ -166,8 +168,6 @@ class Committer {
   // Paths the commits could not read, with why (a path leaves once it is read again); logged once.
   std::map<std::string, std::string> skipped_;
   void note_skipped(const std::map<std::string, std::string>& skipped);
-  std::unique_ptr<LfsPolicy> lfs_;  // null: no LFS
-  std::function<void(const std::vector<std::string>&)> rewritten_;
   std::thread thread_;
   std::atomic<unsigned long> commits_{0};
   struct Subscriber {

@@ -36,6 +36,7 @@
 #include "tools/histfs/daemon/remote_sync.hpp"
 #include "tools/histfs/daemon/request_handlers.hpp"
 #include "tools/histfs/daemon/sync_telemetry.hpp"
+#include "tools/histfs/daemon/systemd_notifier.hpp"
 #include "tools/histfs/daemon/webhook_service.hpp"
 #include "tools/histfs/settings/config.hpp"
 #include "tools/histfs/settings/logging.hpp"
@@ -293,6 +294,7 @@ int run_daemon(const MountArguments& args) {
                                                                  : fs::HistoryMode::Hidden;
   fs::Router router(passthrough, history_view.get(), history_mode);
 
+  SystemdNotifier systemd;  // made before the session: the end of the session unblocks its probe
   fs::MountSession session(router, mount_options);
   passthrough.set_notifier(&session.notifier());
   lfs_invalidate = [&passthrough](const std::vector<std::string>& paths) { passthrough.invalidate_names(paths); };
@@ -348,8 +350,10 @@ int run_daemon(const MountArguments& args) {
   }
   // From here SIGHUP reopens the log and reloads the config; libfuse would unmount (see hangup_watcher.hpp).
   HangupWatcher hangups([&context, &args] { reload_on_hangup(args, context.get()); });
+  systemd.ready_when_answering(mountpoint);
   const int status = serve_with_callers_umask(session);
   passthrough.stop_fd_closer();
+  systemd.stopping();
   spdlog::info("unmounted {}{}", mountpoint, committer ? "; committing what is pending" : "");
   if (webhooks) webhooks->stop();
   if (metrics_listener) metrics_listener->stop();
