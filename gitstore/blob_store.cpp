@@ -10,6 +10,7 @@
 
 #include "gitstore/dir_walk.hpp"
 #include "gitstore/git_handle.hpp"
+#include "gitstore/unique_fd.hpp"
 
 namespace histfs::gitstore {
 namespace {
@@ -17,20 +18,6 @@ namespace {
 // Files up to this size are read in one go; larger ones stream, so memory stays bounded.
 constexpr size_t kWholeReadLimit = 8 << 20;
 constexpr size_t kChunk = 1 << 20;
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
@@ -121,7 +108,7 @@ std::optional<StoredEntry> hash_path(int root_fd, const std::string& path, const
   }
   int raw = open_at(root_fd, path, O_RDONLY | O_NOFOLLOW);
   if (raw < 0) return std::nullopt;
-  FileDescriptor fd(raw);
+  UniqueFd fd(raw);
   if (lfs && lfs->wants(path, std::uint64_t(st.st_size))) {
     auto pointer = hash_lfs_content(fd.get(), std::uint64_t(st.st_size));
     if (!pointer) return std::nullopt;
@@ -169,7 +156,7 @@ std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::stri
       if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR) return std::nullopt;
       throw_errno("open " + path);
     }
-    FileDescriptor fd(raw);
+    UniqueFd fd(raw);
     struct stat now;
     if (fstat(fd.get(), &now) != 0) throw_errno("stat " + path);
     if (!S_ISREG(now.st_mode)) return std::nullopt;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gitstore/dir_walk.hpp"
+#include "gitstore/unique_fd.hpp"
 
 namespace histfs::gitstore {
 namespace {
@@ -25,20 +26,6 @@ constexpr std::uint64_t kWriteBehind = 16ull << 20;
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Reads up to `length` bytes at `offset`; fewer only at the end of the file.
 std::size_t read_some(int fd, char* buffer, std::size_t length, std::uint64_t offset) {
@@ -89,7 +76,7 @@ std::optional<LfsPointer> stream(int in, std::uint64_t size, int out) {
 }
 
 void fsync_dir(const std::string& dir) {
-  Fd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() >= 0) fsync(fd.get());
 }
 
@@ -126,7 +113,7 @@ std::string Sha256::hex() {
 std::optional<LfsPointer> hash_lfs_content(int fd, std::uint64_t size) { return stream(fd, size, -1); }
 
 bool file_has_lfs_content(int root_fd, const std::string& path, const LfsPointer& pointer) {
-  Fd fd(open_at(root_fd, path, O_RDONLY | O_NOFOLLOW));
+  UniqueFd fd(open_at(root_fd, path, O_RDONLY | O_NOFOLLOW));
   struct stat st;
   if (fd.get() < 0 || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || std::uint64_t(st.st_size) != pointer.size)
     return false;
@@ -178,7 +165,7 @@ std::optional<LfsPointer> LfsStore::import_fd(int fd, std::uint64_t size) {
   const std::string temp = new_temp_file();
   std::optional<LfsPointer> pointer;
   try {
-    Fd out(open(temp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
+    UniqueFd out(open(temp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
     if (out.get() < 0) throw_errno("open " + temp);
     pointer = stream(fd, size, out.get());
     if (pointer && !has(*pointer) && fdatasync(out.get()) != 0) throw_errno("sync LFS object");
@@ -195,7 +182,7 @@ std::optional<LfsPointer> LfsStore::import_fd(int fd, std::uint64_t size) {
 }
 
 void LfsStore::adopt_temp_file(const std::string& temp, const LfsPointer& pointer) {
-  Fd in(open(temp.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  UniqueFd in(open(temp.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   struct stat st;
   if (in.get() < 0 || fstat(in.get(), &st) != 0) {
     unlink(temp.c_str());
@@ -215,11 +202,11 @@ void LfsStore::adopt_temp_file(const std::string& temp, const LfsPointer& pointe
 
 void LfsStore::copy_to(LfsStore& other, const LfsPointer& pointer) const {
   if (other.has(pointer)) return;
-  Fd in(open_object(pointer));
+  UniqueFd in(open_object(pointer));
   if (in.get() < 0) throw LfsError("LFS object " + pointer.oid + " is missing from " + dir_);
   const std::string temp = other.new_temp_file();
   try {
-    Fd out(open(temp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
+    UniqueFd out(open(temp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
     if (out.get() < 0) throw_errno("open " + temp);
     auto copied = stream(in.get(), pointer.size, out.get());
     if (!copied || !(*copied == pointer))
@@ -233,7 +220,7 @@ void LfsStore::copy_to(LfsStore& other, const LfsPointer& pointer) const {
 }
 
 std::string LfsStore::check(const LfsPointer& pointer) const {
-  Fd in(open_object(pointer));
+  UniqueFd in(open_object(pointer));
   if (in.get() < 0) return "missing";
   struct stat st;
   if (fstat(in.get(), &st) != 0 || std::uint64_t(st.st_size) != pointer.size)

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 
+#include "gitstore/unique_fd.hpp"
 #include "support/temp_dir.hpp"
 
 namespace histfs::gitstore {
@@ -20,20 +21,6 @@ namespace {
 using test::TempDir;
 using test::write_file;
 namespace stdfs = std::filesystem;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // A chain of `levels` folders of `width`-byte names below `root_fd`, made one level at a time
 // (the whole path is too long for mkdir); returns its relative path.
@@ -57,7 +44,7 @@ std::string make_chain(int root_fd, int levels, size_t width) {
 void write_at(int root_fd, const std::string& path, const std::string& text) {
   AtPath at(root_fd, path);
   REQUIRE(at.ok());
-  Fd fd(openat(at.dir(), at.name(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  UniqueFd fd(openat(at.dir(), at.name(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   REQUIRE(fd.get() >= 0);
   REQUIRE(write(fd.get(), text.data(), text.size()) == ssize_t(text.size()));
 }
@@ -72,7 +59,7 @@ TEST_CASE("short paths and walked paths reach the same files", "[dir_walk]") {
   TempDir tmp;
   write_file(tmp / "a/b/c.txt", "hello");
   stdfs::create_symlink("c.txt", tmp / "a/b/link");
-  Fd root(open(tmp.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd root(open(tmp.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   for (size_t limit : {kDirectPathLimit, size_t(1)}) {
     CAPTURE(limit);
     struct stat st;
@@ -86,14 +73,14 @@ TEST_CASE("short paths and walked paths reach the same files", "[dir_walk]") {
 
     char target[16];
     CHECK(readlink_at(root.get(), "a/b/link", target, sizeof target, limit) == 5);
-    Fd file(open_at(root.get(), "a/b/c.txt", O_RDONLY, limit));
+    UniqueFd file(open_at(root.get(), "a/b/c.txt", O_RDONLY, limit));
     REQUIRE(file.get() >= 0);
     char text[8];
     CHECK(read(file.get(), text, sizeof text) == 5);
     CHECK((fcntl(file.get(), F_GETFD) & FD_CLOEXEC) != 0);
-    Fd dir(open_dir_at(root.get(), "a/b", limit));
+    UniqueFd dir(open_dir_at(root.get(), "a/b", limit));
     CHECK(dir.get() >= 0);
-    Fd top(open_dir_at(root.get(), "", limit));
+    UniqueFd top(open_dir_at(root.get(), "", limit));
     CHECK(top.get() >= 0);
 
     errno = 0;
@@ -109,7 +96,7 @@ TEST_CASE("a walk does not follow a symlinked folder", "[dir_walk]") {
   write_file(tmp / "outside/secret", "x");
   stdfs::create_directories(tmp / "root");
   stdfs::create_directory_symlink("../outside", tmp / "root/escape");
-  Fd root(open((tmp / "root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd root(open((tmp / "root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   struct stat st;
   errno = 0;
   CHECK(stat_at(root.get(), "escape/secret", st, 1) == -1);
@@ -122,7 +109,7 @@ TEST_CASE("a walk does not follow a symlinked folder", "[dir_walk]") {
 TEST_CASE("a folder chain deeper than PATH_MAX is reached", "[dir_walk]") {
   TempDir tmp;
   RemoveDeep cleanup{tmp};
-  Fd root(open(tmp.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd root(open(tmp.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   const std::string deep = make_chain(root.get(), 40, 120);
   REQUIRE(deep.size() > PATH_MAX);
   const std::string file = deep + "/bottom.txt";
@@ -136,7 +123,7 @@ TEST_CASE("a folder chain deeper than PATH_MAX is reached", "[dir_walk]") {
   write_at(root.get(), file, "deep");
   REQUIRE(stat_at(root.get(), file, st) == 0);
   CHECK(st.st_size == 4);
-  Fd dir(open_dir_at(root.get(), deep));
+  UniqueFd dir(open_dir_at(root.get(), deep));
   CHECK(dir.get() >= 0);
   CHECK(stat_at(root.get(), deep + "/missing", st) == -1);
   CHECK(errno == ENOENT);

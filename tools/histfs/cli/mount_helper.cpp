@@ -39,18 +39,6 @@ bool starts_with_one_of(std::string_view word, const std::array<const char*, N>&
   return std::any_of(list.begin(), list.end(), [&](const char* prefix) { return word.starts_with(prefix); });
 }
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    if (comma > start) out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 bool names_subcommand(const CLI::App& app, const std::string& word) {
   const std::function<bool(const CLI::App*)> named = [&](const CLI::App* sub) { return sub->check_name(word); };
   return !app.get_subcommands(named).empty();
@@ -103,6 +91,18 @@ std::vector<std::string> translate(const CLI::App& mount, const std::vector<std:
 }
 
 }  // namespace
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
 
 std::optional<std::vector<std::string>> mount_helper_arguments(const CLI::App& app, int argc, const char* const* argv) {
   // histfs SOURCE MOUNTPOINT -o OPTS [-o OPTS]...: mount.fuse3 always passes -o, so a first word

@@ -19,6 +19,9 @@ class App;
 
 namespace histfs::cli {
 
+// "a,b,,c" -> {"a", "b", "c"}: the words of a -o option list (empty ones dropped).
+std::vector<std::string> split_commas(const std::string& text);
+
 // nullopt unless argv is a mount(8) call: a first word that names no subcommand of `app`, and a
 // -o after it. Then the arguments of the equivalent `histfs mount ...` call, in reverse order as
 // CLI::App::parse(std::vector<std::string>&) takes them. Throws CLI::ValidationError for a call

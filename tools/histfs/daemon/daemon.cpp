@@ -1,4 +1,5 @@
 #include "tools/histfs/daemon/daemon.hpp"
+#include "tools/histfs/cli/mount_helper.hpp"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -48,18 +49,6 @@ namespace {
 namespace stdfs = std::filesystem;
 using settings::Config;
 using settings::ConfigError;
-
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    if (comma > start) out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
 
 std::string absolute_dir(const std::string& path, const char* what) {
   struct stat st;
@@ -218,7 +207,7 @@ int run_daemon(const MountArguments& args) {
   mount_options.debug = args.debug_fuse;
   mount_options.fuse_options = default_fuse_options(config.git.enabled ? git_dir : backing);
   for (const auto& option : args.fuse_options)
-    for (const auto& word : split_commas(option)) mount_options.fuse_options.push_back(word);
+    for (const auto& word : cli::split_commas(option)) mount_options.fuse_options.push_back(word);
   try {
     fs::MountSession::check_options(mount_options);  // a bad -o creates nothing
   } catch (const std::runtime_error& error) {
