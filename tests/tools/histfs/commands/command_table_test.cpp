@@ -28,6 +28,8 @@ std::vector<std::string> sample_arguments(std::string_view name) {
   if (name == "reconcile") return {"/mnt/notes/proj"};
   if (name == "connect") return {"--remote", "file:///tmp/r.git", "--token-env", "TOKEN", "--prefer", "local"};
   if (name == "push" || name == "pull") return {"--allow-mass-delete"};
+  if (name == "config") return {"set", "git.autoPushInterval=5s"};
+  if (name == "lfs") return {"fsck"};
   return {};
 }
 
@@ -86,7 +88,9 @@ TEST_CASE("the request builders make what parse_request accepts, with only decla
   for (const auto& command : commands::command_table()) {
     INFO(command.name);
     for (const auto& arguments : {std::vector<std::string>{}, sample_arguments(command.name)}) {
-      if (arguments.empty() && (command.name == "restore" || command.name == "connect")) continue;  // required options
+      const bool needs_arguments = command.name == "restore" || command.name == "connect" || command.name == "config" ||
+                                   command.name == "lfs";  // required options or a subcommand
+      if (arguments.empty() && needs_arguments) continue;
       const json request = built_request(command, arguments);
       INFO(request.dump());
       CHECK(protocol::parse_request(request.dump()) == request);

@@ -51,9 +51,12 @@ const char* const kEveryKey = R"({
     "ignore": ["*.tmp", "build/"],
     "caFile": "/etc/ssl/own-ca.pem",
     "webhook": { "listen": "0.0.0.0:9000", "secretFile": "/etc/histfs/secret", "repository": "owner/notes",
-                 "tlsCert": "/etc/histfs/cert.pem", "tlsKey": "/etc/histfs/key.pem" }
+                 "tlsCert": "/etc/histfs/cert.pem", "tlsKey": "/etc/histfs/key.pem" },
+    "github": { "appId": "12345", "installationId": "67890", "privateKeyFile": "/etc/histfs/app.pem",
+                "apiUrl": "https://ghe.example.com/api/v3" },
+    "metrics": { "listen": "127.0.0.1:9464" }
   },
-  "log": { "level": "debug", "file": "/var/log/histfs.log" }
+  "log": { "level": "debug", "file": "/var/log/histfs.log", "format": "json" }
 })";
 
 }  // namespace
@@ -192,6 +195,12 @@ TEST_CASE("every key is parsed", "[config]") {
   CHECK(config.git.committer_name == "Notes Bot");
   CHECK(config.git.committer_email == "bot@example.com");
   CHECK(config.git.gc_loose_objects == 500);
+  CHECK(config.git.github_app_id == "12345");
+  CHECK(config.git.github_installation_id == "67890");
+  CHECK(config.git.github_private_key_file == "/etc/histfs/app.pem");
+  CHECK(config.git.github_api_url == "https://ghe.example.com/api/v3");
+  CHECK(config.git.metrics_listen == "127.0.0.1:9464");
+  CHECK(config.log.format == "json");
 
   // The sample really covers the whole table: each key differs from its default.
   for (const auto& [name, description] : config_keys()) {
