@@ -117,6 +117,9 @@ for line in open(sys.argv[1]):
 PYEOF
 
 step "a webhook delivery and the pull it causes share the delivery's id"
+# Nothing of ours still on its way out: the pull the webhook causes is then a fast-forward.
+cli_ok flush --mount "$MNT"
+wait_for "HEAD pushed before the other clone pushes" remote_has_head
 clone=$T/clone
 git clone -q "$REMOTE" "$clone"
 echo "from elsewhere" >"$clone/b.md"
