@@ -77,13 +77,17 @@ std::optional<git_oid> store_file_content(git_odb* odb, int fd, size_t size, Obj
   return write_small(odb, buffer.data(), size, written);
 }
 
+git_oid write_pointer(git_odb* odb, const LfsPointer& pointer, ObjectSync* written) {
+  const std::string text = format_lfs_pointer(pointer);
+  return write_small(odb, text.data(), text.size(), written);
+}
+
 // The content goes to the LFS store and the pointer to the object database; nullopt when
 // the file changed size underway.
 std::optional<git_oid> store_lfs_content(git_odb* odb, int fd, size_t size, ObjectSync* written, LfsPolicy& lfs) {
   auto pointer = lfs.store().import_fd(fd, size);
   if (!pointer) return std::nullopt;
-  const std::string text = format_lfs_pointer(*pointer);
-  return write_small(odb, text.data(), text.size(), written);
+  return write_pointer(odb, *pointer, written);
 }
 
 }  // namespace
@@ -132,7 +136,7 @@ std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::stri
 }
 
 std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::string& path, const struct stat& st,
-                                      StatCache& cache, ObjectSync* written, LfsPolicy* lfs) {
+                                      StatCache& cache, ObjectSync* written, LfsPolicy* lfs, LfsImporter* importer) {
   const git_filemode_t mode = git_mode_of(st);
   if (mode == GIT_FILEMODE_UNREADABLE) return std::nullopt;
   if (auto known = cache.lookup(path, st)) return StoredEntry{*known, mode};
@@ -161,8 +165,16 @@ std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::stri
     if (fstat(fd.get(), &now) != 0) throw_errno("stat " + path);
     if (!S_ISREG(now.st_mode)) return std::nullopt;
     const bool to_lfs = lfs && lfs->wants(path, std::uint64_t(now.st_size));
-    auto oid = to_lfs ? store_lfs_content(odb, fd.get(), size_t(now.st_size), written, *lfs)
-                      : store_file_content(odb, fd.get(), size_t(now.st_size), written);
+    std::optional<git_oid> oid;
+    if (to_lfs && importer && std::uint64_t(now.st_size) >= LfsImporter::kBackgroundBytes) {
+      auto answer = importer->take_or_queue(path, now);
+      if (answer.state == LfsImporter::Answer::State::Queued) return StoredEntry{{}, git_mode_of(now), true, true};
+      if (answer.state == LfsImporter::Answer::State::Ready) oid = write_pointer(odb, *answer.pointer, written);
+      // Failed: imported below, where an I/O error is reported as for any file.
+    }
+    if (!oid)
+      oid = to_lfs ? store_lfs_content(odb, fd.get(), size_t(now.st_size), written, *lfs)
+                   : store_file_content(odb, fd.get(), size_t(now.st_size), written);
     if (oid) {
       struct stat after;
       if (fstat(fd.get(), &after) == 0 && after.st_mtim.tv_sec == now.st_mtim.tv_sec &&

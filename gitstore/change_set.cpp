@@ -188,6 +188,19 @@ void ChangeSet::rescan(const std::string& dir, uid_t uid, pid_t pid) {
 
 unsigned ChangeSet::generation() const { return generation_.load(); }
 
+void ChangeSet::defer(const std::string& path, const std::set<Actor>& actors) {
+  std::lock_guard lock(mutex_);
+  batch_.dirty.insert(path);
+  batch_.actors.insert(actors.begin(), actors.end());
+}
+
+void ChangeSet::due_now() {
+  std::lock_guard lock(mutex_);
+  if (batch_.empty()) return;
+  due_now_ = true;
+  wake_.notify_all();
+}
+
 void ChangeSet::reading(const std::set<std::string>& paths) {
   std::lock_guard lock(mutex_);
   in_flight_ = paths;
@@ -237,6 +250,7 @@ ChangeBatch ChangeSet::take_locked() {
   first_change_.reset();
   process_names_.clear();
   flush_requested_ = false;
+  due_now_ = false;
   ++generation_;
   return out;
 }
@@ -254,7 +268,7 @@ ChangeBatch ChangeSet::wait_for_batch(std::chrono::milliseconds quiet, std::chro
       wake_.wait(lock);
       continue;
     }
-    if (flush_requested_) return take_locked();
+    if (flush_requested_ || due_now_) return take_locked();
     if (!first_change_) {
       wake_.wait(lock);
       continue;

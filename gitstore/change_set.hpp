@@ -90,6 +90,13 @@ class ChangeSet {
   // batch its writes land in while the set is held (Committer::label_batch).
   unsigned generation() const;
 
+  // Keeps `path` in the batch being recorded, for `actors`, without making that batch due:
+  // a large file the committer left out while it is imported in the background
+  // (LfsImporter). Later moves carry it like any dirty path.
+  void defer(const std::string& path, const std::set<Actor>& actors);
+  // Makes the batch being recorded due now when it holds anything (an import finished).
+  void due_now();
+
   // Blocks until a batch is due (quiet for `quiet`, or `max_delay` after its
   // first change), `stop` is requested, or `flush` is requested. Returns the
   // batch (possibly empty when stopping).
@@ -125,6 +132,7 @@ class ChangeSet {
   std::map<pid_t, std::string> process_names_;  // per batch, so /proc is read once per writer
   std::atomic<unsigned> generation_{1};
   bool flush_requested_ = false;
+  bool due_now_ = false;
   unsigned long flush_ticket_ = 0;
   bool held_ = false;
   bool stop_requested_ = false;

@@ -79,6 +79,7 @@ Committer::~Committer() { stop(); }
 void Committer::enable_lfs(LfsOptions options, std::function<void(const std::vector<std::string>&)> rewritten) {
   lfs_ = std::make_unique<LfsPolicy>(std::move(options), repo_.git_dir());
   rewritten_ = std::move(rewritten);
+  importer_ = std::make_unique<LfsImporter>(lfs_->store(), root_fd_, [this] { changes_.due_now(); });
 }
 
 std::string Committer::stat_cache_file() const {
@@ -98,12 +99,23 @@ std::optional<CommitResult> Committer::reconcile() {
 ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, ObjectSync& written) {
   ChangeSummary summary;
   seen_.clear();
+  deferred_.clear();
   std::map<std::string, std::string> skipped;
   EntryNameCheck names(repo_.get());
   std::set<std::string> lfs_stored;
   if (lfs_) lfs_->load_attributes(root_fd_);  // a .gitattributes edited in this batch counts already
-  const WorktreeContext context{repo_.odb(), root_fd_, ignore_, cache_,     &written,
-                                &seen_,      &skipped, &names,  lfs_.get(), &lfs_stored};
+  const WorktreeContext context{repo_.odb(),
+                                root_fd_,
+                                ignore_,
+                                cache_,
+                                &written,
+                                &seen_,
+                                &skipped,
+                                &names,
+                                lfs_.get(),
+                                &lfs_stored,
+                                defer_large_ ? importer_.get() : nullptr,
+                                &deferred_};
   // Paths the replay cannot settle, named as at their op: later moves of the batch carry
   // them along (batch.dirty already holds current names).
   std::set<std::string> late;
@@ -221,7 +233,10 @@ std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, co
   const auto head = repo_.head_commit();
   ObjectSync written(repo_.git_dir());
   try {
-    return write_commit(batch, what, label, head, written);
+    auto result = write_commit(batch, what, label, head, written);
+    // What the importer still reads stays in the batch being recorded, by its writers.
+    for (const auto& path : deferred_) changes_.defer(path, batch.actors);
+    return result;
   } catch (...) {
     // Nothing points at what this attempt wrote unless the branch moved: take it back, or a
     // nearly full disk fills up again at every retry.
@@ -290,10 +305,11 @@ bool Committer::self_check(const ChangeBatch& batch) {
     }
   };
   std::set<std::string> differ;
-  // A path the commit skipped differs on purpose; it was reported when skipped.
+  // A path the commit skipped differs on purpose; it was reported when skipped. So does one
+  // the importer still reads (and hashing it here would hold the committer up after all).
   auto skipped = [&](const std::string& file) {
-    return std::any_of(skipped_.begin(), skipped_.end(),
-                       [&](const auto& entry) { return is_same_or_below(file, entry.first); });
+    return deferred_.count(file) || std::any_of(skipped_.begin(), skipped_.end(),
+                                                [&](const auto& entry) { return is_same_or_below(file, entry.first); });
   };
   for (const auto& path : touched) {
     if (!path.empty() && !is_storable_path(path)) continue;
@@ -426,6 +442,7 @@ void Committer::start(std::function<std::thread(std::function<void()>)> start_th
 }
 
 void Committer::stop() {
+  if (importer_) importer_->stop();  // the last batch imports what is left itself
   if (!thread_.joinable()) return;
   changes_.request_stop();
   thread_.join();
@@ -444,6 +461,7 @@ CommitterStatus Committer::status() const {
   std::lock_guard lock(status_mutex_);
   CommitterStatus copy = status_;
   copy.commits = commits_.load();
+  copy.lfs_importing = importer_ ? importer_->busy() : 0;
   return copy;
 }
 
@@ -475,6 +493,13 @@ void Committer::run() {
     ChangeBatch batch = changes_.wait_for_batch(options.quiet, options.max_delay);
     const bool stopping = changes_.stopping();
     const CommitLabel label = take_label(batch.generation);
+    {
+      std::lock_guard lock(status_mutex_);
+      const bool awaited = stopping || batch.flush_ticket > completed_ticket_;
+      const bool labelled =
+          !label.subject.empty() || !label.trailers.empty() || !label.extra_parents.empty() || label.adopt.has_value();
+      defer_large_ = importer_ && !awaited && !labelled;
+    }
     if (batch.empty() && !label.adopt && label.extra_parents.empty()) {
       finish(batch.flush_ticket, std::nullopt, "");
     } else {

@@ -22,6 +22,7 @@
 #include "gitstore/change_set.hpp"
 #include "gitstore/commit_message.hpp"
 #include "gitstore/ignore_rules.hpp"
+#include "gitstore/lfs_importer.hpp"
 #include "gitstore/lfs_policy.hpp"
 #include "gitstore/progress.hpp"
 #include "gitstore/repository.hpp"
@@ -43,6 +44,7 @@ struct CommitterStatus {
   // Paths left out of the commits (the tree keeps what it had there) because the backing dir
   // would not give them up, each as "printable path: why"; the rest commits all the same.
   std::vector<std::string> skipped;
+  std::size_t lfs_importing = 0;  // large files being imported in the background, not committed yet
 };
 
 // How the commit of one batch made on a user's or the remote's behalf is written: a pull's
@@ -111,7 +113,9 @@ class Committer {
   // From now on, files `options` selects are stored as Git LFS pointers (gitstore/lfs_policy.hpp)
   // and the root .gitattributes is kept in step. The committer rewrites that file in the
   // backing dir itself; `rewritten` is then told its path, so the kernel's cached view of it
-  // can be dropped. Call before reconcile() and start().
+  // can be dropped. Large LFS files written between flushes are imported on a thread of
+  // their own (LfsImporter) and committed in a later batch, so they hold up no other file.
+  // Call before reconcile() and start().
   void enable_lfs(LfsOptions options, std::function<void(const std::vector<std::string>&)> rewritten = {});
 
   // Number of commits made since start-up (for tests and status).
@@ -154,7 +158,12 @@ class Committer {
 
   Repository& repo_;
   int root_fd_;
-  std::unique_ptr<LfsPolicy> lfs_;  // null: no LFS
+  std::unique_ptr<LfsPolicy> lfs_;         // null: no LFS
+  std::unique_ptr<LfsImporter> importer_;  // with lfs_
+  // Whether the commit underway may leave large LFS files to the importer: not when someone
+  // waits for it (a flush, a stop) or it is labelled (a pull, a restore: their tree must be whole).
+  bool defer_large_ = false;
+  std::set<std::string> deferred_;  // what the last apply() left to the importer
   std::function<void(const std::vector<std::string>&)> rewritten_;
   IgnoreRules& ignore_;
   ChangeSet& changes_;

@@ -51,12 +51,13 @@ void write_all(int fd, const char* data, std::size_t length) {
 }
 
 // Hashes `size` bytes of `in`, writing them to `out` too when it is not -1; nullopt when the
-// file does not hold exactly `size` bytes.
-std::optional<LfsPointer> stream(int in, std::uint64_t size, int out) {
+// file does not hold exactly `size` bytes, or when `keep_going` (asked before each piece) says no.
+std::optional<LfsPointer> stream(int in, std::uint64_t size, int out, const std::function<bool()>& keep_going = {}) {
   Sha256 sha;
   std::vector<char> buffer(kChunk);
   std::uint64_t done = 0, flushed = 0;
   while (done < size) {
+    if (keep_going && !keep_going()) return std::nullopt;
     const std::size_t want = std::size_t(std::min<std::uint64_t>(kChunk, size - done));
     const std::size_t got = read_some(in, buffer.data(), want, done);
     if (got < want) return std::nullopt;  // shrank underway
@@ -161,13 +162,13 @@ void LfsStore::place(const std::string& temp, const std::string& oid) const {
   fsync_dir(folder);
 }
 
-std::optional<LfsPointer> LfsStore::import_fd(int fd, std::uint64_t size) {
+std::optional<LfsPointer> LfsStore::import_fd(int fd, std::uint64_t size, const std::function<bool()>& keep_going) {
   const std::string temp = new_temp_file();
   std::optional<LfsPointer> pointer;
   try {
     UniqueFd out(open(temp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
     if (out.get() < 0) throw_errno("open " + temp);
-    pointer = stream(fd, size, out.get());
+    pointer = stream(fd, size, out.get(), keep_going);
     if (pointer && !has(*pointer) && fdatasync(out.get()) != 0) throw_errno("sync LFS object");
   } catch (...) {
     unlink(temp.c_str());

@@ -54,8 +54,9 @@ class LfsStore {
   bool has(const LfsPointer& pointer) const;
 
   // Streams the `size` bytes of `fd` into the store; their pointer, or nullopt when the file's
-  // size changed underway (nothing stored then). Throws std::system_error on I/O failure.
-  std::optional<LfsPointer> import_fd(int fd, std::uint64_t size);
+  // size changed underway or `keep_going` (asked before each MiB) said no: nothing is stored
+  // then. Throws std::system_error on I/O failure.
+  std::optional<LfsPointer> import_fd(int fd, std::uint64_t size, const std::function<bool()>& keep_going = {});
 
   // A new empty temp file (mode 0600) in the store's tmp folder, for a download to stream into.
   std::string new_temp_file();

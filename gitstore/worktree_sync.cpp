@@ -138,10 +138,15 @@ void sync_directory(TreeOverlay& overlay, const std::string& dir, const Worktree
     advance(progress, 1, static_cast<std::uint64_t>(st.st_size));
     std::optional<StoredEntry> stored;
     try {
-      stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written, context.lfs);
+      stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written, context.lfs,
+                          context.importer);
     } catch (const std::system_error& error) {
       if (!is_path_failure(error)) throw;
       skip(context, path, error);
+      continue;
+    }
+    if (stored && stored->pending) {
+      context.deferred->insert(path);
       continue;
     }
     if (!stored || refused(context, path, *stored)) continue;
@@ -195,10 +200,15 @@ void sync_path(TreeOverlay& overlay, const std::string& path, const WorktreeCont
   if (!trackable) return remove_path(overlay, path, summary);
   std::optional<StoredEntry> stored;
   try {
-    stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written, context.lfs);
+    stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written, context.lfs,
+                        context.importer);
   } catch (const std::system_error& error) {
     if (!is_path_failure(error)) throw;
     return skip(context, path, error);
+  }
+  if (stored && stored->pending) {
+    context.deferred->insert(path);
+    return;
   }
   if (!stored) return remove_path(overlay, path, summary);
   if (refused(context, path, *stored)) return;

@@ -13,6 +13,7 @@
 #include "gitstore/commit_message.hpp"
 #include "gitstore/entry_names.hpp"
 #include "gitstore/ignore_rules.hpp"
+#include "gitstore/lfs_importer.hpp"
 #include "gitstore/lfs_policy.hpp"
 #include "gitstore/stat_cache.hpp"
 #include "gitstore/tree_overlay.hpp"
@@ -41,6 +42,10 @@ struct WorktreeContext {
   // When given, files it selects are stored as Git LFS pointers, and named in `lfs_stored`.
   LfsPolicy* lfs = nullptr;
   std::set<std::string>* lfs_stored = nullptr;
+  // When given (with `deferred`), large LFS files are imported in the background: until one is,
+  // its path keeps its entry in the overlay and is named in `deferred`.
+  LfsImporter* importer = nullptr;
+  std::set<std::string>* deferred = nullptr;
 };
 
 // Makes the overlay's entry at `path` ("" = the root) equal the backing dir's, whatever it

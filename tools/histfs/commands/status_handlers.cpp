@@ -30,6 +30,7 @@ json handle_status(daemon::DaemonContext& d, const json&) {
               {"skipped", committer.skipped},
               {"lfs", lfs_store_totals(d)},
               {"remote", d.remote_sync() ? d.remote_sync()->status() : json(nullptr)}};
+  out["lfs"]["importing"] = committer.lfs_importing;
   out["progress"] = progress_json(d.progress);
   out["housekeeping"] = d.housekeeping ? d.housekeeping->status() : json(nullptr);
   if (auto head = d.history.head()) {

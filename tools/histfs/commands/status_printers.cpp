@@ -85,6 +85,9 @@ void print_status(const json& s) {
   if (s.contains("lfs") && s["lfs"]["objects"].get<std::uint64_t>() > 0)
     printf("LFS store:    %llu object(s), %llu KiB\n", (unsigned long long)s["lfs"]["objects"].get<std::uint64_t>(),
            (unsigned long long)(s["lfs"]["bytes"].get<std::uint64_t>() / 1024));
+  if (s.contains("lfs") && s["lfs"].value("importing", 0) > 0)
+    printf("LFS import:   %d large file(s) being imported; committed once imported\n",
+           s["lfs"]["importing"].get<int>());
   if (s["remote"].is_null())
     printf("remote:       none (histfs connect --remote URL)\n");
   else
