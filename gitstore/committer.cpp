@@ -402,7 +402,7 @@ std::optional<git_oid> Committer::adopt(const git_oid& target, const git_oid& tr
     spdlog::warn("the files differ from {} after applying it; committing them instead", oid_hex(target).substr(0, 12));
     return std::nullopt;
   }
-  written.sync();
+  repo_.prepare_objects(written);
   repo_.move_branch(target, head, "histfs: fast-forward to " + oid_hex(target));
   ++commits_;
   notify_subscribers({oid_hex(target), "", "fast-forward to " + oid_hex(target), 0, {}});

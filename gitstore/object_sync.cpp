@@ -121,7 +121,11 @@ std::string ObjectSync::object_path(const git_oid& oid) const {
   return git_dir_ + "/objects/" + hex.substr(0, 2) + "/" + hex.substr(2);
 }
 
-void ObjectSync::sync() {
+void ObjectSync::sync() { flush(true); }
+
+void ObjectSync::write_out() { flush(false); }
+
+void ObjectSync::flush(bool durable) {
   if (written_.empty()) return;
   if (written_.size() >= kSyncfsThreshold) {
     int fd = open_for_sync(git_dir_, O_RDONLY | O_DIRECTORY);
@@ -147,13 +151,25 @@ void ObjectSync::sync() {
     sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
     close(fd);
   }
-  int fd = open_for_sync(object_path(written_.back()), O_RDONLY);
-  if (fd >= 0) {
-    int result = fsync(fd);
-    close(fd);
-    if (result != 0) fail("fsync object");
-  }
+  if (durable) commit_file(object_path(written_.back()));
   written_.clear();
+}
+
+void ObjectSync::write_out_file(const std::string& path) {
+  int fd = open_for_sync(path, O_RDONLY);
+  if (fd < 0) return;
+  const int result =
+      sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+  close(fd);
+  if (result != 0) fail("write out " + path);
+}
+
+void ObjectSync::commit_file(const std::string& path) {
+  int fd = open_for_sync(path, O_RDONLY);
+  if (fd < 0) return;
+  const int result = fsync(fd);
+  close(fd);
+  if (result != 0) fail("fsync " + path);
 }
 
 void ObjectSync::sync_file(const std::string& path) {

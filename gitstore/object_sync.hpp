@@ -31,8 +31,16 @@ class ObjectSync {
   size_t size() const { return written_.size(); }
   // Throws std::system_error when the flush fails (the objects may not be durable).
   void sync();
+  // Writes the objects' data out and waits for it, without the flush that makes their names
+  // durable: for a filesystem whose next fsync commits those names too (ordered_journal.hpp).
+  void write_out();
   // fsync of one file of the git dir (a ref, a reflog) and of its directory.
   static void sync_file(const std::string& path);
+  // Writes one file's data out and waits for it (no flush), as write_out() does for objects.
+  static void write_out_file(const std::string& path);
+  // fsync of one file or directory only: on an ordered journal, it commits every change made
+  // before that file's last one too.
+  static void commit_file(const std::string& path);
   // Objects created since construction (only those the database did not hold before).
   const std::vector<git_oid>& created() const { return created_; }
   // Deletes the loose files of the objects this attempt created: call only when nothing
@@ -42,6 +50,7 @@ class ObjectSync {
 
  private:
   std::string object_path(const git_oid& oid) const;
+  void flush(bool durable);
   std::string git_dir_;
   std::vector<git_oid> written_;
   std::vector<git_oid> created_;

@@ -49,7 +49,12 @@ Repository Repository::open_or_create(const std::string& git_dir) {
 
   git_odb* raw_odb = nullptr;
   check(git_repository_odb(&raw_odb, repo.get()), "open object database");
-  return Repository(std::move(repo), OdbPtr(raw_odb), git_dir);
+  Repository opened(std::move(repo), OdbPtr(raw_odb), git_dir);
+  if (opened.ordered_journal())
+    spdlog::info("git dir {} is on an ordered journal: one journal commit makes a commit durable", git_dir);
+  else
+    spdlog::info("git dir {} is not on an ordered journal: a commit flushes its files one by one", git_dir);
+  return opened;
 }
 
 std::optional<git_oid> Repository::head_commit() const {
@@ -106,7 +111,7 @@ git_oid Repository::commit(const git_oid& tree_id, const std::optional<git_oid>&
         "create commit");
   // Every object the commit names reaches the disk before the branch points at it.
   objects.add(commit_id);
-  objects.sync();
+  prepare_objects(objects);
 
   move_branch(commit_id, parent, reflog_message);
   return commit_id;
@@ -122,8 +127,26 @@ void Repository::move_branch(const git_oid& target, const std::optional<git_oid>
   else
     check(git_reference_create(&raw_ref, repo_.get(), kBranchRef, &target, 0, reflog_message.c_str()), "create branch");
   ReferencePtr ref(raw_ref);
-  ObjectSync::sync_file(git_dir_ + "/" + kBranchRef);
-  ObjectSync::sync_file(git_dir_ + "/logs/" + kBranchRef);
+  const std::string ref_file = git_dir_ + "/" + kBranchRef, reflog_file = git_dir_ + "/logs/" + kBranchRef;
+  if (ordered_journal_) {
+    // The ref's data is written out, then the journal is committed up to the later of the
+    // reflog's append and the ref's rename (an fsync waits only for the change of the file it
+    // is given): the objects' names (their data is out already: prepare_objects), the rename
+    // and the reflog line. The two land in one journal commit; the second fsync finds it done.
+    ObjectSync::write_out_file(ref_file);
+    ObjectSync::commit_file(reflog_file);
+    ObjectSync::commit_file(ref_file.substr(0, ref_file.rfind('/')));
+    return;
+  }
+  ObjectSync::sync_file(ref_file);
+  ObjectSync::sync_file(reflog_file);
+}
+
+void Repository::prepare_objects(ObjectSync& objects) const {
+  if (ordered_journal_)
+    objects.write_out();
+  else
+    objects.sync();
 }
 
 void write_info_exclude(const std::string& git_dir, const std::vector<std::string>& patterns) {

@@ -10,6 +10,7 @@
 
 #include "gitstore/git_handle.hpp"
 #include "gitstore/object_sync.hpp"
+#include "gitstore/ordered_journal.hpp"
 
 namespace histfs::gitstore {
 
@@ -41,18 +42,29 @@ class Repository {
   // Creates a commit of `tree` on top of `parent` (nullopt: first commit), makes it and
   // `objects` (everything it names that was just written) durable, then moves the branch
   // only if it still points at `parent`, and flushes the ref. Returns the new commit id.
+  // On an ordered journal (ordered_journal.hpp) that is one journal commit in all; elsewhere
+  // five fsyncs.
   git_oid commit(const git_oid& tree, const std::optional<git_oid>& parent, const std::string& message,
                  const Person& author, const std::string& reflog_message, ObjectSync& objects,
                  const std::vector<git_oid>& extra_parents = {});
   // Moves the branch to an existing commit if it still points at `expected`; flushes the ref.
   void move_branch(const git_oid& target, const std::optional<git_oid>& expected, const std::string& reflog_message);
+  // Gets `objects` ready for a ref to name them: durable, or on an ordered journal only
+  // written out (move_branch's flush then makes their names durable with its own).
+  void prepare_objects(ObjectSync& objects) const;
+  // True when the git dir is on an ordered journal (one flush per commit).
+  bool ordered_journal() const { return ordered_journal_; }
 
  private:
   Repository(RepositoryPtr repo, OdbPtr odb, std::string git_dir)
-      : repo_(std::move(repo)), odb_(std::move(odb)), git_dir_(std::move(git_dir)) {}
+      : repo_(std::move(repo)),
+        odb_(std::move(odb)),
+        git_dir_(std::move(git_dir)),
+        ordered_journal_(has_ordered_journal(git_dir_)) {}
   RepositoryPtr repo_;
   OdbPtr odb_;
   std::string git_dir_;
+  bool ordered_journal_;
 };
 
 // Writes `patterns` to GIT_DIR/info/exclude so stock git ignores what histfs ignores.
