@@ -2,16 +2,13 @@
 // honest server first, then one answering what a hostile or broken server might.
 #include "gitstore/lfs_transfer.hpp"
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "support/lfs_sample.hpp"
+#include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace histfs::gitstore {
@@ -31,43 +28,20 @@ const stdfs::path kLfsServer = stdfs::path(__FILE__).parent_path().parent_path()
 // lfs_server.py serving ROOT/r.git's objects on a free port, for the life of the object.
 class LfsServer {
  public:
-  explicit LfsServer(const TempDir& dir) : faults_((dir / "faults").string()) {
+  explicit LfsServer(const TempDir& dir)
+      : faults_((dir / "faults").string()), process_(kLfsServer, {"0", (dir / "repos").string(), faults_}) {
     stdfs::create_directories(dir / "repos/r.git");
     stdfs::create_directories(faults_);
-    int out[2];
-    REQUIRE(::pipe(out) == 0);
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      ::dup2(out[1], 1);
-      ::close(out[0]);
-      ::close(out[1]);
-      const std::string script = kLfsServer.string(), root = (dir / "repos").string();
-      ::execlp("python3", "python3", script.c_str(), "0", root.c_str(), faults_.c_str(), nullptr);
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    char c = 0;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(out[0]);
-    REQUIRE(!line.empty());
-    url = "http://127.0.0.1:" + line + "/r.git";
+    url = "http://127.0.0.1:" + std::to_string(process_.port()) + "/r.git";
     objects = (dir / "repos/r.git/lfs/objects").string();
   }
-  ~LfsServer() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  LfsServer(const LfsServer&) = delete;
-  LfsServer& operator=(const LfsServer&) = delete;
   // The next batch request is answered with `json`, verbatim.
   void answer_next_batch(const std::string& json) const { write_file(faults_ + "/batch.json", json); }
   std::string url, objects;
 
  private:
   std::string faults_;
-  pid_t pid_ = -1;
+  test::ServerProcess process_;
 };
 
 TEST_CASE("the batch endpoint of a git remote URL", "[lfs]") {
