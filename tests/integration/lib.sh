@@ -215,6 +215,20 @@ wait_until() {
 # wait_for WHAT CMD...: poll CMD (up to ~15 s) until it succeeds.
 wait_for() { wait_until 15 "$@"; }
 
+# make_notes COUNT FOLDERS: COUNT small notes of different sizes in $DATA, spread over FOLDERS
+# folders (d00/n000000.md, d01/n000001.md, ...): a large import made fast.
+make_notes() {
+  "$PY" - "$DATA" "$1" "$2" <<'PY'
+import os, sys
+root, count, folders = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(count):
+    folder = os.path.join(root, "d%02d" % (i % folders))
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "n%06d.md" % i), "w") as f:
+        f.write("note %d\n%s\n" % (i, "x" * (i % 200)))
+PY
+}
+
 # lists DIR NAME: a readdir of DIR (as ls -a does) returns NAME; count_listed DIR NAME: how often.
 lists() { [ "$(count_listed "$1" "$2")" -gt 0 ]; }
 count_listed() { find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' | grep -cxF -- "$2" || true; }
