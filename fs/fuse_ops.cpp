@@ -29,7 +29,8 @@ int errno_of_current_exception() {
 }
 
 // Calls one Router method, counted as `Kind`; an exception (thrown before the method replied)
-// becomes an error reply.
+// becomes an error reply. forget replies with nothing: it cannot fail in a way the kernel could
+// hear about.
 template <Op Kind, auto Method, typename... Args>
 void call(fuse_req_t req, Args... args) {
   Router& router = fs_of(req);
@@ -38,21 +39,11 @@ void call(fuse_req_t req, Args... args) {
   try {
     (router.*Method)(req, args...);
   } catch (...) {
-    reply_err(req, errno_of_current_exception());
-  }
-}
-
-// forget replies with nothing; it cannot fail in a way the kernel could hear about.
-template <Op Kind, auto Method, typename... Args>
-void call_no_reply(fuse_req_t req, Args... args) {
-  Router& router = fs_of(req);
-  router.op_stats().begin(Kind);
-  serving(&router.op_stats(), Kind);
-  try {
-    (router.*Method)(req, args...);
-  } catch (...) {
-    errno_of_current_exception();
-    fuse_reply_none(req);
+    const int error = errno_of_current_exception();
+    if constexpr (Kind == Op::forget)
+      fuse_reply_none(req);
+    else
+      reply_err(req, error);
   }
 }
 
@@ -60,8 +51,8 @@ fuse_lowlevel_ops make_operations() {
   fuse_lowlevel_ops ops{};
   ops.init = [](void* userdata, fuse_conn_info* conn) { static_cast<Router*>(userdata)->init(conn); };
   ops.lookup = call<Op::lookup, &Router::lookup, fuse_ino_t, const char*>;
-  ops.forget = call_no_reply<Op::forget, &Router::forget, fuse_ino_t, uint64_t>;
-  ops.forget_multi = call_no_reply<Op::forget, &Router::forget_multi, size_t, fuse_forget_data*>;
+  ops.forget = call<Op::forget, &Router::forget, fuse_ino_t, uint64_t>;
+  ops.forget_multi = call<Op::forget, &Router::forget_multi, size_t, fuse_forget_data*>;
   ops.getattr = call<Op::getattr, &Router::getattr, fuse_ino_t, fuse_file_info*>;
   ops.setattr = call<Op::setattr, &Router::setattr, fuse_ino_t, struct stat*, int, fuse_file_info*>;
   ops.readlink = call<Op::readlink, &Router::readlink, fuse_ino_t>;

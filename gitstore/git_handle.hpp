@@ -51,6 +51,13 @@ using TagPtr = GitPtr<git_tag, git_tag_free>;
 using RemotePtr = GitPtr<git_remote, git_remote_free>;
 using BlobPtr = GitPtr<git_blob, git_blob_free>;
 
+// The bare repository at `git_dir`, opened; throws GitError naming `operation` when it cannot be.
+inline RepositoryPtr open_bare_repository(const std::string& git_dir, const char* operation) {
+  git_repository* raw = nullptr;
+  check(git_repository_open_bare(&raw, git_dir.c_str()), operation);
+  return RepositoryPtr(raw);
+}
+
 // Keeps libgit2 initialised for as long as any instance lives.
 class LibGit2 {
  public:

@@ -119,9 +119,7 @@ HistoryReader::Lease HistoryReader::borrow() {
       return Lease(*this, std::move(repo));
     }
   }
-  git_repository* raw = nullptr;
-  check(git_repository_open_bare(&raw, git_dir_.c_str()), "open git dir");
-  return Lease(*this, RepositoryPtr(raw));
+  return Lease(*this, open_bare_repository(git_dir_, "open git dir"));
 }
 
 void HistoryReader::give_back(RepositoryPtr repo) {

@@ -61,9 +61,7 @@ void add_changes(git_repository* repo, git_odb* odb, git_commit* commit, History
 
 HistoryStats history_stats(const std::string& git_dir, std::int64_t since) {
   HistoryStats stats;
-  git_repository* raw_repo = nullptr;
-  check(git_repository_open_bare(&raw_repo, git_dir.c_str()), "open git dir");
-  RepositoryPtr repo(raw_repo);
+  const RepositoryPtr repo = open_bare_repository(git_dir, "open git dir");
   git_oid head;
   if (git_reference_name_to_id(&head, repo.get(), kBranchRef) != 0) return stats;  // no commit yet
   git_odb* raw_odb = nullptr;

@@ -113,9 +113,7 @@ PackResult pack_loose_objects(const std::string& git_dir, ProgressTask* progress
   std::vector<LooseObject> loose = list_loose(git_dir);
   if (loose.empty()) return result;
 
-  git_repository* raw_repo = nullptr;
-  check(git_repository_open_bare(&raw_repo, git_dir.c_str()), "open the git dir to pack it");
-  RepositoryPtr repo(raw_repo);
+  const RepositoryPtr repo = open_bare_repository(git_dir, "open the git dir to pack it");
   git_packbuilder* raw_builder = nullptr;
   check(git_packbuilder_new(&raw_builder, repo.get()), "start a pack");
   PackbuilderPtr builder(raw_builder);

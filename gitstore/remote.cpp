@@ -177,9 +177,7 @@ PushOutcome RemoteClient::push(const std::optional<git_oid>& last_seen) {
 
 void RemoteClient::move_local_main(const std::string& path, const std::string& staging,
                                    const std::optional<git_oid>& last_seen, PushOutcome& outcome) {
-  git_repository* raw = nullptr;
-  check(git_repository_open_bare(&raw, path.c_str()), "open the local remote");
-  RepositoryPtr target(raw);
+  const RepositoryPtr target = open_bare_repository(path, "open the local remote");
   git_oid pushed;
   check(git_reference_name_to_id(&pushed, target.get(), staging.c_str()), "read the pushed commit");
   git_reference* moved = nullptr;

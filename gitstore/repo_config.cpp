@@ -6,11 +6,9 @@ namespace histfs::gitstore {
 namespace {
 
 ConfigPtr open_config(const std::string& git_dir, RepositoryPtr& holder) {
-  git_repository* raw = nullptr;
-  check(git_repository_open_bare(&raw, git_dir.c_str()), "open git dir");
-  holder.reset(raw);
+  holder = open_bare_repository(git_dir, "open git dir");
   git_config* config = nullptr;
-  check(git_repository_config(&config, raw), "read git config");
+  check(git_repository_config(&config, holder.get()), "read git config");
   return ConfigPtr(config);
 }
 

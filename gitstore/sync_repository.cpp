@@ -6,11 +6,7 @@
 
 namespace histfs::gitstore {
 
-SyncRepository::SyncRepository(const std::string& git_dir) {
-  git_repository* raw = nullptr;
-  check(git_repository_open_bare(&raw, git_dir.c_str()), "open git dir");
-  repo_.reset(raw);
-}
+SyncRepository::SyncRepository(const std::string& git_dir) : repo_(open_bare_repository(git_dir, "open git dir")) {}
 
 std::optional<git_oid> SyncRepository::ref(const std::string& name) const {
   git_oid oid;

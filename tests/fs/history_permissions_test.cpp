@@ -64,27 +64,39 @@ TEST_CASE("the source: the live path without following symlinks, else the neares
   LivePermissions live(fd);
   close(fd);  // the view keeps its own
 
-  CHECK(live.of("", ShownAs::Folder).bits == 0555);
-  CHECK(live.of("open", ShownAs::Folder).bits == 0551);
-  CHECK(live.of("open/closed", ShownAs::Folder).bits == 0500);
-  CHECK(live.of("open/closed/secret.md", ShownAs::File).bits == 0400);
-  CHECK(live.of("open/plain.md", ShownAs::File).bits == 0444);
-  // Gone: the nearest live folder, without others.
-  CHECK(live.of("open/closed/removed.md", ShownAs::File).bits == 0400);
-  CHECK(live.of("open/gone/deeper/x.md", ShownAs::File).bits == 0440);
-  CHECK(live.of("gone", ShownAs::Folder).bits == 0550);
-  // A folder that is a file now: the file's read bits, and x where they are.
-  CHECK(live.of("was-a-folder", ShownAs::Folder).bits == 0550);
-  CHECK(live.of("was-a-folder/x.md", ShownAs::File).bits == 0440);  // below a file: its folder, the root
-  // Symlinks are never followed, neither on the way nor at the end: a symlink's own bits (0777) say nothing.
-  CHECK(live.of("link/secret.md", ShownAs::File).bits == 0440);
-  CHECK(live.of("link", ShownAs::File).bits == 0440);
-  CHECK(live.of("open/file-link", ShownAs::File).bits == 0440);
-  // Names a hostile tree may hold never leave the backing dir.
-  CHECK(live.of("..", ShownAs::Folder).bits == 0550);
-  CHECK(live.of("open/../open/plain.md", ShownAs::File).bits == 0440);
-  CHECK(live.of("open//plain.md", ShownAs::File).bits == 0440);
-  CHECK(live.of("open/./plain.md", ShownAs::File).bits == 0440);
+  // What each path shows as in .history, and the bits it gets.
+  struct Case {
+    const char* path;
+    ShownAs shown;
+    mode_t bits;
+  };
+  const Case cases[] = {
+      {"", ShownAs::Folder, 0555},
+      {"open", ShownAs::Folder, 0551},
+      {"open/closed", ShownAs::Folder, 0500},
+      {"open/closed/secret.md", ShownAs::File, 0400},
+      {"open/plain.md", ShownAs::File, 0444},
+      // Gone: the nearest live folder, without others.
+      {"open/closed/removed.md", ShownAs::File, 0400},
+      {"open/gone/deeper/x.md", ShownAs::File, 0440},
+      {"gone", ShownAs::Folder, 0550},
+      // A folder that is a file now: the file's read bits, and x where they are.
+      {"was-a-folder", ShownAs::Folder, 0550},
+      {"was-a-folder/x.md", ShownAs::File, 0440},  // below a file: its folder, the root
+      // Symlinks are never followed, neither on the way nor at the end: a symlink's own bits (0777) say nothing.
+      {"link/secret.md", ShownAs::File, 0440},
+      {"link", ShownAs::File, 0440},
+      {"open/file-link", ShownAs::File, 0440},
+      // Names a hostile tree may hold never leave the backing dir.
+      {"..", ShownAs::Folder, 0550},
+      {"open/../open/plain.md", ShownAs::File, 0440},
+      {"open//plain.md", ShownAs::File, 0440},
+      {"open/./plain.md", ShownAs::File, 0440},
+  };
+  for (const Case& c : cases) {
+    INFO(c.path);
+    CHECK(live.of(c.path, c.shown).bits == c.bits);
+  }
 }
 
 }  // namespace

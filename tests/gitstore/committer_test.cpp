@@ -22,12 +22,6 @@ using test::TempDir;
 using test::write_file;
 namespace stdfs = std::filesystem;
 
-struct Fixture : test::CommitterFixture {
-  std::string head_tree() const { return oid_hex(*repo->head_tree()); }
-  std::string expected_tree() const { return git_tree_of(data, git_dir); }
-  std::optional<CommitResult> commit_changes() { return committer->commit_batch(changes.take(), ""); }
-};
-
 void make_sample_tree(const std::string& data) {
   write_file(data + "/README.md", "# notes\n");
   write_file(data + "/notes/a.md", "alpha\n");
@@ -43,86 +37,93 @@ void make_sample_tree(const std::string& data) {
   stdfs::create_directories(data + "/empty/dir");
 }
 
+struct Fixture : test::CommitterFixture {
+  std::string head_tree() const { return oid_hex(*repo->head_tree()); }
+  std::string expected_tree() const { return git_tree_of(data, git_dir); }
+  std::optional<CommitResult> commit_changes() { return committer->commit_batch(changes.take(), ""); }
+  // The sample tree, committed by the first reconcile: where most cases start.
+  CommitResult import_sample_tree() {
+    make_sample_tree(data);
+    open();
+    auto result = committer->reconcile();
+    REQUIRE(result);
+    return *result;
+  }
+  // A change to the backing dir, recorded as the mount records it.
+  void write(const std::string& path, const std::string& text) {
+    write_file(data + "/" + path, text);
+    changes.dirty(path, 0, 0);
+  }
+  void rename(const std::string& from, const std::string& to) {
+    stdfs::rename(data + "/" + from, data + "/" + to);
+    changes.moved(from, to, 0, 0);
+  }
+  void remove(const std::string& path) {
+    stdfs::remove_all(data + "/" + path);
+    changes.removed(path, 0, 0);
+  }
+  // Stock git on the git dir; its stdout.
+  std::string git(const std::string& args) const { return run("git --git-dir '" + git_dir + "' " + args); }
+};
+
 TEST_CASE("initial import builds the tree git builds", "[committer]") {
   Fixture f;
-  make_sample_tree(f.data);
-  f.open();
-  auto result = f.committer->reconcile();
-  REQUIRE(result);
+  const CommitResult result = f.import_sample_tree();
   CHECK(f.head_tree() == f.expected_tree());
-  CHECK(result->summary.added.size() == 8);
-  auto subject = run("git --git-dir '" + f.git_dir + "' log -1 --format=%s");
-  CHECK(subject.rfind("chore(sync): initial import: 8 added", 0) == 0);
-  run("git --git-dir '" + f.git_dir + "' fsck --strict");
+  CHECK(result.summary.added.size() == 8);
+  CHECK(f.git("log -1 --format=%s").rfind("chore(sync): initial import: 8 added", 0) == 0);
+  f.git("fsck --strict");
 }
 
 TEST_CASE("a reconcile with nothing changed commits nothing", "[committer]") {
   Fixture f;
-  make_sample_tree(f.data);
-  f.open();
-  REQUIRE(f.committer->reconcile());
+  f.import_sample_tree();
   CHECK_FALSE(f.committer->reconcile());
   CHECK(f.committer->commits() == 1);
 }
 
 TEST_CASE("recorded changes build the tree git builds", "[committer]") {
   Fixture f;
-  make_sample_tree(f.data);
-  f.open();
-  REQUIRE(f.committer->reconcile());
+  f.import_sample_tree();
 
   SECTION("edit, add and delete files") {
-    write_file(f.data + "/notes/a.md", "alpha two\n");
-    f.changes.dirty("notes/a.md", 0, 0);
-    write_file(f.data + "/new/x.md", "x\n");
-    f.changes.dirty("new/x.md", 0, 0);
-    stdfs::remove(f.data + "/notes/b.md");
-    f.changes.removed("notes/b.md", 0, 0);
+    f.write("notes/a.md", "alpha two\n");
+    f.write("new/x.md", "x\n");
+    f.remove("notes/b.md");
     auto result = f.commit_changes();
     REQUIRE(result);
     CHECK(result->summary.count() == 3);
   }
   SECTION("rename a directory, then edit inside it") {
-    stdfs::rename(f.data + "/notes", f.data + "/archive");
-    f.changes.moved("notes", "archive", 0, 0);
-    write_file(f.data + "/archive/deep/er/c.md", "changed\n");
-    f.changes.dirty("archive/deep/er/c.md", 0, 0);
+    f.rename("notes", "archive");
+    f.write("archive/deep/er/c.md", "changed\n");
     auto result = f.commit_changes();
     REQUIRE(result);
     CHECK(result->summary.renamed.size() == 1);
   }
   SECTION("edit, then rename before the commit") {
-    write_file(f.data + "/notes/a.md", "edited\n");
-    f.changes.dirty("notes/a.md", 0, 0);
-    stdfs::rename(f.data + "/notes/a.md", f.data + "/notes/z.md");
-    f.changes.moved("notes/a.md", "notes/z.md", 0, 0);
+    f.write("notes/a.md", "edited\n");
+    f.rename("notes/a.md", "notes/z.md");
     REQUIRE(f.commit_changes());
   }
   SECTION("editor save: temp file renamed over the target") {
-    write_file(f.data + "/notes/.a.md.tmp", "saved by editor\n");
-    f.changes.dirty("notes/.a.md.tmp", 0, 0);
-    stdfs::rename(f.data + "/notes/.a.md.tmp", f.data + "/notes/a.md");
-    f.changes.moved("notes/.a.md.tmp", "notes/a.md", 0, 0);
+    f.write("notes/.a.md.tmp", "saved by editor\n");
+    f.rename("notes/.a.md.tmp", "notes/a.md");
     auto result = f.commit_changes();
     REQUIRE(result);
     CHECK(result->summary.updated == std::vector<std::string>{"notes/a.md"});
   }
   SECTION("rename to an ignored name drops the file") {
-    stdfs::rename(f.data + "/notes/a.md", f.data + "/notes/a.md~");
-    f.changes.moved("notes/a.md", "notes/a.md~", 0, 0);
+    f.rename("notes/a.md", "notes/a.md~");
     auto result = f.commit_changes();
     REQUIRE(result);
     CHECK(result->summary.removed == std::vector<std::string>{"notes/a.md"});
   }
   SECTION("a file replaced by a directory and back") {
-    stdfs::remove(f.data + "/other/d.txt");
-    f.changes.removed("other/d.txt", 0, 0);
-    write_file(f.data + "/other/d.txt/inner.md", "inner\n");
-    f.changes.dirty("other/d.txt/inner.md", 0, 0);
-    stdfs::remove_all(f.data + "/notes/deep");
-    f.changes.removed("notes/deep", 0, 0);
-    write_file(f.data + "/notes/deep", "now a file\n");
-    f.changes.dirty("notes/deep", 0, 0);
+    f.remove("other/d.txt");
+    f.write("other/d.txt/inner.md", "inner\n");
+    f.remove("notes/deep");
+    f.write("notes/deep", "now a file\n");
     REQUIRE(f.commit_changes());
   }
   SECTION("exchange two files") {
@@ -142,31 +143,26 @@ TEST_CASE("recorded changes build the tree git builds", "[committer]") {
     REQUIRE(f.commit_changes());
   }
   SECTION("a .gitignore written later drops what it matches") {
-    write_file(f.data + "/other/.gitignore", "*.txt\n");
-    f.changes.dirty("other/.gitignore", 0, 0);
+    f.write("other/.gitignore", "*.txt\n");
     auto result = f.commit_changes();
     REQUIRE(result);
     CHECK(std::find(result->summary.removed.begin(), result->summary.removed.end(), "other/d.txt") !=
           result->summary.removed.end());
   }
   SECTION("removing every file of a directory removes the tree") {
-    stdfs::remove_all(f.data + "/notes");
-    f.changes.removed("notes", 0, 0);
+    f.remove("notes");
     auto result = f.commit_changes();
     REQUIRE(result);
     CHECK(result->summary.removed.size() == 3);
   }
   CHECK(f.head_tree() == f.expected_tree());
-  run("git --git-dir '" + f.git_dir + "' fsck --strict");
+  f.git("fsck --strict");
 }
 
 TEST_CASE("an unchanged tree makes no commit", "[committer]") {
   Fixture f;
-  make_sample_tree(f.data);
-  f.open();
-  REQUIRE(f.committer->reconcile());
-  write_file(f.data + "/notes/a.md", "alpha\n");  // same content
-  f.changes.dirty("notes/a.md", 0, 0);
+  f.import_sample_tree();
+  f.write("notes/a.md", "alpha\n");             // same content
   f.changes.dirty("other/.note.md.swp", 0, 0);  // ignored
   CHECK_FALSE(f.commit_changes());
 }
@@ -177,15 +173,14 @@ TEST_CASE("commit messages carry who changed what", "[committer]") {
   write_file(f.data + "/a.md", "a\n");
   f.changes.dirty("a.md", 0, getpid());
   REQUIRE(f.commit_changes());
-  const std::string message = run("git --git-dir '" + f.git_dir + "' log -1 --format=%B");
+  const std::string message = f.git("log -1 --format=%B");
   CHECK(message.rfind("chore(sync): add a.md\n", 0) == 0);
   CHECK(message.find("Changed-By: root (uid 0) via unit_tests") != std::string::npos);
   CHECK(message.find("Correlation-Id: ") != std::string::npos);
-  const std::string trailers =
-      run("git --git-dir '" + f.git_dir + "' log -1 --format='%(trailers:key=Correlation-Id,valueonly)'");
+  const std::string trailers = f.git("log -1 --format='%(trailers:key=Correlation-Id,valueonly)'");
   CHECK(trailers.size() >= 32);
   // A reflog entry exists for the branch, as git keeps for its own commits.
-  CHECK_FALSE(run("git --git-dir '" + f.git_dir + "' reflog show main").empty());
+  CHECK_FALSE(f.git("reflog show main").empty());
 }
 
 TEST_CASE("the stat cache avoids rehashing unchanged files", "[committer]") {
@@ -210,15 +205,11 @@ TEST_CASE("the stat cache avoids rehashing unchanged files", "[committer]") {
 
 TEST_CASE("a move made after the cut, before the commit reads, reaches HEAD", "[committer]") {
   Fixture f;
-  make_sample_tree(f.data);
-  f.open();
-  REQUIRE(f.committer->reconcile());
-  write_file(f.data + "/notes/a.md", "edited before the cut\n");
-  f.changes.dirty("notes/a.md", 0, 0);
+  f.import_sample_tree();
+  f.write("notes/a.md", "edited before the cut\n");
   ChangeBatch batch = f.changes.take();
   // Renamed in the backing dir before the committer reads notes/a.md, recorded in the next batch.
-  stdfs::rename(f.data + "/notes", f.data + "/archive");
-  f.changes.moved("notes", "archive", 0, 0);
+  f.rename("notes", "archive");
   f.committer->commit_batch(batch, "");
   f.changes.committed();
   f.commit_changes();
@@ -230,19 +221,15 @@ TEST_CASE("a file the replay cannot place follows later moves of its batch", "[c
   write_file(f.data + "/notes/n.md~", "ignored while it has this name\n");
   f.open();
   f.committer->reconcile();
-  stdfs::rename(f.data + "/notes/n.md~", f.data + "/notes/n.md");
-  f.changes.moved("notes/n.md~", "notes/n.md", 0, 0);
-  stdfs::rename(f.data + "/notes", f.data + "/kept");
-  f.changes.moved("notes", "kept", 0, 0);
+  f.rename("notes/n.md~", "notes/n.md");
+  f.rename("notes", "kept");
   REQUIRE(f.commit_changes());
   CHECK(f.head_tree() == f.expected_tree());
 }
 
 TEST_CASE("the self-check repairs a commit that left HEAD wrong, and says so", "[committer]") {
   Fixture f;
-  make_sample_tree(f.data);
-  f.open();
-  REQUIRE(f.committer->reconcile());
+  f.import_sample_tree();
   auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100);
   spdlog::default_logger()->sinks().push_back(sink);
   struct Unhook {
@@ -263,17 +250,12 @@ TEST_CASE("the self-check repairs a commit that left HEAD wrong, and says so", "
 
 TEST_CASE("a failed commit takes back the objects it wrote, and only those", "[committer]") {
   Fixture f;
-  make_sample_tree(f.data);
-  f.open();
-  REQUIRE(f.committer->reconcile());
+  f.import_sample_tree();
   auto loose_objects = [&] { return run("cd '" + f.git_dir + "/objects' && find . -type f | sort"); };
   const std::string before = loose_objects();
-  write_file(f.data + "/notes/new.md", "written by the failed attempt\n");
-  f.changes.dirty("notes/new.md", 0, 0);
-  write_file(f.data + "/notes/big.bin", std::string(9 << 20, 'b'));  // streamed, not read whole
-  f.changes.dirty("notes/big.bin", 0, 0);
-  write_file(f.data + "/notes/b.md", "alpha\n");  // the content of a.md: a blob that exists
-  f.changes.dirty("notes/b.md", 0, 0);
+  f.write("notes/new.md", "written by the failed attempt\n");
+  f.write("notes/big.bin", std::string(9 << 20, 'b'));  // streamed, not read whole
+  f.write("notes/b.md", "alpha\n");                     // the content of a.md: a blob that exists
   // The branch cannot move: the attempt fails after writing blobs, trees and the commit.
   write_file(f.git_dir + "/refs/heads/main.lock", "");
   ChangeBatch batch = f.changes.take();
@@ -282,7 +264,7 @@ TEST_CASE("a failed commit takes back the objects it wrote, and only those", "[c
   stdfs::remove(f.git_dir + "/refs/heads/main.lock");
   REQUIRE(f.committer->commit_batch(batch, ""));
   CHECK(f.head_tree() == f.expected_tree());
-  run("git --git-dir '" + f.git_dir + "' fsck --strict");
+  f.git("fsck --strict");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gitstore/repository.hpp"
+#include "support/stock_git_work_tree.hpp"
 #include "support/temp_dir.hpp"
 
 namespace histfs::gitstore {
@@ -14,15 +15,11 @@ namespace {
 using test::run;
 
 // A repository made by stock git: three commits touching a.md, one tag.
-struct History {
-  test::TempDir dir;
-  LibGit2 libgit2;
+struct History : test::StockGitWorkTree {
   std::string git_dir = (dir / "r.git").string();
-  std::string work = (dir / "w").string();
   History() {
-    run("git init -q -b main '" + work + "' && cd '" + work +
-        "' && git config user.name t && git config user.email t@t"
-        " && echo 1 > a.md && mkdir d && echo x > d/x.md && git add -A && GIT_COMMITTER_DATE=2026-11-20T10:00:00Z git "
+    run_in_work(
+        "echo 1 > a.md && mkdir d && echo x > d/x.md && git add -A && GIT_COMMITTER_DATE=2026-11-20T10:00:00Z git "
         "commit -qm one"
         " && echo 2 > a.md && git add -A && GIT_COMMITTER_DATE=2026-11-21T10:00:00Z git commit -qm two"
         " && git tag -a -m 'first tag' snap HEAD"
@@ -31,7 +28,6 @@ struct History {
         " && git clone -q --bare . '" +
         git_dir + "'");
   }
-  void run_in_work(const std::string& command) { run("cd '" + work + "' && " + command); }
   std::string rev(const std::string& what) {
     std::string out = run("git --git-dir '" + git_dir + "' rev-parse " + what);
     return out.substr(0, 40);

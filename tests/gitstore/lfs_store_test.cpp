@@ -6,26 +6,20 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "support/lfs_sample.hpp"
 #include "support/temp_dir.hpp"
 
 namespace histfs::gitstore {
 namespace {
 
+using test::kHelloOid;
 using test::read_file;
+using test::temp_files;
 using test::TempDir;
 using test::write_file;
 namespace stdfs = std::filesystem;
 
-const std::string kHelloOid = "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447";
-
 int open_read(const stdfs::path& file) { return ::open(file.c_str(), O_RDONLY | O_CLOEXEC); }
-
-size_t temp_files(const LfsStore& store) {
-  size_t count = 0;
-  if (stdfs::exists(store.dir() + "/tmp"))
-    for ([[maybe_unused]] const auto& entry : stdfs::directory_iterator(store.dir() + "/tmp")) ++count;
-  return count;
-}
 
 TEST_CASE("content enters the store in git-lfs's layout, hashed as it streams", "[lfs]") {
   TempDir dir;
@@ -85,11 +79,8 @@ TEST_CASE("a download enters the store only when it is what the pointer says", "
 
 TEST_CASE("copies between stores are verified", "[lfs]") {
   TempDir dir;
-  write_file(dir / "hello", "hello world\n");
-  LfsStore local((dir / "a").string()), remote((dir / "b").string());
-  const int fd = open_read(dir / "hello");
-  const auto pointer = *local.import_fd(fd, 12);
-  close(fd);
+  LfsStore local = test::store_with_hello(dir, "a"), remote((dir / "b").string());
+  const LfsPointer& pointer = test::kHello;
   local.copy_to(remote, pointer);
   CHECK(read_file(remote.object_path(pointer.oid)) == "hello world\n");
   // A store whose object was damaged afterwards says so and copies nothing.

@@ -2,85 +2,47 @@
 // honest server first, then one answering what a hostile or broken server might.
 #include "gitstore/lfs_transfer.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "support/lfs_sample.hpp"
+#include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace histfs::gitstore {
 namespace {
 
+using test::kHello;
+using test::kHelloOid;
 using test::read_file;
+using test::store_with_hello;
+using test::temp_files;
 using test::TempDir;
 using test::write_file;
 namespace stdfs = std::filesystem;
 
 const stdfs::path kLfsServer = stdfs::path(__FILE__).parent_path().parent_path() / "integration" / "lfs_server.py";
-const std::string kHelloOid = "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447";
-const LfsPointer kHello{kHelloOid, 12};
 
 // lfs_server.py serving ROOT/r.git's objects on a free port, for the life of the object.
 class LfsServer {
  public:
-  explicit LfsServer(const TempDir& dir) : faults_((dir / "faults").string()) {
+  explicit LfsServer(const TempDir& dir)
+      : faults_((dir / "faults").string()), process_(kLfsServer, {"0", (dir / "repos").string(), faults_}) {
     stdfs::create_directories(dir / "repos/r.git");
     stdfs::create_directories(faults_);
-    int out[2];
-    REQUIRE(::pipe(out) == 0);
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      ::dup2(out[1], 1);
-      ::close(out[0]);
-      ::close(out[1]);
-      const std::string script = kLfsServer.string(), root = (dir / "repos").string();
-      ::execlp("python3", "python3", script.c_str(), "0", root.c_str(), faults_.c_str(), nullptr);
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    char c = 0;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(out[0]);
-    REQUIRE(!line.empty());
-    url = "http://127.0.0.1:" + line + "/r.git";
+    url = "http://127.0.0.1:" + std::to_string(process_.port()) + "/r.git";
     objects = (dir / "repos/r.git/lfs/objects").string();
   }
-  ~LfsServer() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  LfsServer(const LfsServer&) = delete;
-  LfsServer& operator=(const LfsServer&) = delete;
   // The next batch request is answered with `json`, verbatim.
   void answer_next_batch(const std::string& json) const { write_file(faults_ + "/batch.json", json); }
   std::string url, objects;
 
  private:
   std::string faults_;
-  pid_t pid_ = -1;
+  test::ServerProcess process_;
 };
-
-LfsStore store_with_hello(const TempDir& dir, const std::string& name) {
-  LfsStore store((dir / name).string());
-  write_file(dir / "hello", "hello world\n");
-  const int fd = ::open((dir / "hello").c_str(), O_RDONLY | O_CLOEXEC);
-  REQUIRE(store.import_fd(fd, 12));
-  ::close(fd);
-  return store;
-}
-
-size_t entries(const std::string& folder) {
-  if (!stdfs::exists(folder)) return 0;
-  return size_t(std::distance(stdfs::directory_iterator(folder), stdfs::directory_iterator()));
-}
 
 TEST_CASE("the batch endpoint of a git remote URL", "[lfs]") {
   CHECK(lfs_endpoint("https://github.com/o/r") == "https://github.com/o/r.git/info/lfs");
@@ -105,7 +67,7 @@ TEST_CASE("objects go up and come down through the batch API, verified", "[lfs]"
   LfsTransfer down(other, {server.url, "", "", std::chrono::milliseconds(10000)});
   down.download({kHello});
   CHECK(other.check(kHello).empty());
-  CHECK(entries(other.dir() + "/tmp") == 0);
+  CHECK(temp_files(other) == 0);
 }
 
 TEST_CASE("a corrupt or missing object on the server never enters the store", "[lfs]") {
@@ -120,7 +82,7 @@ TEST_CASE("a corrupt or missing object on the server never enters the store", "[
   stdfs::remove(server.objects + "/a9/48/" + kHelloOid);
   CHECK_THROWS_WITH(down.download({kHello}), Catch::Contains(kHelloOid) && Catch::Contains("missing"));
   CHECK_FALSE(other.has(kHello));
-  CHECK(entries(other.dir() + "/tmp") == 0);
+  CHECK(temp_files(other) == 0);
 }
 
 TEST_CASE("a hostile batch answer is refused with a clear error and nothing stored", "[lfs]") {
@@ -157,7 +119,7 @@ TEST_CASE("a hostile batch answer is refused with a clear error and nothing stor
     CHECK_THROWS_WITH(down.download({kHello}), Catch::Contains(c.error));
     CHECK_FALSE(local.has(kHello));
   }
-  CHECK(entries(local.dir() + "/tmp") == 0);
+  CHECK(temp_files(local) == 0);
 }
 
 TEST_CASE("a local remote's objects are copied into its own lfs folder", "[lfs]") {

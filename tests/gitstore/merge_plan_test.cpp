@@ -3,28 +3,31 @@
 #include <catch2/catch.hpp>
 
 #include "gitstore/repository.hpp"
+#include "support/stock_git_work_tree.hpp"
 #include "support/temp_dir.hpp"
 
 namespace histfs::gitstore {
 namespace {
 
-using test::run;
-
-struct Repo {
-  test::TempDir dir;
-  LibGit2 libgit2;
-  std::string work = (dir / "w").string();
+struct Repo : test::StockGitWorkTree {
   RepositoryPtr repo;
-  Repo() {
-    run("git init -q -b main '" + work + "' && cd '" + work +
-        "' && git config user.name t && git config user.email t@t");
-  }
   // Commits the given shell edits on a branch; returns the tree id.
   std::string commit(const std::string& branch, const std::string& edits) {
-    run("cd '" + work + "' && git checkout -q " + branch + " 2>/dev/null || git -C '" + work + "' checkout -q -b " +
-        branch);
-    run("cd '" + work + "' && " + edits + " && git add -A && git commit -q --allow-empty -m x");
-    return run("git -C '" + work + "' rev-parse HEAD^{tree}").substr(0, 40);
+    run_in_work("git checkout -q " + branch + " 2>/dev/null || git checkout -q -b " + branch);
+    run_in_work(edits + " && git add -A && git commit -q --allow-empty -m x");
+    return run_in_work("git rev-parse HEAD^{tree}").substr(0, 40);
+  }
+  // Trees that went two ways: `base` on main, then `ours` on main and `theirs` on a branch from base.
+  struct Sides {
+    std::string base, ours, theirs;
+  };
+  Sides diverge(const std::string& base_edits, const std::string& our_edits, const std::string& their_edits) {
+    Sides sides;
+    sides.base = commit("main", base_edits);
+    sides.ours = commit("main", our_edits);
+    run_in_work("git checkout -q -b theirs HEAD~1");
+    sides.theirs = commit("theirs", their_edits);
+    return sides;
   }
   git_repository* open() {
     git_repository* raw = nullptr;
@@ -42,10 +45,8 @@ git_oid oid(const std::string& hex) {
 
 TEST_CASE("a clean three-way merge takes both sides", "[merge]") {
   Repo r;
-  const auto base = r.commit("main", "echo a > a.md && echo b > b.md");
-  const auto ours = r.commit("main", "echo a2 > a.md");
-  run("cd '" + r.work + "' && git checkout -q -b theirs HEAD~1");
-  const auto theirs = r.commit("theirs", "echo b2 > b.md && echo c > c.md");
+  const auto [base, ours, theirs] =
+      r.diverge("echo a > a.md && echo b > b.md", "echo a2 > a.md", "echo b2 > b.md && echo c > c.md");
   const git_oid base_id = oid(base);
   auto plan = plan_merge(r.open(), &base_id, oid(ours), oid(theirs), "main", 0);
   CHECK(plan.conflicts.empty());
@@ -54,10 +55,9 @@ TEST_CASE("a clean three-way merge takes both sides", "[merge]") {
 
 TEST_CASE("both sides changed a file: ours stays, theirs goes beside it", "[merge]") {
   Repo r;
-  const auto base = r.commit("main", "echo a > a.md && echo x > gone.md && echo y > kept.md");
-  const auto ours = r.commit("main", "echo ours > a.md && rm gone.md && echo y2 > kept.md");
-  run("cd '" + r.work + "' && git checkout -q -b theirs HEAD~1");
-  const auto theirs = r.commit("theirs", "echo theirs > a.md && echo x2 > gone.md && rm kept.md");
+  const auto [base, ours, theirs] = r.diverge("echo a > a.md && echo x > gone.md && echo y > kept.md",
+                                              "echo ours > a.md && rm gone.md && echo y2 > kept.md",
+                                              "echo theirs > a.md && echo x2 > gone.md && rm kept.md");
   auto* repo = r.open();
   const git_oid base_id = oid(base);
   auto plan = plan_merge(repo, &base_id, oid(ours), oid(theirs), "main", 1795428000);

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/stock_git_work_tree.hpp"
 #include "support/temp_dir.hpp"
 
 namespace histfs::gitstore {
@@ -11,17 +12,13 @@ using test::run;
 
 // A bare repository whose history stock git writes: base -> local, base -> remote (diverged),
 // and local -> ahead (a descendant).
-struct History {
-  test::TempDir dir;
-  LibGit2 libgit2;
-  std::string work = (dir / "w").string();
+struct History : test::StockGitWorkTree {
   std::string bare = (dir / "b.git").string();
   History() {
-    run("git init -q -b main '" + work + "' && cd '" + work +
-        "' && git config user.name t && git config user.email t@t" +
-        " && echo a >a && echo b >b && git add -A && git commit -qm base && git branch base" +
-        " && git checkout -qb remote && echo r >r && git rm -q b && git add -A && git commit -qm remote" +
-        " && git checkout -q main && echo l >l && git add -A && git commit -qm local" +
+    run_in_work(
+        "echo a >a && echo b >b && git add -A && git commit -qm base && git branch base"
+        " && git checkout -qb remote && echo r >r && git rm -q b && git add -A && git commit -qm remote"
+        " && git checkout -q main && echo l >l && git add -A && git commit -qm local"
         " && git checkout -qb ahead && echo m >>l && git commit -qam ahead && git checkout -q main");
     run("git clone -q --bare '" + work + "' '" + bare + "'");
   }

@@ -7,11 +7,6 @@ require_fuse
 require_python
 
 flush() { cli_ok flush --mount "$MNT"; }
-status_json() {
-  cli_ok status --mount "$MNT" --json
-  cp "$T/cli.out" "$T/status.json"
-  json_valid "$T/status.json"
-}
 
 new_workspace
 echo "before" >"$DATA/a.md"

@@ -23,6 +23,12 @@ assert_no_git_dir() {
   local dir
   for dir in "$GITDIR" "$@"; do [ ! -e "$dir" ] || fail "$dir was created"; done
 }
+# expect_config_error WORD JSON: a mount with JSON as its config file fails on WORD and creates nothing.
+expect_config_error() {
+  echo "$2" >"$T/config.json"
+  expect_error 2 "$1" mount "$DATA" "$MNT" --config "$T/config.json"
+  assert_no_git_dir
+}
 
 step "missing backing dir"
 expect_error 2 "does not exist" mount "$T/nope" "$MNT"
@@ -51,19 +57,13 @@ expect_error 2 "cannot read config file" mount "$DATA" "$MNT" --config "$T/missi
 assert_no_git_dir
 
 step "config with invalid JSON"
-echo '{"git": {' >"$T/bad.json"
-expect_error 2 "invalid JSON" mount "$DATA" "$MNT" --config "$T/bad.json"
-assert_no_git_dir
+expect_config_error "invalid JSON" '{"git": {'
 
 step "config with an unknown key"
-echo '{"git": {"commitQuiet": "1s", "bogusKey": 1}}' >"$T/unknown.json"
-expect_error 2 "git.bogusKey" mount "$DATA" "$MNT" --config "$T/unknown.json"
-assert_no_git_dir
+expect_config_error "git.bogusKey" '{"git": {"commitQuiet": "1s", "bogusKey": 1}}'
 
 step "config with a bad duration"
-echo '{"git": {"commitQuiet": "soon"}}' >"$T/duration.json"
-expect_error 2 "git.commitQuiet" mount "$DATA" "$MNT" --config "$T/duration.json"
-assert_no_git_dir
+expect_config_error "git.commitQuiet" '{"git": {"commitQuiet": "soon"}}'
 
 step "commitMaxDelay shorter than commitQuiet"
 expect_error 2 "git.commitMaxDelay" mount "$DATA" "$MNT" --commit-quiet 2s --commit-max-delay 1s

@@ -268,6 +268,8 @@ gs_repo() {
   shift
   git --git-dir "$GS_ROOT/$name.git" "$@"
 }
+# remote_main NAME: the server repo NAME's main commit, or none.
+remote_main() { gs_repo "$1" rev-parse -q --verify refs/heads/main 2>/dev/null || echo none; }
 
 # Stock git as another client of the server: trusts the test CA, sends the token.
 # (GIT_SSL_CAINFO, not http.sslCAInfo: a GIT_SSL_CAINFO in the environment would win over the config.)

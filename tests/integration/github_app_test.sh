@@ -43,8 +43,6 @@ control() { curl -sf -X POST "$API/_control" -d "$1" >/dev/null || fail "fixture
 stat_of() { curl -sf "$API/_stats" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 control "{\"clone_base\": \"$GS_URL\", \"repos_dir\": \"$GS_ROOT\"}"
 APP=(--github-app-id "$APP_ID" --installation-id "$INSTALLATION" --private-key-file "$FX/app.pem" --api-url "$API")
-histfs_keys() { git config --file "$1/config" --get-regexp '^histfs\.' || true; }
-remote_main() { gs_repo "$1" rev-parse -q --verify refs/heads/main 2>/dev/null || echo none; }
 remote_has() { gs_repo "$1" cat-file -e "main:$2" 2>/dev/null; }
 
 workspace A

@@ -24,15 +24,7 @@ gc_thread_ticks() { # utime+stime of the daemon's packer thread, in clock ticks
 
 step "generate $FILES files in 100 folders"
 new_workspace
-"$PY" - "$DATA" "$FILES" <<'PY'
-import os, sys
-root, count = sys.argv[1], int(sys.argv[2])
-for i in range(count):
-    folder = os.path.join(root, "d%02d" % (i % 100))
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "n%06d.md" % i), "w") as f:
-        f.write("note %d\n%s\n" % (i, "x" * (i % 200)))
-PY
+make_notes "$FILES" 100
 CONFIG=$T/histfs.json
 echo '{"git": {"gc": {"looseObjects": 0}}}' >"$CONFIG"
 

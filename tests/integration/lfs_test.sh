@@ -30,23 +30,6 @@ git_server_start
 make_bytes() {
   { openssl enc -aes-128-ctr -nosalt -pbkdf2 -pass "pass:$3" </dev/zero 2>/dev/null || true; } | head -c "$2" >"$SRC/$1"
 }
-head_of() { git --git-dir "${W_GIT[$1]}" rev-parse -q --verify HEAD 2>/dev/null || echo none; }
-remote_main() { gs_repo "$1" rev-parse -q --verify refs/heads/main 2>/dev/null || echo none; }
-status_json() {
-  on "$1"
-  cli_ok status --mount "$MNT" --json
-  cp "$T/cli.out" "$T/status.json"
-}
-# wait_long WHAT SECONDS CMD...: poll CMD until it succeeds, for transfers of large files.
-wait_long() {
-  local what=$1 tenths=$(($2 * 10))
-  shift 2
-  for _ in $(seq "$tenths"); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  fail "timed out waiting until $what"
-}
 pushed() { [ "$(remote_main "$1")" = "$(head_of "$2")" ]; }
 oid_of() { sha256sum "$1" | cut -d' ' -f1; }
 server_object() { local o=$2; echo "$GS_ROOT/$1.git/lfs/objects/${o:0:2}/${o:2:2}/$o"; }
@@ -83,7 +66,7 @@ cli_ok flush --mount "$MNT"
 git_h cat-file blob HEAD:video.mp4 | grep -qx "oid sha256:$(oid_of "$SRC/video.mp4")" || fail "video.mp4's pointer is wrong"
 grep -qx '\*.mp4 filter=lfs diff=lfs merge=lfs -text' "$MNT/.gitattributes" || fail ".gitattributes lacks *.mp4: $(cat "$MNT/.gitattributes")"
 cmp <(git_h show HEAD:.gitattributes) "$DATA/.gitattributes" || fail "the committed .gitattributes differs from the file"
-wait_long "A's commit with the video reaches the remote" 60 pushed notes A
+wait_until 60 "A's commit with the video reaches the remote" pushed notes A
 [ -f "$(server_object notes "$(oid_of "$SRC/video.mp4")")" ] || fail "the video's object is not on the server"
 status_json A
 [ "$(json_get "$T/status.json" 'j["lfs"]["objects"]')" -ge 2 ] || fail "status: $(cat "$T/status.json")"
@@ -141,7 +124,7 @@ cp "$SRC/retry.png" "$MNT/retry.png"
 cli_ok flush --mount "$MNT"
 wait_for "A reports the failed upload" grep -q "HTTP 500" "$LOG"
 ! gs_repo notes cat-file -e "main:retry.png" 2>/dev/null || fail "the commit reached the remote before its object"
-wait_long "the retried push reaches the remote" 30 pushed notes A
+wait_until 30 "the retried push reaches the remote" pushed notes A
 [ "$(cat "$GS_DIR/lfs-faults/upload-500")" = 0 ] || fail "the injected failures were not all hit"
 [ -f "$(server_object notes "$(oid_of "$SRC/retry.png")")" ] || fail "retry.png's object is not on the server"
 
@@ -149,7 +132,7 @@ step "(e) a corrupt object on download: the pull is held, status names the file,
 make_bytes bad.png 1M bad
 cp "$SRC/bad.png" "$MNT/bad.png"
 cli_ok flush --mount "$MNT"
-wait_long "bad.png reaches the remote" 30 pushed notes A
+wait_until 30 "bad.png reaches the remote" pushed notes A
 BAD=$(server_object notes "$(oid_of "$SRC/bad.png")")
 cp "$BAD" "$SRC/bad.keep"
 printf 'X' | dd of="$BAD" bs=1 seek=1000 conv=notrunc status=none

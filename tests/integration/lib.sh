@@ -132,6 +132,10 @@ cleanup() {
 trap cleanup EXIT
 
 git_h() { git --git-dir "$GITDIR" "$@"; }
+# head_of NAME: the HEAD commit of mount NAME's git dir, or none.
+head_of() { git --git-dir "${W_GIT[$1]}" rev-parse -q --verify HEAD 2>/dev/null || echo none; }
+# histfs_keys GIT_DIR: the histfs.* keys of a git dir's config (where connect saves the remote).
+histfs_keys() { git config --file "$1/config" --get-regexp '^histfs\.' || true; }
 
 # The tree stock git makes of $DATA (honouring GITDIR/info/exclude and .gitignore files),
 # built with a throwaway index and object dir so nothing is written into the histfs repo.
@@ -198,15 +202,31 @@ assert_not_in_head() {
 PY=$(command -v /usr/bin/python3 || command -v python3 || true)
 require_python() { [ -n "$PY" ] || fail "python3 is needed by this test"; }
 
-# wait_for WHAT CMD...: poll CMD (up to ~15 s) until it succeeds.
-wait_for() {
-  local what=$1
-  shift
-  for _ in $(seq 150); do
+# wait_until SECONDS WHAT CMD...: poll CMD every 0.1 s for up to SECONDS.
+wait_until() {
+  local secs=$1 what=$2 i
+  shift 2
+  for ((i = 0; i < secs * 10; i++)); do
     "$@" && return 0
     sleep 0.1
   done
-  fail "timed out after 15 s waiting until $what"
+  fail "timed out after $secs s waiting until $what"
+}
+# wait_for WHAT CMD...: poll CMD (up to ~15 s) until it succeeds.
+wait_for() { wait_until 15 "$@"; }
+
+# make_notes COUNT FOLDERS: COUNT small notes of different sizes in $DATA, spread over FOLDERS
+# folders (d00/n000000.md, d01/n000001.md, ...): a large import made fast.
+make_notes() {
+  "$PY" - "$DATA" "$1" "$2" <<'PY'
+import os, sys
+root, count, folders = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(count):
+    folder = os.path.join(root, "d%02d" % (i % folders))
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "n%06d.md" % i), "w") as f:
+        f.write("note %d\n%s\n" % (i, "x" * (i % 200)))
+PY
 }
 
 # lists DIR NAME: a readdir of DIR (as ls -a does) returns NAME; count_listed DIR NAME: how often.
@@ -287,6 +307,20 @@ cli_error() {
 # json_valid FILE: FILE holds one valid JSON document.
 json_valid() {
   "$PY" -m json.tool "$1" >/dev/null 2>"$T/json.err" || fail "not valid JSON ($(cat "$T/json.err")): $(cat "$1")"
+}
+
+# status_json [NAME]: `histfs status --json` (of mount NAME, when given) into $T/status.json,
+# checked to be JSON.
+status_json() {
+  [ $# = 0 ] || on "$1"
+  cli_ok status --mount "$MNT" --json
+  cp "$T/cli.out" "$T/status.json"
+  json_valid "$T/status.json"
+}
+# remote_field NAME EXPR-over-r: a field of NAME's status .remote.
+remote_field() {
+  status_json "$1"
+  json_get "$T/status.json" "(lambda r: $2)(j['remote'])"
 }
 
 # json_get FILE EXPR: evaluate the Python expression EXPR over the parsed document `j`; strings print

@@ -16,17 +16,7 @@ require_fuse
 require_python
 cd /
 
-head_of() { git --git-dir "${W_GIT[$1]}" rev-parse -q --verify HEAD 2>/dev/null || echo none; }
 remote_main() { git --git-dir "$REMOTE" rev-parse -q --verify refs/heads/main 2>/dev/null || echo none; }
-status_json() {
-  on "$1"
-  cli_ok status --mount "$MNT" --json
-  cp "$T/cli.out" "$T/status.json"
-}
-remote_field() {
-  status_json "$1"
-  json_get "$T/status.json" "(lambda r: $2)(j['remote'])"
-}
 # pull_until_same NAMES...: pull on each until every HEAD is the remote's main (pushes settle first).
 converged() {
   local want n

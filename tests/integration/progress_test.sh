@@ -15,15 +15,7 @@ on_tty() { script -qefc "$2" "$1" >/dev/null; }
 
 step "generate $FILES files"
 new_workspace
-"$PY" - "$DATA" "$FILES" <<'PY'
-import os, sys
-root, count = sys.argv[1], int(sys.argv[2])
-for i in range(count):
-    folder = os.path.join(root, "d%02d" % (i % 40))
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "n%05d.md" % i), "w") as f:
-        f.write("note %d\n" % i)
-PY
+make_notes "$FILES" 40
 
 step "the initial import draws a progress line on a terminal"
 on_tty "$T/mount.tty" "'$HISTFS' mount '$DATA' '$MNT' --commit-quiet 200ms --commit-max-delay 1s --log-file '$LOG'"

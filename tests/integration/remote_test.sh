@@ -32,30 +32,6 @@ mount_as() {
   W_HOOK[$n]=http://127.0.0.1:$port/webhook
 }
 
-head_of() { git --git-dir "${W_GIT[$1]}" rev-parse -q --verify HEAD 2>/dev/null || echo none; }
-remote_main() { gs_repo "$1" rev-parse -q --verify refs/heads/main 2>/dev/null || echo none; }
-# status_json NAME: `histfs status --json` of NAME into $T/status.json (T of NAME).
-status_json() {
-  on "$1"
-  cli_ok status --mount "$MNT" --json
-  cp "$T/cli.out" "$T/status.json"
-  json_valid "$T/status.json"
-}
-remote_field() { # remote_field NAME EXPR-over-r: a field of NAME's status .remote
-  status_json "$1"
-  json_get "$T/status.json" "(lambda r: $2)(j['remote'])"
-}
-histfs_keys() { git config --file "$1/config" --get-regexp '^histfs\.' || true; }
-# wait_until SECONDS WHAT CMD...: poll CMD every 0.1 s for up to SECONDS.
-wait_until() {
-  local secs=$1 what=$2 i
-  shift 2
-  for ((i = 0; i < secs * 10; i++)); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  fail "timed out after $secs s waiting until $what"
-}
 same_head_and_remote() { # same_head_and_remote REPO NAME...: every NAME's HEAD is REPO's main
   local repo=$1 want n
   shift

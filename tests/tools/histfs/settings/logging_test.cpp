@@ -28,13 +28,18 @@ struct RestoreLogging {
   ~RestoreLogging() { setup_logging("warn", ""); }
 };
 
+// A case that logs to DIR/histfs.log in the given format.
+struct LogFile {
+  RestoreLogging restore;
+  test::TempDir dir;
+  std::filesystem::path file = dir / "histfs.log";
+  explicit LogFile(const std::string& format) { setup_logging("info", file.string(), format); }
+};
+
 }  // namespace
 
 TEST_CASE("log.format json: one object a line, events with their id and fields", "[logging]") {
-  RestoreLogging restore;
-  test::TempDir dir;
-  const auto file = dir / "histfs.log";
-  setup_logging("info", file.string(), "json");
+  const LogFile log("json");
   spdlog::info("a plain line");
   telemetry::Event("git_push", "cycle-1")
       .with("outcome", "pushed")
@@ -49,7 +54,7 @@ TEST_CASE("log.format json: one object a line, events with their id and fields",
   telemetry::Event("webhook", "d-1").log_json_only(spdlog::level::info, "webhook push delivery d-1");
   spdlog::default_logger()->flush();
 
-  const auto lines = json_lines(file);
+  const auto lines = json_lines(log.file);
   REQUIRE(lines.size() == 6);
   // Local time with milliseconds and the offset: 2026-11-30T10:04:17.123+00:00.
   const std::regex iso(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d)");
@@ -73,30 +78,24 @@ TEST_CASE("log.format json: one object a line, events with their id and fields",
 }
 
 TEST_CASE("log.format text: an event is its message; json-only events stay out", "[logging]") {
-  RestoreLogging restore;
-  test::TempDir dir;
-  const auto file = dir / "histfs.log";
-  setup_logging("info", file.string(), "text");
+  const LogFile log("text");
   telemetry::Event("git_push", "c").with("outcome", "pushed").log(spdlog::level::info, "git_push abc to origin");
   telemetry::Event("git_commit", "c").log_json_only(spdlog::level::info, "git_commit abc");
   spdlog::default_logger()->flush();
-  const std::string text = test::read_file(file);
+  const std::string text = test::read_file(log.file);
   CHECK(std::regex_match(text, std::regex(R"(\d{4}-\d\d-\d\dT[0-9:.]+[+-]\d\d:\d\d info git_push abc to origin\n)")));
 }
 
 TEST_CASE("reopen_log_file starts a new file where logrotate moved the old one", "[logging]") {
-  RestoreLogging restore;
-  test::TempDir dir;
-  const auto file = dir / "histfs.log";
-  setup_logging("info", file.string(), "text");
+  const LogFile log("text");
   spdlog::info("before the rotation");
-  std::filesystem::rename(file, dir / "histfs.log.1");
+  std::filesystem::rename(log.file, log.dir / "histfs.log.1");
   spdlog::info("still to the old file");
   reopen_log_file();
   spdlog::info("after the rotation");
   spdlog::default_logger()->flush();
-  const std::string old_text = test::read_file(dir / "histfs.log.1");
-  const std::string new_text = test::read_file(file);
+  const std::string old_text = test::read_file(log.dir / "histfs.log.1");
+  const std::string new_text = test::read_file(log.file);
   CHECK(old_text.find("before the rotation") != std::string::npos);
   CHECK(old_text.find("still to the old file") != std::string::npos);
   CHECK(new_text.find("after the rotation") != std::string::npos);
