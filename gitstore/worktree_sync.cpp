@@ -102,6 +102,27 @@ bool refused(const WorktreeContext& context, const std::string& path, const Stor
   return true;
 }
 
+// Stores the file at `path`, as store_path. Sets `left_as_is` (the overlay keeps what it has
+// there) when the file is skipped (it would not be read) or left to the LFS importer.
+std::optional<StoredEntry> store_or_leave(const WorktreeContext& context, const std::string& path,
+                                          const struct stat& st, bool& left_as_is) {
+  std::optional<StoredEntry> stored;
+  try {
+    stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written, context.lfs,
+                        context.importer);
+  } catch (const std::system_error& error) {
+    if (!is_path_failure(error)) throw;
+    skip(context, path, error);
+    left_as_is = true;
+    return std::nullopt;
+  }
+  if (stored && stored->pending) {
+    context.deferred->insert(path);
+    left_as_is = true;
+  }
+  return stored;
+}
+
 bool below_skipped(const std::map<std::string, std::string>& skipped, const std::string& path) {
   for (const auto& [dir, unused] : skipped)
     if (is_same_or_below(path, dir)) return true;
@@ -136,20 +157,9 @@ void sync_directory(TreeOverlay& overlay, const std::string& dir, const Worktree
   }
   for (const auto& [path, st] : on_disk) {
     advance(progress, 1, static_cast<std::uint64_t>(st.st_size));
-    std::optional<StoredEntry> stored;
-    try {
-      stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written, context.lfs,
-                          context.importer);
-    } catch (const std::system_error& error) {
-      if (!is_path_failure(error)) throw;
-      skip(context, path, error);
-      continue;
-    }
-    if (stored && stored->pending) {
-      context.deferred->insert(path);
-      continue;
-    }
-    if (!stored || refused(context, path, *stored)) continue;
+    bool left_as_is = false;
+    auto stored = store_or_leave(context, path, st, left_as_is);
+    if (left_as_is || !stored || refused(context, path, *stored)) continue;
     remember_seen(context, path, st, *stored);
     auto before = in_tree.find(path);
     if (before != in_tree.end() && before->second == TreeEntryInfo{stored->oid, stored->mode}) continue;
@@ -198,18 +208,9 @@ void sync_path(TreeOverlay& overlay, const std::string& path, const WorktreeCont
 
   const bool trackable = (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && !context.ignore.is_ignored(path, false);
   if (!trackable) return remove_path(overlay, path, summary);
-  std::optional<StoredEntry> stored;
-  try {
-    stored = store_path(context.odb, context.root_fd, path, st, context.cache, context.written, context.lfs,
-                        context.importer);
-  } catch (const std::system_error& error) {
-    if (!is_path_failure(error)) throw;
-    return skip(context, path, error);
-  }
-  if (stored && stored->pending) {
-    context.deferred->insert(path);
-    return;
-  }
+  bool left_as_is = false;
+  auto stored = store_or_leave(context, path, st, left_as_is);
+  if (left_as_is) return;
   if (!stored) return remove_path(overlay, path, summary);
   if (refused(context, path, *stored)) return;
   remember_seen(context, path, st, *stored);
