@@ -1,6 +1,7 @@
 #include "gitstore/committer.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -93,6 +94,7 @@ std::optional<CommitResult> Committer::reconcile() {
   auto result = commit_batch(batch, first ? "initial import: " : "recover changes made outside the mount: ");
   changes_.committed();
   cache_.save(stat_cache_file());
+  forget_batch();
   return result;
 }
 
@@ -202,6 +204,17 @@ void Committer::keep_lfs_attributes(TreeOverlay& overlay, const WorktreeContext&
   read_.insert(".gitattributes");
   sync_path(overlay, ".gitattributes", context, summary);
   if (rewritten_) rewritten_({".gitattributes"});
+}
+
+void Committer::forget_batch() {
+  // Beyond this many files a batch (an import, a rescan) leaves megabytes of freed maps
+  // in the heap; they go back to the system, so the RSS after a large import is the
+  // daemon's steady size, not its peak.
+  constexpr std::size_t kLargeBatch = 10000;
+  const bool large = seen_.size() > kLargeBatch || read_.size() > kLargeBatch;
+  std::map<std::string, SeenFile>().swap(seen_);
+  std::set<std::string>().swap(read_);
+  if (large) malloc_trim(0);
 }
 
 void Committer::note_skipped(const std::map<std::string, std::string>& skipped) {
@@ -374,9 +387,12 @@ bool Committer::self_check(const ChangeBatch& batch) {
 
 std::optional<CommitResult> Committer::commit_checked(ChangeBatch& batch, const CommitLabel& label) {
   struct Done {
-    ChangeSet& changes;
-    ~Done() { changes.committed(); }
-  } done{changes_};
+    Committer& committer;
+    ~Done() {
+      committer.changes_.committed();
+      committer.forget_batch();
+    }
+  } done{*this};
   auto result = commit_batch(batch, "", label);
   bool repair_queued = false;
   try {

@@ -155,6 +155,8 @@ class Committer {
   // difference cannot come from a change still being recorded.
   bool self_check(const ChangeBatch& batch);
   std::string stat_cache_file() const;
+  // Drops what the last batch read (seen_, read_) once its self-check is done.
+  void forget_batch();
 
   Repository& repo_;
   int root_fd_;
