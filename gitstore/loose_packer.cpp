@@ -85,9 +85,21 @@ std::uint64_t file_size(const std::string& path) {
   return stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
 }
 
+struct WriteWatch {
+  ProgressTask* task;
+  const std::function<bool()>& stop_requested;
+  bool stopped() const { return stop_requested && stop_requested(); }
+};
+
+// Non-zero makes libgit2 give the pack up (GIT_EUSER).
 int count_progress(const git_indexer_progress* stats, void* payload) {
-  if (auto* task = static_cast<ProgressTask*>(payload)) task->set_done(stats->indexed_objects, stats->received_bytes);
-  return 0;
+  auto* watch = static_cast<WriteWatch*>(payload);
+  if (watch->task) watch->task->set_done(stats->indexed_objects, stats->received_bytes);
+  return watch->stopped() ? -1 : 0;
+}
+
+int build_progress(int /*stage*/, std::uint32_t /*current*/, std::uint32_t /*total*/, void* payload) {
+  return static_cast<WriteWatch*>(payload)->stopped() ? -1 : 0;
 }
 
 }  // namespace
@@ -107,7 +119,8 @@ std::size_t estimate_loose_objects(const std::string& git_dir) {
   return count * 256;
 }
 
-PackResult pack_loose_objects(const std::string& git_dir, ProgressTask* progress) {
+PackResult pack_loose_objects(const std::string& git_dir, ProgressTask* progress,
+                              const std::function<bool()>& stop_requested) {
   const auto started = std::chrono::steady_clock::now();
   PackResult result;
   std::vector<LooseObject> loose = list_loose(git_dir);
@@ -118,6 +131,8 @@ PackResult pack_loose_objects(const std::string& git_dir, ProgressTask* progress
   check(git_packbuilder_new(&raw_builder, repo.get()), "start a pack");
   PackbuilderPtr builder(raw_builder);
   git_packbuilder_set_threads(builder.get(), 1);  // the other core stays with the mount
+  WriteWatch watch{progress, stop_requested};
+  check(git_packbuilder_set_callbacks(builder.get(), build_progress, &watch), "watch the pack");
   if (progress) {
     progress->set_state("packing");
     progress->set_total(loose.size());
@@ -125,13 +140,16 @@ PackResult pack_loose_objects(const std::string& git_dir, ProgressTask* progress
   std::vector<LooseObject> inserted;
   inserted.reserve(loose.size());
   for (auto& object : loose) {
+    if (watch.stopped()) throw PackStopped();
     // One that vanished since the listing (a failed commit took it back) is left out.
     if (git_packbuilder_insert(builder.get(), &object.oid, nullptr) != 0) continue;
     inserted.push_back(std::move(object));
   }
   const std::string pack_dir = git_dir + "/objects/pack";
   if (progress) progress->set_state("writing the pack");
-  check(git_packbuilder_write(builder.get(), pack_dir.c_str(), 0, count_progress, progress), "write the pack");
+  const int written = git_packbuilder_write(builder.get(), pack_dir.c_str(), 0, count_progress, &watch);
+  if (written != 0 && watch.stopped()) throw PackStopped();
+  check(written, "write the pack");
   result.pack = std::string("pack-") + git_packbuilder_name(builder.get());
   const std::string base = pack_dir + "/" + result.pack;
   // The indexer does not fsync (GIT_OPT_ENABLE_FSYNC_GITDIR is off): nothing loose goes before

@@ -11,6 +11,8 @@
 // one could race with a writer creating an object in it.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <stdexcept>
 #include <string>
 
 #include "gitstore/progress.hpp"
@@ -36,8 +38,17 @@ struct PackResult {
   double seconds = 0;
 };
 
+// The pack was given up because `stop_requested` said so; nothing was removed.
+struct PackStopped : std::runtime_error {
+  PackStopped() : std::runtime_error("the pack was stopped before it was written") {}
+};
+
 // Throws GitError or std::system_error; what was loose then stays loose (a pack already written
 // is kept: it holds only objects that exist). `progress`, when given, counts objects.
-PackResult pack_loose_objects(const std::string& git_dir, ProgressTask* progress = nullptr);
+// `stop_requested`, when given, is asked as the objects are listed, compressed and written
+// (thousands of times a second); once it says yes the pack is abandoned (PackStopped),
+// so an unmount does not wait for a pack of a million objects.
+PackResult pack_loose_objects(const std::string& git_dir, ProgressTask* progress = nullptr,
+                              const std::function<bool()>& stop_requested = {});
 
 }  // namespace histfs::gitstore

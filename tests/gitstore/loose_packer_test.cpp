@@ -86,3 +86,24 @@ TEST_CASE_METHOD(PackFixture, "commits made while a pack is written keep every o
   CHECK(git("fsck --strict --no-dangling").empty());
   CHECK(git("rev-list --count main") == "6\n");
 }
+
+TEST_CASE_METHOD(PackFixture, "a pack stopped while it is listed, compressed or written leaves everything loose",
+                 "[packer]") {
+  make_files("a", 300);
+  open();
+  REQUIRE(committer->reconcile());
+  const gitstore::LooseCount before = gitstore::count_loose_objects(git_dir);
+  // Stop at the first question, and after many (inside the packbuilder's compression or the
+  // index writing, which ask as they go).
+  for (int answer_yes_after : {0, 5, 50, 400}) {
+    int asked = 0;
+    auto stop = [&] { return asked++ >= answer_yes_after; };
+    CHECK_THROWS_AS(gitstore::pack_loose_objects(git_dir, nullptr, stop), gitstore::PackStopped);
+    CHECK(asked > answer_yes_after);
+    CHECK(gitstore::count_loose_objects(git_dir).objects == before.objects);
+    CHECK(git("count-objects -v").find("packs: 0") != std::string::npos);
+    CHECK(run("ls -A '" + git_dir + "/objects/pack'").empty());  // no half-written pack left behind
+  }
+  CHECK(git("fsck --strict --no-dangling").empty());
+  CHECK(gitstore::pack_loose_objects(git_dir).removed == before.objects);  // the next pack does it all
+}

@@ -38,6 +38,7 @@ void Housekeeping::stop() {
     stop_ = true;
     wake_.notify_all();
   }
+  stopping_ = true;  // a pack underway gives up (its loose objects stay for the next one)
   if (thread_.joinable()) thread_.join();
 }
 
@@ -58,7 +59,8 @@ nlohmann::json Housekeeping::pack(const std::string& why) {
   std::lock_guard one_at_a_time(pack_mutex_);
   auto task = progress_.begin("housekeeping", "listing loose objects");
   try {
-    const gitstore::PackResult result = gitstore::pack_loose_objects(repository_dir_, task.get());
+    const gitstore::PackResult result =
+        gitstore::pack_loose_objects(repository_dir_, task.get(), [this] { return stopping_.load(); });
     const gitstore::LooseCount left = gitstore::count_loose_objects(repository_dir_);
     nlohmann::json answer = {{"why", why},
                              {"pack", result.pack.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.pack)},
@@ -82,6 +84,9 @@ nlohmann::json Housekeeping::pack(const std::string& why) {
     }
     last_error_.clear();
     return answer;
+  } catch (const gitstore::PackStopped&) {
+    spdlog::info("housekeeping: the pack underway was stopped by the unmount; its objects stay loose for the next one");
+    return {{"why", why}, {"pack", nullptr}, {"stopped", true}};
   } catch (const std::exception& error) {
     std::lock_guard lock(mutex_);
     last_error_ = error.what();

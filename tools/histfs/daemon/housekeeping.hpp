@@ -5,6 +5,7 @@
 // start-up, so an idle mount spends no time on it. `histfs gc` packs at once (pack_now). Commits
 // never wait for it: the pack is made on a git_repository handle of its own, and no lock of the
 // committer's is taken.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -48,7 +49,8 @@ class Housekeeping {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
-  bool check_ = true;  // at start-up too: an initial import has just been committed
+  std::atomic<bool> stopping_{false};  // read by a pack underway, thousands of times a second
+  bool check_ = true;                  // at start-up too: an initial import has just been committed
   int threshold_;
   std::chrono::steady_clock::time_point retry_after_{};  // after a failed pack
   unsigned long packs_ = 0;
