@@ -83,6 +83,9 @@ class Passthrough {
   void invalidate_names(const std::vector<std::string>& paths);
   // True when some program has `path` (relative to the backing root) open for writing.
   bool open_for_writing(const std::string& path);
+  // The inodes the kernel holds (looked up and not forgotten) and the fds they keep open.
+  std::size_t known_inodes() { return inodes_.size(); }
+  std::size_t inode_fds() const { return inodes_.open_fds(); }
 
   // `hidden` is never listed in the root (it belongs to the history view); when `extra`
   // is set, its entry is listed at the end of the root instead.

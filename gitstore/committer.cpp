@@ -491,6 +491,7 @@ void Committer::finish(unsigned long ticket, const std::optional<CommitResult>& 
   std::lock_guard lock(status_mutex_);
   completed_ticket_ = std::max(completed_ticket_, ticket);
   status_.last_error = error;
+  status_.stat_cache_entries = cache_.size();  // finish() runs on the committer thread, the cache's owner
   if (result) {
     status_.last_commit = result->commit;
     status_.last_commit_time =

@@ -44,7 +44,8 @@ struct CommitterStatus {
   // Paths left out of the commits (the tree keeps what it had there) because the backing dir
   // would not give them up, each as "printable path: why"; the rest commits all the same.
   std::vector<std::string> skipped;
-  std::size_t lfs_importing = 0;  // large files being imported in the background, not committed yet
+  std::size_t lfs_importing = 0;       // large files being imported in the background, not committed yet
+  std::size_t stat_cache_entries = 0;  // after the last batch
 };
 
 // How the commit of one batch made on a user's or the remote's behalf is written: a pull's

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "fs/change_recorder.hpp"
+#include "fs/passthrough.hpp"
 #include "gitstore/time_text.hpp"
 #include "tools/histfs/commands/history_commands.hpp"
 #include "tools/histfs/commands/lfs_commands.hpp"
@@ -31,6 +32,9 @@ json handle_status(daemon::DaemonContext& d, const json&) {
               {"lfs", lfs_store_totals(d)},
               {"remote", d.remote_sync() ? d.remote_sync()->status() : json(nullptr)}};
   out["lfs"]["importing"] = committer.lfs_importing;
+  out["memory"] = {{"inodes_known", d.passthrough.known_inodes()},
+                   {"inode_fds_open", d.passthrough.inode_fds()},
+                   {"stat_cache_entries", committer.stat_cache_entries}};
   out["progress"] = progress_json(d.progress);
   out["housekeeping"] = d.housekeeping ? d.housekeeping->status() : json(nullptr);
   if (auto head = d.history.head()) {

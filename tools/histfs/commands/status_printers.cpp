@@ -88,6 +88,10 @@ void print_status(const json& s) {
   if (s.contains("lfs") && s["lfs"].value("importing", 0) > 0)
     printf("LFS import:   %d large file(s) being imported; committed once imported\n",
            s["lfs"]["importing"].get<int>());
+  if (s.contains("memory"))
+    printf("memory:       %zu inode(s) held by the kernel (%zu fd(s) open), %zu file(s) in the stat cache\n",
+           s["memory"]["inodes_known"].get<size_t>(), s["memory"]["inode_fds_open"].get<size_t>(),
+           s["memory"]["stat_cache_entries"].get<size_t>());
   if (s["remote"].is_null())
     printf("remote:       none (histfs connect --remote URL)\n");
   else

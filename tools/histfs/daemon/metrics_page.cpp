@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "fs/op_stats.hpp"
+#include "fs/passthrough.hpp"
 #include "tools/histfs/daemon/remote_sync.hpp"
 #include "tools/histfs/telemetry/exposition.hpp"
 
@@ -49,6 +50,13 @@ std::string metrics_page(DaemonContext& daemon) {
   out.sample("histfs_held", held_now("pull_held"), {{"operation", "pull"}});
   out.family("histfs_refused", "gauge", "1 while pulls are refused (the remote rewrote what histfs pushed).");
   out.sample("histfs_refused", held_now("refused"));
+
+  out.family("histfs_inodes", "gauge", "Inodes the kernel holds through the mount (looked up, not forgotten).");
+  out.sample("histfs_inodes", static_cast<double>(daemon.passthrough.known_inodes()));
+  out.family("histfs_inode_fds_open", "gauge", "Backing-dir fds those inodes keep open (a cache, see fs/inode_table).");
+  out.sample("histfs_inode_fds_open", static_cast<double>(daemon.passthrough.inode_fds()));
+  out.family("histfs_stat_cache_entries", "gauge", "Files whose blob id the stat cache knows (one per tracked file).");
+  out.sample("histfs_stat_cache_entries", static_cast<double>(daemon.committer.status().stat_cache_entries));
 
   if (daemon.op_stats) expose_fuse(out, *daemon.op_stats);
   return out.text();
