@@ -77,6 +77,9 @@ struct Pattern {
   bool negated = false;                   // "!pattern"
   bool dir_only = false;                  // "pattern/"
   bool basename_only = false;             // no '/' inside: matches the entry name at any depth
+  // The literal characters the pattern ends with ("~" of "*~", ".swp" of "*.swp"): a text
+  // that does not end with them cannot match, which most names are rejected by at once.
+  std::string tail;
 
   bool matches(std::string_view text) const;
 };
@@ -315,6 +318,8 @@ void add_line(PatternList& list, std::string_view line) {
   p.basename_only = line.find('/') == npos;
   if (!p.basename_only && line.front() == '/') line.remove_prefix(1);
   p.never = !compile(line, !p.basename_only, p);
+  for (auto t = p.tokens.rbegin(); t != p.tokens.rend() && t->op == Op::Literal; ++t)
+    p.tail.insert(p.tail.begin(), char(t->ch));
   list.patterns.push_back(std::move(p));
 }
 
@@ -354,7 +359,7 @@ bool is_dot_git(std::string_view name) {
 }  // namespace
 
 bool detail::Pattern::matches(std::string_view text) const {
-  return !never && match_from(*this, 0, text, 0) == Outcome::Match;
+  return !never && text.ends_with(tail) && match_from(*this, 0, text, 0) == Outcome::Match;
 }
 
 bool IgnoreScope::is_ignored(std::string_view name, bool is_dir) const {
