@@ -154,8 +154,7 @@ std::optional<StoredEntry> store_path(git_odb* odb, int root_fd, const std::stri
   // Retry a few times when the file changes while it is read; the writer's next
   // change marks it dirty again anyway.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    int raw = open_at(root_fd, path, O_RDONLY | O_NOFOLLOW | O_NOATIME);
-    if (raw < 0 && errno == EPERM) raw = open_at(root_fd, path, O_RDONLY | O_NOFOLLOW);
+    const int raw = open_file_at(root_fd, path);
     if (raw < 0) {
       if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR) return std::nullopt;
       throw_errno("open " + path);

@@ -513,9 +513,7 @@ void Committer::run() {
     {
       std::lock_guard lock(status_mutex_);
       const bool awaited = stopping || batch.flush_ticket > completed_ticket_;
-      const bool labelled =
-          !label.subject.empty() || !label.trailers.empty() || !label.extra_parents.empty() || label.adopt.has_value();
-      defer_large_ = importer_ && !awaited && !labelled;
+      defer_large_ = importer_ && !awaited && label.plain();
     }
     if (batch.empty() && !label.adopt && label.extra_parents.empty()) {
       finish(batch.flush_ticket, std::nullopt, "");

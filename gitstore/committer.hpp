@@ -59,6 +59,8 @@ struct CommitLabel {
   // A fast-forward: when the batch's tree equals this commit's tree, the branch moves to
   // it and no commit is made.
   std::optional<git_oid> adopt;
+  // No subject, trailers, parents or target: a commit like any of the user's own.
+  bool plain() const { return subject.empty() && trailers.empty() && extra_parents.empty() && !adopt; }
 };
 
 // What a subscriber hears of one commit (or of a fast-forward to a remote's commit).

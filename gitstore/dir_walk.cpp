@@ -84,6 +84,12 @@ ssize_t readlink_at(int root_fd, std::string_view path, char* buffer, size_t siz
                  [&](int dir, const char* name) { return readlinkat(dir, name, buffer, size); });
 }
 
+int open_file_at(int root_fd, std::string_view path) {
+  const int fd = open_at(root_fd, path, O_RDONLY | O_NOFOLLOW | O_NOATIME);
+  if (fd < 0 && errno == EPERM) return open_at(root_fd, path, O_RDONLY | O_NOFOLLOW);
+  return fd;
+}
+
 int open_dir_at(int root_fd, std::string_view dir, size_t direct_limit) {
   return open_at(root_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, direct_limit);
 }

@@ -48,6 +48,9 @@ int open_at(int root_fd, std::string_view path, int flags, size_t direct_limit =
 // readlinkat; the length or -1 with errno.
 ssize_t readlink_at(int root_fd, std::string_view path, char* buffer, size_t size,
                     size_t direct_limit = kDirectPathLimit);
+// A file opened for reading its content (O_RDONLY|O_NOFOLLOW), without touching its atime
+// when the caller may (O_NOATIME needs the file's owner or CAP_FOWNER).
+int open_file_at(int root_fd, std::string_view path);
 // A directory opened for reading (O_RDONLY|O_DIRECTORY|O_NOFOLLOW); "" is root_fd's directory.
 int open_dir_at(int root_fd, std::string_view dir, size_t direct_limit = kDirectPathLimit);
 

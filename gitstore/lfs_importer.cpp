@@ -36,18 +36,15 @@ LfsImporter::LfsImporter(LfsStore& store, int root_fd, std::function<void()> imp
 LfsImporter::~LfsImporter() { stop(); }
 
 void LfsImporter::stop() {
+  std::thread thread;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
     queued_.clear();
+    thread.swap(thread_);
   }
   cancel_ = true;
   wake_.notify_all();
-  std::thread thread;
-  {
-    std::lock_guard lock(mutex_);
-    thread.swap(thread_);
-  }
   if (thread.joinable()) thread.join();
 }
 
@@ -85,8 +82,7 @@ std::size_t LfsImporter::busy() const {
 }
 
 std::optional<LfsPointer> LfsImporter::import(const std::string& path, const FileVersion& version) {
-  int raw = open_at(root_fd_, path, O_RDONLY | O_NOFOLLOW | O_NOATIME);
-  if (raw < 0 && errno == EPERM) raw = open_at(root_fd_, path, O_RDONLY | O_NOFOLLOW);
+  const int raw = open_file_at(root_fd_, path);
   if (raw < 0) {
     if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR) return std::nullopt;  // moved or gone: asked again
     throw std::system_error(errno, std::generic_category(), "open");

@@ -173,17 +173,8 @@ void ObjectSync::commit_file(const std::string& path) {
 }
 
 void ObjectSync::sync_file(const std::string& path) {
-  int fd = open_for_sync(path, O_RDONLY);
-  if (fd < 0) return;
-  int result = fsync(fd);
-  close(fd);
-  if (result != 0) fail("fsync " + path);
-  const std::string dir = path.substr(0, path.rfind('/'));
-  fd = open_for_sync(dir, O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;
-  result = fsync(fd);
-  close(fd);
-  if (result != 0) fail("fsync " + dir);
+  commit_file(path);
+  commit_file(path.substr(0, path.rfind('/')));
 }
 
 }  // namespace histfs::gitstore

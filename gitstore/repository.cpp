@@ -49,12 +49,7 @@ Repository Repository::open_or_create(const std::string& git_dir) {
 
   git_odb* raw_odb = nullptr;
   check(git_repository_odb(&raw_odb, repo.get()), "open object database");
-  Repository opened(std::move(repo), OdbPtr(raw_odb), git_dir);
-  if (opened.ordered_journal())
-    spdlog::info("git dir {} is on an ordered journal: one journal commit makes a commit durable", git_dir);
-  else
-    spdlog::info("git dir {} is not on an ordered journal: a commit flushes its files one by one", git_dir);
-  return opened;
+  return Repository(std::move(repo), OdbPtr(raw_odb), git_dir);
 }
 
 std::optional<git_oid> Repository::head_commit() const {

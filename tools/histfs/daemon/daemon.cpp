@@ -236,6 +236,10 @@ int run_daemon(const MountArguments& args) {
     else
       gitstore::check_parents_of(git_dir, geteuid());
     repo.emplace(gitstore::Repository::open_or_create(git_dir));
+    if (repo->ordered_journal())
+      spdlog::info("git dir {} is on an ordered journal: one journal commit makes a commit durable", git_dir);
+    else
+      spdlog::info("git dir {} is not on an ordered journal: a commit flushes its files one by one", git_dir);
     gitstore::ensure_private_git_dir(git_dir, geteuid());
     lock_fd = lock_git_dir(git_dir);
     remove_stale_ref_lock(git_dir);

@@ -38,7 +38,6 @@ void Housekeeping::stop() {
     stop_ = true;
     wake_.notify_all();
   }
-  stopping_ = true;  // a pack underway gives up (its loose objects stay for the next one)
   if (thread_.joinable()) thread_.join();
 }
 
@@ -60,7 +59,7 @@ nlohmann::json Housekeeping::pack(const std::string& why) {
   auto task = progress_.begin("housekeeping", "listing loose objects");
   try {
     const gitstore::PackResult result =
-        gitstore::pack_loose_objects(repository_dir_, task.get(), [this] { return stopping_.load(); });
+        gitstore::pack_loose_objects(repository_dir_, task.get(), [this] { return stop_.load(); });
     const gitstore::LooseCount left = gitstore::count_loose_objects(repository_dir_);
     nlohmann::json answer = {{"why", why},
                              {"pack", result.pack.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.pack)},

@@ -48,9 +48,10 @@ class Housekeeping {
   // Guards the fields below; a leaf lock.
   std::mutex mutex_;
   std::condition_variable wake_;
-  bool stop_ = false;
-  std::atomic<bool> stopping_{false};  // read by a pack underway, thousands of times a second
-  bool check_ = true;                  // at start-up too: an initial import has just been committed
+  // Set under mutex_ (so the wait cannot miss it); atomic because a pack underway reads it
+  // without the lock, thousands of times a second, and gives up when it is set.
+  std::atomic<bool> stop_{false};
+  bool check_ = true;  // at start-up too: an initial import has just been committed
   int threshold_;
   std::chrono::steady_clock::time_point retry_after_{};  // after a failed pack
   unsigned long packs_ = 0;
