@@ -6,7 +6,9 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "gitstore/committer.hpp"
@@ -90,6 +92,36 @@ TEST_CASE("the importer drops a version the file no longer has, and stores nothi
   CHECK(imported.count == 0);  // nothing to look at: the change that moved it on brings the new version
   CHECK(store.totals().objects == 0);
   CHECK(importer.take_or_queue("video.mp4", old_version).state == LfsImporter::Answer::State::Queued);
+  importer.stop();
+  close(root_fd);
+}
+
+TEST_CASE("the importer never follows a symlink put where the file was; names are bytes", "[lfs][importer]") {
+  TempDir dir;
+  const std::string odd = "v\xff\xfeid\x80.mp4";  // not UTF-8
+  write_file((dir / odd).string(), kBig);
+  write_file((dir / "elsewhere.bin").string(), kBig + "other content");
+  const int root_fd = ::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  LfsStore store((dir / "lfs").string());
+  Signal imported;
+  LfsImporter importer(store, root_fd, [&] { imported.raise(); });
+
+  // Asked for the version of a file that a symlink to it has since replaced: nothing is read.
+  const struct stat target = stat_of((dir / "elsewhere.bin").string());
+  std::filesystem::create_symlink("elsewhere.bin", dir / "link.mp4");
+  CHECK(importer.take_or_queue("link.mp4", target).state == LfsImporter::Answer::State::Queued);
+  // A non-UTF-8 name imports like any other; once it has, the symlink's job was done before it.
+  const struct stat st = stat_of((dir / odd).string());
+  CHECK(importer.take_or_queue(odd, st).state == LfsImporter::Answer::State::Queued);
+  REQUIRE(imported.wait_for(1));
+  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  while (importer.busy() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(importer.busy() == 0);
+  CHECK(importer.take_or_queue(odd, st).state == LfsImporter::Answer::State::Ready);
+  CHECK(importer.take_or_queue("link.mp4", target).state == LfsImporter::Answer::State::Queued);  // never imported
+  CHECK(store.totals().objects == 1);
+  CHECK(imported.count == 1);
   importer.stop();
   close(root_fd);
 }

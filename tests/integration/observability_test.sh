@@ -93,6 +93,14 @@ scrape "http://127.0.0.1:$PORT/metrics" "$T/m1"
 [ "$(metric "$T/m1" histfs_commit_duration_seconds_count)" -ge 1 ] || fail "no commit duration sample"
 [ "$(metric "$T/m1" 'histfs_fuse_operations_total{op="write"}')" -ge 1 ] || fail "no FUSE write counted"
 grep -q '^histfs_last_push_timestamp_seconds ' "$T/m1" || fail "no last push timestamp"
+# Memory gauges: the kernel has looked a.md up (an inode and its fd); the stat cache is
+# counted too (a file written this instant is not cached yet, so its count may be 0 here).
+# status --json says the same.
+[ "$(metric "$T/m1" histfs_inodes)" -ge 1 ] || fail "histfs_inodes: $(grep histfs_inodes "$T/m1")"
+[ "$(metric "$T/m1" histfs_inode_fds_open)" -ge 1 ] || fail "histfs_inode_fds_open: $(grep inode_fds "$T/m1")"
+grep -q '^histfs_stat_cache_entries [0-9]' "$T/m1" || fail "no histfs_stat_cache_entries gauge"
+cli_ok status --json --mount "$MNT"
+[ "$(json_get "$T/cli.out" 'j["memory"]["inodes_known"]')" -ge 1 ] || fail "status --json memory: $(cli_out)"
 mkdir "$MNT/full"
 echo x >"$MNT/full/f.md"
 rmdir "$MNT/full" 2>/dev/null && fail "rmdir removed a directory that is not empty"
