@@ -302,6 +302,10 @@ std::optional<CommitResult> Committer::write_commit(const ChangeBatch& batch, co
 bool Committer::self_check(const ChangeBatch& batch) {
   std::set<std::string> touched = read_;
   touched.insert(batch.moved_to.begin(), batch.moved_to.end());
+  // What the last check left to this batch is checked again here, even where this batch's own
+  // changes did not reach it (the change that explained it may have gone elsewhere).
+  touched.insert(doubts_.begin(), doubts_.end());
+  doubts_.clear();
   touched = outermost(touched);
   const auto head_tree = repo_.head_tree();
   TreeOverlay overlay(repo_.get(), head_tree ? &*head_tree : nullptr);
@@ -317,7 +321,7 @@ bool Committer::self_check(const ChangeBatch& batch) {
       return false;  // changed or gone while we read it: judged below
     }
   };
-  std::set<std::string> differ;
+  std::map<std::string, const char*> differ;  // file -> how HEAD differs from the backing dir
   // A path the commit skipped differs on purpose; it was reported when skipped. So does one
   // the importer still reads (and hashing it here would hold the committer up after all).
   auto skipped = [&](const std::string& file) {
@@ -331,11 +335,14 @@ bool Committer::self_check(const ChangeBatch& batch) {
                           [&](const std::string& file, const TreeEntryInfo& info) { in_tree.emplace(file, info); });
     const auto on_disk = list_worktree(root_fd_, ignore_, path);
     for (const auto& [file, info] : in_tree)
-      if (!on_disk.count(file) && !skipped(file)) differ.insert(file);
+      if (!on_disk.count(file) && !skipped(file)) differ.emplace(file, "in HEAD, not on disk");
     for (const auto& [file, st] : on_disk) {
       if (skipped(file)) continue;
       auto it = in_tree.find(file);
-      if (it == in_tree.end() || !same_content(file, st, it->second)) differ.insert(file);
+      if (it == in_tree.end())
+        differ.emplace(file, "on disk, not in HEAD");
+      else if (!same_content(file, st, it->second))
+        differ.emplace(file, "content or mode differs");
     }
   }
   if (differ.empty()) {
@@ -343,13 +350,17 @@ bool Committer::self_check(const ChangeBatch& batch) {
     return false;
   }
 
-  // Most differences are changes made since the cut: the next batch has them. Judged under the
-  // order lock, so every namespace change made so far is recorded.
+  // Most differences are changes made since the cut: the next batch has them, and its check
+  // looks at them again (doubts_). Judged under the order lock, so every namespace change made
+  // so far is recorded.
   std::vector<std::string> queued, wrong;
   {
     std::shared_lock order(changes_.order_mutex());
-    for (const auto& file : differ) {
-      if (changes_.touched_since_cut(file)) continue;
+    for (const auto& [file, how] : differ) {
+      if (changes_.touched_since_cut(file)) {
+        doubts_.insert(file);
+        continue;
+      }
       struct stat st;
       std::string why = "gone";  // and no removal is pending
       if (stat_at(root_fd_, file, st) == 0) {
@@ -364,7 +375,9 @@ bool Committer::self_check(const ChangeBatch& batch) {
           why.clear();
       }
       queued.push_back(file);
-      if (!why.empty()) wrong.push_back(file + " (" + why + ")");
+      if (!why.empty())
+        wrong.push_back(file + " (" + how + ", " + (seen_.count(file) ? "read" : "not read") + " by the commit; " +
+                        why + ")");
     }
     // A repair that changed nothing would be queued again and again: that difference is the
     // self-check's own (some path it sees otherwise than the commit does), not HEAD's.
@@ -394,19 +407,27 @@ std::optional<CommitResult> Committer::commit_checked(ChangeBatch& batch, const 
     }
   } done{*this};
   auto result = commit_batch(batch, "", label);
-  bool repair_queued = false;
-  try {
-    repair_queued = self_check(batch);
-  } catch (const std::exception& error) {
-    spdlog::warn("self-check skipped: {}", error.what());  // the commit itself is fine
+  // A repair takes everything recorded since the cut, a batch like any other: it is checked in
+  // turn, or a change it missed would stay wrong in HEAD until that path is touched again.
+  constexpr int kMaxRepairs = 4;
+  ChangeBatch repair;
+  const ChangeBatch* checked = &batch;
+  for (int round = 0; round < kMaxRepairs; ++round) {
+    bool repair_queued = false;
+    try {
+      repair_queued = self_check(*checked);
+    } catch (const std::exception& error) {
+      spdlog::warn("self-check skipped: {}", error.what());  // the commit itself is fine
+    }
+    if (!repair_queued || changes_.held()) return result;
+    // The repair is committed now, so a flush waiting for this batch sees HEAD right.
+    changes_.committed();
+    repair = changes_.take();
+    batch.flush_ticket = std::max(batch.flush_ticket, repair.flush_ticket);
+    if (auto repaired = commit_batch(repair, "")) result = repaired;
+    checked = &repair;
   }
-  if (!repair_queued || changes_.held()) return result;
-  // The repair is committed now, so a flush waiting for this batch sees HEAD right.
-  changes_.committed();
-  ChangeBatch repair = changes_.take();
-  batch.flush_ticket = std::max(batch.flush_ticket, repair.flush_ticket);
-  auto repaired = commit_batch(repair, "");
-  return repaired ? repaired : result;
+  return result;
 }
 
 std::optional<git_oid> Committer::adopt(const git_oid& target, const git_oid& tree, const std::optional<git_oid>& head,

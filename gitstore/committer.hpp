@@ -107,6 +107,10 @@ class Committer {
   // `what` prefixes the summary in the subject ("initial import: ").
   std::optional<CommitResult> commit_batch(const ChangeBatch& batch, const std::string& what,
                                            const CommitLabel& label = {});
+  // What the committer thread does with each batch taken from the ChangeSet: commit_batch,
+  // then the self-check, then a repair (itself checked in turn) when the check finds HEAD
+  // wrong; the ChangeSet stops following the batch's paths when it returns.
+  std::optional<CommitResult> commit_checked(ChangeBatch& batch, const CommitLabel& label = {});
   // The batch of `generation` (ChangeSet::generation() read while the set is held, so no cut
   // falls between the writes and this call) is committed with `label`; a batch with a label
   // is committed even when nothing changed (a fast-forward, a merge). Labels of batches
@@ -149,13 +153,11 @@ class Committer {
   // Brings the root .gitattributes in step with the LFS files of `overlay` and stores it there.
   void keep_lfs_attributes(TreeOverlay& overlay, const WorktreeContext& context,
                            const std::set<std::string>& lfs_stored, ChangeSummary& summary);
-  // Commits a batch taken from the ChangeSet, checks it, and commits a repair when the check
-  // finds HEAD wrong; the ChangeSet stops following the batch's paths when it returns.
-  std::optional<CommitResult> commit_checked(ChangeBatch& batch, const CommitLabel& label);
-  // Compares what the last commit touched with the backing dir (stat data first, rehashing
-  // only files whose stat changed). Paths that differ and that no change recorded since the
-  // cut explains are queued for a rescan; true when any was. Logs integrity_repair when the
-  // difference cannot come from a change still being recorded.
+  // Compares what the last commit touched, and what the previous check left in doubt, with
+  // the backing dir (stat data first, rehashing only files whose stat changed). Paths that
+  // differ and that no change recorded since the cut explains are queued for a rescan; true
+  // when any was. Logs integrity_repair when the difference cannot come from a change still
+  // being recorded. commit_checked checks a repair's batch in turn.
   bool self_check(const ChangeBatch& batch);
   std::string stat_cache_file() const;
   // Drops what the last batch read (seen_, read_) once its self-check is done.
@@ -179,6 +181,9 @@ class Committer {
   std::map<std::string, SeenFile> seen_;
   std::set<std::string> read_;
   std::set<std::string> last_queued_;  // what the last self-check queued for a repair
+  // Paths the last self-check found different but left to the next batch (changed since the
+  // cut): the next self-check compares them whatever that batch touched.
+  std::set<std::string> doubts_;
   // Paths the commits could not read, with why (a path leaves once it is read again); logged once.
   std::map<std::string, std::string> skipped_;
   void note_skipped(const std::map<std::string, std::string>& skipped);

@@ -248,6 +248,37 @@ TEST_CASE("the self-check repairs a commit that left HEAD wrong, and says so", "
   CHECK(logged);
 }
 
+// The two cases below make HEAD wrong on purpose: a move is recorded whose file is gone.
+TEST_CASE("a difference left to the next batch is checked there, even where that batch does not reach", "[committer]") {
+  Fixture f;
+  f.import_sample_tree();
+  stdfs::remove(f.data + "/README.md");
+  f.changes.moved("README.md", "MOVED.md", 0, 0);
+  ChangeBatch batch = f.changes.take();
+  // Recorded after the cut, a change that names MOVED.md (below it) and changes nothing there:
+  // the check leaves MOVED.md to the next batch, which replays only that change.
+  f.changes.removed("MOVED.md/x", 0, 0);
+  f.committer->commit_checked(batch);
+  REQUIRE(f.head_tree() != f.expected_tree());
+  ChangeBatch next = f.changes.take();
+  f.committer->commit_checked(next);
+  CHECK(f.head_tree() == f.expected_tree());
+}
+
+TEST_CASE("a repair's own batch is checked too", "[committer]") {
+  Fixture f;
+  f.import_sample_tree();
+  stdfs::remove(f.data + "/README.md");
+  f.changes.moved("README.md", "MOVED.md", 0, 0);
+  ChangeBatch batch = f.changes.take();
+  // Recorded after the cut: the repair's batch takes this wrong record along.
+  stdfs::remove_all(f.data + "/scripts");
+  f.changes.moved("scripts", "tools", 0, 0);
+  f.committer->commit_checked(batch);
+  CHECK(f.head_tree() == f.expected_tree());
+  CHECK(f.changes.pending() == 0);
+}
+
 TEST_CASE("a failed commit takes back the objects it wrote, and only those", "[committer]") {
   Fixture f;
   f.import_sample_tree();

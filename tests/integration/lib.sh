@@ -22,6 +22,8 @@ fail() {
   if [ -n "$LOG" ] && [ -s "$LOG" ]; then
     echo "--- last lines of the histfs log $LOG:" >&2
     tail -n 30 "$LOG" >&2
+    # Again after the log: a report that keeps only an output's head and tail still shows why.
+    echo "FAIL [$STEP]: $*" >&2
   fi
   exit 1
 }

@@ -30,9 +30,10 @@ check_round() {
   actual=$(head_tree)
   if [ "$expected" != "$actual" ]; then
     echo "HEAD tree $actual != backing dir tree $expected after flush (seed $1)." >&2
-    echo "diff of ls-tree -r (- HEAD, + backing dir):" >&2
-    diff <(list_tree "$actual") <(list_tree "$expected") >&2 || true
-    fail "HEAD differs from the backing dir after flush (round seed $1; rerun: RENAME_STRESS_SEED=$1)"
+    local differences
+    differences=$(diff <(list_tree "$actual") <(list_tree "$expected") | grep '^[<>]' | head -n 20 || true)
+    fail "HEAD differs from the backing dir after flush (round seed $1; rerun: RENAME_STRESS_SEED=$1);" \
+      "ls-tree -r lines (< HEAD, > backing dir):"$'\n'"$differences"$'\n'"integrity repairs so far:"$'\n'"$(grep integrity_repair "$LOG" | tail -n 5)"
   fi
   local repairs
   repairs=$(grep -c integrity_repair "$LOG" || true)
@@ -49,7 +50,8 @@ start=$SECONDS
 while :; do
   seed=$((SEED + rounds))
   step "round $rounds, seed $seed: $WRITERS writers x $OPS ops"
-  out=$("$PY" "$WRITERS_PY" "$MNT" "$seed" "$WRITERS" "$OPS") || fail "the writers failed (seed $seed): $out"
+  out=$("$PY" "$WRITERS_PY" "$MNT" "$seed" "$WRITERS" "$OPS" 2>"$T/writers.err") ||
+    fail "the writers failed (seed $seed): $(cat "$T/writers.err") $out"
   echo "    $out"
   cli_ok flush --mount "$MNT"
   check_round "$seed"
