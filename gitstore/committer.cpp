@@ -364,12 +364,14 @@ bool Committer::self_check(const ChangeBatch& batch) {
       struct stat st;
       std::string why = "gone";  // and no removal is pending
       if (stat_at(root_fd_, file, st) == 0) {
-        // A write lands before it is recorded: a file changed since the cut may still be on its way.
+        // A write lands before it is recorded: a file changed since the cut, or any file open for
+        // writing (its writer may be held up between the data and the record), may still be on
+        // its way.
         auto seen = seen_.find(file);
         const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(batch.cut_time - ctime_of(st));
         if (seen != seen_.end() && same_stat(seen->second.st, st))
           why = "unchanged since hashed";
-        else if (age > kCoarseClockLag)
+        else if (age > kCoarseClockLag && !(open_for_writing_ && open_for_writing_(file)))
           why = "changed " + std::to_string(age.count()) + " ms before the cut";
         else
           why.clear();

@@ -136,6 +136,12 @@ class Committer {
   void subscribe(std::string name, std::function<void(const CommitNotice&)> callback) {
     subscribers_.push_back({std::move(name), std::move(callback)});
   }
+  // Tells whether a file is open for writing now (the mount knows): a difference the
+  // self-check finds there may be a write whose data landed and whose record is on its way,
+  // so it is rescanned without an integrity_repair warning. Set before start() only.
+  void set_write_probe(std::function<bool(const std::string&)> open_for_writing) {
+    open_for_writing_ = std::move(open_for_writing);
+  }
   // Blocks until the batch holding flush `ticket` (ChangeSet::request_flush) is committed
   // or found unchanged. False on timeout or when the committer has stopped.
   bool wait_flushed(unsigned long ticket, std::chrono::milliseconds timeout);
@@ -184,6 +190,7 @@ class Committer {
   // Paths the last self-check found different but left to the next batch (changed since the
   // cut): the next self-check compares them whatever that batch touched.
   std::set<std::string> doubts_;
+  std::function<bool(const std::string&)> open_for_writing_;  // set_write_probe
   // Paths the commits could not read, with why (a path leaves once it is read again); logged once.
   std::map<std::string, std::string> skipped_;
   void note_skipped(const std::map<std::string, std::string>& skipped);

@@ -276,6 +276,8 @@ int run_daemon(const MountArguments& args) {
   fs_options.xattr = args.xattr;
   fs_options.inode_fd_budget = fs::inode_fd_budget(open_files);
   fs::Passthrough passthrough(root_fd, backing, changes.get(), fs_options);
+  if (committer)
+    committer->set_write_probe([&passthrough](const std::string& path) { return passthrough.open_for_writing(path); });
   std::unique_ptr<gitstore::HistoryReader> history;
   std::unique_ptr<fs::HistoryView> history_view;
   if (config.git.enabled) {
