@@ -174,6 +174,8 @@ wait_synced() {
   fail "HEAD did not match the backing dir within 15 s"
 }
 
+# While mounted, only where the daemon cannot be packing (fewer loose objects than
+# git.gc.looseObjects): a pack landing during fsck takes loose objects away under it.
 assert_fsck() {
   local out
   out=$(git_h fsck --strict --no-progress 2>&1) || fail "git fsck --strict failed: $out"
