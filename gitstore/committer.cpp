@@ -95,6 +95,8 @@ std::optional<CommitResult> Committer::reconcile() {
   changes_.committed();
   cache_.save(stat_cache_file());
   forget_batch();
+  std::lock_guard lock(status_mutex_);
+  status_.stat_cache_entries = cache_.size();  // status shows it before the first commit too
   return result;
 }
 

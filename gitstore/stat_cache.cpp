@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -36,10 +37,11 @@ StatCache::Entry StatCache::entry_of(const struct stat& st, const git_oid& oid) 
 }
 
 std::optional<git_oid> StatCache::lookup(const std::string& path, const struct stat& st) const {
-  auto it = entries_.find(path);
-  if (it == entries_.end()) return std::nullopt;
-  const Entry want = entry_of(st, it->second.oid);
-  const Entry& have = it->second;
+  if (index_.empty()) return std::nullopt;
+  const std::uint32_t number = index_[place_of(path)];
+  if (number == 0) return std::nullopt;
+  const Entry& have = slots_[number - 1].entry;
+  const Entry want = entry_of(st, have.oid);
   if (have.ino != want.ino || have.size != want.size || have.mtime_ns != want.mtime_ns ||
       have.ctime_ns != want.ctime_ns || have.mode != want.mode)
     return std::nullopt;
@@ -49,14 +51,95 @@ std::optional<git_oid> StatCache::lookup(const std::string& path, const struct s
 void StatCache::remember(const std::string& path, const struct stat& st, const git_oid& oid) {
   const std::int64_t now = now_ns();
   if (now - ns_of(st.st_mtim) < kRacyWindowNs || now - ns_of(st.st_ctim) < kRacyWindowNs) {
-    entries_.erase(path);
+    forget(path);
     return;
   }
-  entries_.insert_or_assign(path, entry_of(st, oid));
+  put(path, entry_of(st, oid));
+}
+
+size_t StatCache::place_of(std::string_view path) const {
+  const size_t mask = index_.size() - 1;
+  for (size_t place = hash_of(path) & mask;; place = (place + 1) & mask) {
+    const std::uint32_t number = index_[place];
+    if (number == 0 || name_of(slots_[number - 1]) == path) return place;
+  }
+}
+
+void StatCache::put(std::string_view path, const Entry& entry) {
+  // At most three quarters full, so a probe ends soon.
+  if ((live_ + 1) * 4 > index_.size() * 3) rebuild(std::max<size_t>(64, index_.size() * 2));
+  const size_t place = place_of(path);
+  if (index_[place] != 0) {
+    slots_[index_[place] - 1].entry = entry;
+    return;
+  }
+  // Offsets are 32-bit: past 4 GiB of names (forgotten ones included), compact first, and
+  // beyond that, remember nothing more (the file is rehashed when read, as if never cached).
+  if (names_.size() + path.size() > kDead - 1 || slots_.size() + 1 >= kDead) {
+    if (dead_ == 0) return;
+    rebuild(index_.size());
+    if (names_.size() + path.size() > kDead - 1) return;
+    return put(path, entry);
+  }
+  slots_.push_back(Slot{std::uint32_t(names_.size()), std::uint32_t(path.size()), entry});
+  names_.append(path);
+  index_[place] = std::uint32_t(slots_.size());
+  ++live_;
+}
+
+void StatCache::forget(const std::string& path) {
+  if (index_.empty()) return;
+  const size_t mask = index_.size() - 1;
+  size_t hole = place_of(path);
+  if (index_[hole] == 0) return;
+  Slot& slot = slots_[index_[hole] - 1];
+  slot.name_offset = kDead;
+  --live_;
+  ++dead_;
+  // Linear probing without tombstones: a later entry of the same run moves back into the hole
+  // unless its home place lies after the hole.
+  for (size_t next = (hole + 1) & mask; index_[next] != 0; next = (next + 1) & mask) {
+    const size_t home = hash_of(name_of(slots_[index_[next] - 1])) & mask;
+    if (((next - home) & mask) >= ((next - hole) & mask)) {
+      index_[hole] = index_[next];
+      hole = next;
+    }
+  }
+  index_[hole] = 0;
+  if (dead_ > 1024 && dead_ > live_) rebuild(index_.size());
+}
+
+void StatCache::rebuild(size_t places) {
+  std::vector<Slot> slots;
+  std::string names;
+  slots.reserve(live_);
+  names.reserve(names_.size());
+  for (const Slot& slot : slots_) {
+    if (slot.name_offset == kDead) continue;
+    slots.push_back(Slot{std::uint32_t(names.size()), slot.name_size, slot.entry});
+    names.append(name_of(slot));
+  }
+  slots_ = std::move(slots);
+  names_ = std::move(names);
+  dead_ = 0;
+  index_.assign(places, 0);
+  const size_t mask = places - 1;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    size_t place = hash_of(name_of(slots_[i])) & mask;
+    while (index_[place] != 0) place = (place + 1) & mask;
+    index_[place] = std::uint32_t(i + 1);
+  }
+}
+
+void StatCache::clear() {
+  std::vector<Slot>().swap(slots_);
+  std::string().swap(names_);
+  std::vector<std::uint32_t>().swap(index_);
+  live_ = dead_ = 0;
 }
 
 void StatCache::load(const std::string& file) {
-  entries_.clear();
+  clear();
   std::ifstream in(file, std::ios::binary);
   if (!in) return;
   char magic[sizeof kMagic];
@@ -66,7 +149,12 @@ void StatCache::load(const std::string& file) {
     spdlog::warn("stat cache {} is unreadable; files will be rehashed once", file);
     return;
   }
-  entries_.reserve(count);
+  // Sized for the count the file claims, within reason (a damaged count must not reserve terabytes).
+  const size_t expected = size_t(std::min<std::uint64_t>(count, 1u << 24));
+  size_t places = 64;
+  while (places * 3 < expected * 4 + 4) places *= 2;
+  index_.assign(places, 0);
+  slots_.reserve(expected);
   std::string path;
   for (std::uint64_t i = 0; i < count; ++i) {
     std::uint32_t length = 0;
@@ -74,11 +162,11 @@ void StatCache::load(const std::string& file) {
     if (!in.read(reinterpret_cast<char*>(&length), sizeof length) || length > kMaxSavedPath) break;
     path.resize(length);
     if (!in.read(path.data(), length) || !in.read(reinterpret_cast<char*>(&entry), sizeof entry)) break;
-    entries_.insert_or_assign(path, entry);
+    put(path, entry);
   }
-  if (entries_.size() != count) {
+  if (live_ != count) {
     spdlog::warn("stat cache {} is truncated; files will be rehashed once", file);
-    entries_.clear();
+    clear();
   }
 }
 
@@ -86,16 +174,17 @@ void StatCache::save(const std::string& file) const {
   const std::string temp = file + ".tmp";
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    auto saved = [](const Slot& slot) { return slot.name_offset != kDead && slot.name_size <= kMaxSavedPath; };
     std::uint64_t count = 0;
-    for (const auto& [path, entry] : entries_) count += path.size() <= kMaxSavedPath;
+    for (const Slot& slot : slots_) count += saved(slot);
     out.write(kMagic, sizeof kMagic);
     out.write(reinterpret_cast<const char*>(&count), sizeof count);
-    for (const auto& [path, entry] : entries_) {
-      if (path.size() > kMaxSavedPath) continue;
-      std::uint32_t length = std::uint32_t(path.size());
+    for (const Slot& slot : slots_) {
+      if (!saved(slot)) continue;
+      const std::uint32_t length = slot.name_size;
       out.write(reinterpret_cast<const char*>(&length), sizeof length);
-      out.write(path.data(), length);
-      out.write(reinterpret_cast<const char*>(&entry), sizeof entry);
+      out.write(names_.data() + slot.name_offset, length);
+      out.write(reinterpret_cast<const char*>(&slot.entry), sizeof slot.entry);
     }
     if (!out) {
       spdlog::warn("cannot write stat cache {}", temp);

@@ -8,7 +8,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
+#include <vector>
 
 namespace histfs::gitstore {
 
@@ -18,8 +19,8 @@ class StatCache {
   // Not remembered while the file is younger than the timestamp granularity
   // could hide: a later same-size write could keep the same stat.
   void remember(const std::string& path, const struct stat& st, const git_oid& oid);
-  void forget(const std::string& path) { entries_.erase(path); }
-  size_t size() const { return entries_.size(); }
+  void forget(const std::string& path);
+  size_t size() const { return live_; }
 
   // A missing or damaged file loads as an empty cache (everything is rehashed once).
   void load(const std::string& file);
@@ -27,14 +28,37 @@ class StatCache {
   void save(const std::string& file) const;
 
  private:
+  // As saved in the cache file, after the path.
   struct Entry {
     std::uint64_t ino, size;
     std::int64_t mtime_ns, ctime_ns;
     std::uint32_t mode;
     git_oid oid;
   };
+  // One path: its bytes in names_, and its entry.
+  struct Slot {
+    std::uint32_t name_offset, name_size;
+    Entry entry;
+  };
+  static constexpr std::uint32_t kDead = UINT32_MAX;  // name_offset of a forgotten slot
+
+  // A table of a few large blocks rather than one heap node and one string per file (an
+  // unordered_map took some 170 bytes a file, scattered among the commits' short-lived
+  // allocations, so the heap could not shrink after them): about 100 bytes a file here.
   static Entry entry_of(const struct stat& st, const git_oid& oid);
-  std::unordered_map<std::string, Entry> entries_;
+  std::string_view name_of(const Slot& slot) const { return {names_.data() + slot.name_offset, slot.name_size}; }
+  static size_t hash_of(std::string_view path) { return std::hash<std::string_view>{}(path); }
+  // The place of index_ that holds `path`, or the empty one where it would go.
+  size_t place_of(std::string_view path) const;
+  void put(std::string_view path, const Entry& entry);
+  // Drops forgotten slots and their names, and spreads the rest over `places` places.
+  void rebuild(size_t places);
+  void clear();
+
+  std::vector<Slot> slots_;           // in the order remembered; forgotten ones marked kDead
+  std::string names_;                 // every slot's path, back to back
+  std::vector<std::uint32_t> index_;  // per place: a slot's number + 1, or 0; linear probing
+  size_t live_ = 0, dead_ = 0;
 };
 
 }  // namespace histfs::gitstore

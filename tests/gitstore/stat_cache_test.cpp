@@ -1,0 +1,136 @@
+// The stat cache's table against std::unordered_map, and its file.
+#include "gitstore/stat_cache.hpp"
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <random>
+#include <unordered_map>
+
+#include "support/temp_dir.hpp"
+
+namespace histfs::gitstore {
+namespace {
+
+// The stat data of a file last changed a day ago (old enough to be remembered).
+struct stat old_stat(std::uint64_t ino, std::int64_t size) {
+  struct stat st;
+  std::memset(&st, 0, sizeof st);
+  st.st_ino = ino;
+  st.st_size = size;
+  st.st_mode = S_IFREG | 0644;
+  st.st_mtim.tv_sec = std::time(nullptr) - 86400;
+  st.st_ctim = st.st_mtim;
+  return st;
+}
+
+bool same_oid(const git_oid& a, const git_oid& b) { return git_oid_equal(&a, &b) != 0; }
+
+git_oid oid_of(unsigned n) {
+  git_oid oid;
+  std::memset(&oid, 0, sizeof oid);
+  std::memcpy(oid.id, &n, sizeof n);
+  return oid;
+}
+
+}  // namespace
+
+TEST_CASE("the stat cache answers as a map would through inserts, updates and forgets", "[stat_cache]") {
+  StatCache cache;
+  std::unordered_map<std::string, unsigned> oracle;
+  std::mt19937 random(12345);
+  // Few distinct names, so that the same paths are added, changed and forgotten again and again,
+  // through the table's growth and the compactions that drop forgotten entries.
+  auto path_of = [](unsigned n) { return "dir-" + std::to_string(n % 97) + "/note-" + std::to_string(n) + ".md"; };
+  for (unsigned step = 0; step < 200000; ++step) {
+    const unsigned n = random() % 6000;
+    const std::string path = path_of(n);
+    switch (random() % 4) {
+      case 0:
+      case 1:
+        cache.remember(path, old_stat(n, step), oid_of(step));
+        oracle[path] = step;
+        break;
+      case 2:
+        cache.forget(path);
+        oracle.erase(path);
+        break;
+      default: {
+        auto expected = oracle.find(path);
+        auto found = expected == oracle.end() ? cache.lookup(path, old_stat(n, 0))
+                                              : cache.lookup(path, old_stat(n, expected->second));
+        REQUIRE(found.has_value() == (expected != oracle.end()));
+        if (found) REQUIRE(same_oid(*found, oid_of(expected->second)));
+      }
+    }
+  }
+  REQUIRE(cache.size() == oracle.size());
+  for (const auto& [path, step] : oracle) {
+    const unsigned n = unsigned(std::stoul(path.substr(path.find("note-") + 5)));
+    auto found = cache.lookup(path, old_stat(n, step));
+    REQUIRE(found);
+    CHECK(same_oid(*found, oid_of(step)));
+  }
+}
+
+TEST_CASE("the stat cache answers only for the same stat data", "[stat_cache]") {
+  StatCache cache;
+  cache.remember("a.md", old_stat(7, 100), oid_of(1));
+  CHECK(cache.lookup("a.md", old_stat(7, 100)));
+  CHECK_FALSE(cache.lookup("a.md", old_stat(7, 101)));  // size
+  CHECK_FALSE(cache.lookup("a.md", old_stat(8, 100)));  // another inode
+  struct stat touched = old_stat(7, 100);
+  touched.st_mtim.tv_nsec = 1;
+  CHECK_FALSE(cache.lookup("a.md", touched));
+  CHECK_FALSE(cache.lookup("b.md", old_stat(7, 100)));
+}
+
+TEST_CASE("a file changed within the racy window is not remembered, and forgets what was", "[stat_cache]") {
+  StatCache cache;
+  cache.remember("a.md", old_stat(7, 100), oid_of(1));
+  struct stat now = old_stat(7, 120);
+  now.st_mtim.tv_sec = std::time(nullptr);
+  now.st_ctim = now.st_mtim;
+  cache.remember("a.md", now, oid_of(2));
+  CHECK_FALSE(cache.lookup("a.md", now));
+  CHECK_FALSE(cache.lookup("a.md", old_stat(7, 100)));
+  CHECK(cache.size() == 0);
+}
+
+TEST_CASE("the stat cache file keeps every entry, and a damaged one loads as empty", "[stat_cache]") {
+  test::TempDir dir;
+  const std::string file = (dir / "cache").string();
+  StatCache cache;
+  for (unsigned n = 0; n < 5000; ++n) cache.remember("d/" + std::to_string(n), old_stat(n, n), oid_of(n));
+  for (unsigned n = 0; n < 5000; n += 3) cache.forget("d/" + std::to_string(n));
+  cache.save(file);
+
+  StatCache loaded;
+  loaded.load(file);
+  CHECK(loaded.size() == cache.size());
+  for (unsigned n = 0; n < 5000; ++n) {
+    auto found = loaded.lookup("d/" + std::to_string(n), old_stat(n, n));
+    REQUIRE(found.has_value() == (n % 3 != 0));
+    if (found) CHECK(same_oid(*found, oid_of(n)));
+  }
+
+  // Cut short: everything is rehashed once rather than half trusted.
+  const std::string whole = test::read_file(file);
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << whole.substr(0, whole.size() / 2);
+  StatCache truncated;
+  truncated.load(file);
+  CHECK(truncated.size() == 0);
+  CHECK_FALSE(truncated.lookup("d/1", old_stat(1, 1)));
+
+  // A count no file could hold reserves nothing it cannot use.
+  std::string huge = whole;
+  const std::uint64_t count = ~std::uint64_t(0);
+  std::memcpy(huge.data() + 8, &count, sizeof count);
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << huge;
+  StatCache claimed;
+  claimed.load(file);
+  CHECK(claimed.size() == 0);
+}
+
+}  // namespace histfs::gitstore
