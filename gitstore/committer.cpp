@@ -91,10 +91,20 @@ std::optional<CommitResult> Committer::reconcile() {
   ChangeBatch batch;
   batch.rescan_dirs.insert("");
   const bool first = !repo_.head_commit().has_value();
-  auto result = commit_batch(batch, first ? "initial import: " : "recover changes made outside the mount: ");
+  // No self-check follows a reconcile (it compared everything): what it read need not be
+  // kept, some 250 bytes a file at the peak of a remount.
+  keep_seen_ = false;
+  std::optional<CommitResult> result;
+  try {
+    result = commit_batch(batch, first ? "initial import: " : "recover changes made outside the mount: ");
+  } catch (...) {
+    keep_seen_ = true;
+    throw;
+  }
+  keep_seen_ = true;
   changes_.committed();
   cache_.save(stat_cache_file());
-  forget_batch();
+  forget_batch(true);
   std::lock_guard lock(status_mutex_);
   status_.stat_cache_entries = cache_.size();  // status shows it before the first commit too
   return result;
@@ -113,7 +123,7 @@ ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, O
                                 ignore_,
                                 cache_,
                                 &written,
-                                &seen_,
+                                keep_seen_ ? &seen_ : nullptr,
                                 &skipped,
                                 &names,
                                 lfs_.get(),
@@ -208,12 +218,12 @@ void Committer::keep_lfs_attributes(TreeOverlay& overlay, const WorktreeContext&
   if (rewritten_) rewritten_({".gitattributes"});
 }
 
-void Committer::forget_batch() {
-  // Beyond this many files a batch (an import, a rescan) leaves megabytes of freed maps
-  // in the heap; they go back to the system, so the RSS after a large import is the
-  // daemon's steady size, not its peak.
+void Committer::forget_batch(bool whole_tree) {
+  // Beyond this many files a batch (an import, a rescan, a reconcile, which keeps no seen_)
+  // leaves megabytes of freed maps in the heap; they go back to the system, so the RSS after
+  // a large import is the daemon's steady size, not its peak.
   constexpr std::size_t kLargeBatch = 10000;
-  const bool large = seen_.size() > kLargeBatch || read_.size() > kLargeBatch;
+  const bool large = whole_tree || seen_.size() > kLargeBatch || read_.size() > kLargeBatch;
   std::map<std::string, SeenFile>().swap(seen_);
   std::set<std::string>().swap(read_);
   if (large) malloc_trim(0);
@@ -260,8 +270,8 @@ std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, co
       if (now.has_value() == head.has_value() && (!now || git_oid_equal(&*now, &*head))) {
         if (!written.created().empty())
           spdlog::info("commit failed; removing the {} objects it wrote", written.created().size());
+        cache_.forget_blobs(written.created());  // they name blobs removed now
         written.discard();
-        for (const auto& [path, unused] : seen_) cache_.forget(path);  // it may name a removed blob
       }
     } catch (const std::exception& error) {
       spdlog::warn("commit failed, and its objects stay: {}", error.what());

@@ -166,8 +166,9 @@ class Committer {
   // being recorded. commit_checked checks a repair's batch in turn.
   bool self_check(const ChangeBatch& batch);
   std::string stat_cache_file() const;
-  // Drops what the last batch read (seen_, read_) once its self-check is done.
-  void forget_batch();
+  // Drops what the last batch read (seen_, read_) once its self-check is done; after a
+  // large batch or the `whole_tree` (a reconcile), freed heap goes back to the system.
+  void forget_batch(bool whole_tree = false);
 
   Repository& repo_;
   int root_fd_;
@@ -176,6 +177,7 @@ class Committer {
   // Whether the commit underway may leave large LFS files to the importer: not when someone
   // waits for it (a flush, a stop) or it is labelled (a pull, a restore: their tree must be whole).
   bool defer_large_ = false;
+  bool keep_seen_ = true;           // whether apply() records seen_ (not for a reconcile: no self-check follows)
   std::set<std::string> deferred_;  // what the last apply() left to the importer
   std::function<void(const std::vector<std::string>&)> rewritten_;
   IgnoreRules& ignore_;

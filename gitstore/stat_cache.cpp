@@ -109,6 +109,18 @@ void StatCache::forget(const std::string& path) {
   if (dead_ > 1024 && dead_ > live_) rebuild(index_.size());
 }
 
+void StatCache::forget_blobs(const std::vector<git_oid>& blobs) {
+  if (blobs.empty() || live_ == 0) return;
+  auto before = [](const git_oid& a, const git_oid& b) { return git_oid_cmp(&a, &b) < 0; };
+  std::vector<git_oid> sorted = blobs;
+  std::sort(sorted.begin(), sorted.end(), before);
+  std::vector<std::string> paths;  // forgotten after the walk: forget() may compact slots_
+  for (const Slot& slot : slots_)
+    if (slot.name_offset != kDead && std::binary_search(sorted.begin(), sorted.end(), slot.entry.oid, before))
+      paths.emplace_back(name_of(slot));
+  for (const auto& path : paths) forget(path);
+}
+
 void StatCache::rebuild(size_t places) {
   std::vector<Slot> slots;
   std::string names;

@@ -20,6 +20,8 @@ class StatCache {
   // could hide: a later same-size write could keep the same stat.
   void remember(const std::string& path, const struct stat& st, const git_oid& oid);
   void forget(const std::string& path);
+  // Forgets every path cached with one of these blob ids (a failed commit removed them).
+  void forget_blobs(const std::vector<git_oid>& blobs);
   size_t size() const { return live_; }
 
   // A missing or damaged file loads as an empty cache (everything is rehashed once).

@@ -98,6 +98,15 @@ TEST_CASE("a file changed within the racy window is not remembered, and forgets 
   CHECK(cache.size() == 0);
 }
 
+TEST_CASE("forget_blobs forgets the paths cached with those blobs", "[stat_cache]") {
+  StatCache cache;
+  for (unsigned n = 0; n < 3000; ++n) cache.remember("f" + std::to_string(n), old_stat(n, n), oid_of(n % 10));
+  cache.forget_blobs({oid_of(3), oid_of(7)});
+  CHECK(cache.size() == 2400);
+  for (unsigned n = 0; n < 3000; ++n)
+    REQUIRE(cache.lookup("f" + std::to_string(n), old_stat(n, n)).has_value() == (n % 10 != 3 && n % 10 != 7));
+}
+
 TEST_CASE("the stat cache file keeps every entry, and a damaged one loads as empty", "[stat_cache]") {
   test::TempDir dir;
   const std::string file = (dir / "cache").string();
