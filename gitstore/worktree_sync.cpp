@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <system_error>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -23,8 +25,9 @@ std::string join(const std::string& dir, const std::string& name) { return dir.e
 
 // Every file and symlink under `dir` that git should track, with its stat. A directory that
 // cannot be read is named in `skipped` when given (thrown otherwise).
+template <typename Add>
 void list_tracked(int root_fd, const std::string& dir, const IgnoreRules& ignore, const IgnoreScopePtr& scope,
-                  std::map<std::string, struct stat>& out, std::map<std::string, std::string>* skipped) {
+                  const Add& add, std::map<std::string, std::string>* skipped) {
   auto fail = [&](const std::string& what) {
     std::system_error error(errno, std::generic_category(), what + " " + dir);
     if (!skipped) throw error;
@@ -53,12 +56,12 @@ void list_tracked(int root_fd, const std::string& dir, const IgnoreRules& ignore
     if (is_dir)
       subdirs.emplace_back(name, true);
     else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
-      out.emplace(join(dir, name), st);
+      add(join(dir, name), st);
   }
   closedir(stream);
   for (const auto& [name, unused] : subdirs) {
     const std::string child = join(dir, name);
-    list_tracked(root_fd, child, ignore, ignore.child_scope(scope, child), out, skipped);
+    list_tracked(root_fd, child, ignore, ignore.child_scope(scope, child), add, skipped);
   }
 }
 
@@ -129,20 +132,33 @@ bool below_skipped(const std::map<std::string, std::string>& skipped, const std:
   return false;
 }
 
+// Sorted by path, the order in which both sides are walked together.
+template <typename Value>
+void sort_by_path(std::vector<std::pair<std::string, Value>>& entries) {
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
 void sync_directory(TreeOverlay& overlay, const std::string& dir, const WorktreeContext& context,
                     ChangeSummary& summary) {
-  std::map<std::string, struct stat> on_disk;
+  // Two sorted lists walked side by side, not two maps: a whole-tree reconcile holds every
+  // file of the tree here at once.
+  std::vector<std::pair<std::string, struct stat>> on_disk;
   std::map<std::string, std::string> unreadable;  // directories below `dir` not listed
-  if (auto scope = scope_for(context.ignore, dir))
-    list_tracked(context.root_fd, dir, context.ignore, scope, on_disk, context.skipped ? &unreadable : nullptr);
+  if (auto scope = scope_for(context.ignore, dir)) {
+    auto add = [&](std::string path, const struct stat& st) { on_disk.emplace_back(std::move(path), st); };
+    list_tracked(context.root_fd, dir, context.ignore, scope, add, context.skipped ? &unreadable : nullptr);
+  }
   if (context.skipped) context.skipped->insert(unreadable.begin(), unreadable.end());
+  sort_by_path(on_disk);
 
   if (!dir.empty()) {
     auto existing = overlay.get(dir);
     if (existing && existing->mode != GIT_FILEMODE_TREE) remove_path(overlay, dir, summary);
   }
-  std::map<std::string, TreeEntryInfo> in_tree;
-  overlay.for_each_file(dir, [&](const std::string& path, const TreeEntryInfo& info) { in_tree.emplace(path, info); });
+  std::vector<std::pair<std::string, TreeEntryInfo>> in_tree;
+  overlay.for_each_file(dir,
+                        [&](const std::string& path, const TreeEntryInfo& info) { in_tree.emplace_back(path, info); });
+  sort_by_path(in_tree);
   // A reconcile or an initial import counts the files it compares (ProgressScope).
   ProgressTask* progress = current_progress();
   if (progress) {
@@ -150,21 +166,26 @@ void sync_directory(TreeOverlay& overlay, const std::string& dir, const Worktree
     progress->set_total(on_disk.size());
   }
 
+  // Removals first: a file that became a folder (or the reverse) leaves before its new entry.
+  auto disk = on_disk.begin();
   for (const auto& [path, info] : in_tree) {
-    if (on_disk.count(path) || below_skipped(unreadable, path)) continue;
+    while (disk != on_disk.end() && disk->first < path) ++disk;
+    if ((disk != on_disk.end() && disk->first == path) || below_skipped(unreadable, path)) continue;
     overlay.remove(path);
     summary.removed.push_back(path);
   }
+  auto tree = in_tree.begin();
   for (const auto& [path, st] : on_disk) {
     advance(progress, 1, static_cast<std::uint64_t>(st.st_size));
     bool left_as_is = false;
     auto stored = store_or_leave(context, path, st, left_as_is);
     if (left_as_is || !stored || refused(context, path, *stored)) continue;
     remember_seen(context, path, st, *stored);
-    auto before = in_tree.find(path);
-    if (before != in_tree.end() && before->second == TreeEntryInfo{stored->oid, stored->mode}) continue;
+    while (tree != in_tree.end() && tree->first < path) ++tree;
+    const bool known = tree != in_tree.end() && tree->first == path;
+    if (known && tree->second == TreeEntryInfo{stored->oid, stored->mode}) continue;
     overlay.upsert(path, stored->oid, stored->mode);
-    (before == in_tree.end() ? summary.added : summary.updated).push_back(path);
+    (known ? summary.updated : summary.added).push_back(path);
   }
 }
 
@@ -175,7 +196,8 @@ std::map<std::string, struct stat> list_worktree(int root_fd, const IgnoreRules&
   struct stat st;
   if (!path.empty() && !is_storable_path(path)) return {};
   if (path.empty() || (stat_at(root_fd, path, st) == 0 && S_ISDIR(st.st_mode))) {
-    if (auto scope = scope_for(ignore, path)) list_tracked(root_fd, path, ignore, scope, on_disk, nullptr);
+    auto add = [&](std::string file, const struct stat& file_st) { on_disk.emplace(std::move(file), file_st); };
+    if (auto scope = scope_for(ignore, path)) list_tracked(root_fd, path, ignore, scope, add, nullptr);
   } else if (stat_at(root_fd, path, st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) &&
              !ignore.is_ignored(path, false)) {
     on_disk.emplace(path, st);
