@@ -2,7 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 #include "support/committer_fixture.hpp"
 
@@ -60,6 +64,33 @@ TEST_CASE_METHOD(PackFixture, "pack_loose_objects packs every loose object and k
 
   // Nothing loose: nothing to do, and no empty pack.
   CHECK(gitstore::pack_loose_objects(git_dir).pack.empty());
+}
+
+TEST_CASE_METHOD(PackFixture, "a pack holds the commits first, then the trees, then the blobs", "[packer]") {
+  make_files("a", 50);
+  make_files("b/c", 50);
+  open();
+  REQUIRE(committer->reconcile());
+  make_files("d", 20);
+  changes.rescan("d");
+  REQUIRE(committer->commit_batch(changes.take(), ""));
+  const gitstore::PackResult result = gitstore::pack_loose_objects(git_dir, nullptr);
+  REQUIRE(!result.pack.empty());
+  // verify-pack -v: "<id> <type> <size> <size in pack> <offset> ...", one object a line.
+  std::istringstream listing(git("verify-pack -v '" + git_dir + "/objects/pack/" + result.pack + ".idx'"));
+  std::vector<std::pair<long, int>> by_offset;  // (offset, rank of the type)
+  std::map<std::string, int> rank{{"commit", 0}, {"tree", 1}, {"blob", 2}};
+  for (std::string line; std::getline(listing, line);) {
+    std::istringstream fields(line);
+    std::string id, type, size, packed;
+    long offset = 0;
+    if (fields >> id >> type >> size >> packed >> offset && rank.count(type))
+      by_offset.emplace_back(offset, rank[type]);
+  }
+  REQUIRE(by_offset.size() == 128);  // 2 commits, 6 trees (a, b, b/c, d and two roots), 120 blobs
+  std::sort(by_offset.begin(), by_offset.end());
+  CHECK(std::is_sorted(by_offset.begin(), by_offset.end(),
+                       [](const auto& x, const auto& y) { return x.second < y.second; }));
 }
 
 TEST_CASE_METHOD(PackFixture, "commits made while a pack is written keep every object", "[packer]") {
