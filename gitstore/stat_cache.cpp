@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
@@ -161,8 +162,12 @@ void StatCache::load(const std::string& file) {
     spdlog::warn("stat cache {} is unreadable; files will be rehashed once", file);
     return;
   }
-  // Sized for the count the file claims, within reason (a damaged count must not reserve terabytes).
-  const size_t expected = size_t(std::min<std::uint64_t>(count, 1u << 24));
+  // Sized for the count the file claims, but no more than its bytes can hold (a damaged count
+  // must not reserve gigabytes): each entry takes at least its length and its Entry.
+  std::error_code size_error;
+  const std::uint64_t bytes = std::filesystem::file_size(file, size_error);
+  const size_t expected =
+      size_t(std::min<std::uint64_t>(count, size_error ? 0 : bytes / (sizeof(std::uint32_t) + sizeof(Entry))));
   size_t places = 64;
   while (places * 3 < expected * 4 + 4) places *= 2;
   index_.assign(places, 0);
