@@ -64,6 +64,14 @@ struct Fixture : test::CommitterFixture {
     stdfs::remove_all(data + "/" + path);
     changes.removed(path, 0, 0);
   }
+  // The sample tree imported, then a batch cut whose record does not match what happened:
+  // README.md moved to MOVED.md, but the file is gone (HEAD will be wrong on purpose).
+  ChangeBatch cut_after_a_wrong_move() {
+    import_sample_tree();
+    stdfs::remove(data + "/README.md");
+    changes.moved("README.md", "MOVED.md", 0, 0);
+    return changes.take();
+  }
   // Stock git on the git dir; its stdout.
   std::string git(const std::string& args) const { return run("git --git-dir '" + git_dir + "' " + args); }
 };
@@ -250,13 +258,9 @@ TEST_CASE("the self-check repairs a commit that left HEAD wrong, and says so", "
   CHECK(logged);
 }
 
-// The two cases below make HEAD wrong on purpose: a move is recorded whose file is gone.
 TEST_CASE("a difference left to the next batch is checked there, even where that batch does not reach", "[committer]") {
   Fixture f;
-  f.import_sample_tree();
-  stdfs::remove(f.data + "/README.md");
-  f.changes.moved("README.md", "MOVED.md", 0, 0);
-  ChangeBatch batch = f.changes.take();
+  ChangeBatch batch = f.cut_after_a_wrong_move();
   // Recorded after the cut, a change that names MOVED.md (below it) and changes nothing there:
   // the check leaves MOVED.md to the next batch, which replays only that change.
   f.changes.removed("MOVED.md/x", 0, 0);
@@ -269,10 +273,7 @@ TEST_CASE("a difference left to the next batch is checked there, even where that
 
 TEST_CASE("a repair's own batch is checked too", "[committer]") {
   Fixture f;
-  f.import_sample_tree();
-  stdfs::remove(f.data + "/README.md");
-  f.changes.moved("README.md", "MOVED.md", 0, 0);
-  ChangeBatch batch = f.changes.take();
+  ChangeBatch batch = f.cut_after_a_wrong_move();
   // Recorded after the cut: the repair's batch takes this wrong record along.
   stdfs::remove_all(f.data + "/scripts");
   f.changes.moved("scripts", "tools", 0, 0);
