@@ -93,15 +93,12 @@ std::optional<CommitResult> Committer::reconcile() {
   const bool first = !repo_.head_commit().has_value();
   // No self-check follows a reconcile (it compared everything): what it read need not be
   // kept, some 250 bytes a file at the peak of a remount.
+  struct KeepSeenAfter {
+    bool& keep;
+    ~KeepSeenAfter() { keep = true; }
+  } keep_seen_after{keep_seen_};
   keep_seen_ = false;
-  std::optional<CommitResult> result;
-  try {
-    result = commit_batch(batch, first ? "initial import: " : "recover changes made outside the mount: ");
-  } catch (...) {
-    keep_seen_ = true;
-    throw;
-  }
-  keep_seen_ = true;
+  auto result = commit_batch(batch, first ? "initial import: " : "recover changes made outside the mount: ");
   changes_.committed();
   cache_.save(stat_cache_file());
   forget_batch(true);
