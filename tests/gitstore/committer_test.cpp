@@ -169,6 +169,30 @@ TEST_CASE("recorded changes build the tree git builds", "[committer]") {
   f.git("fsck --strict");
 }
 
+TEST_CASE("a reconcile walks names that sort around '/' and bytes that are not UTF-8 as git does", "[committer]") {
+  Fixture f;
+  // Byte order of full paths puts "a-b/c" and "a.b" before "a/b", and "a0" and "a\xff.md" after
+  // it; the reconcile's sorted walk must pair each with its tree entry all the same.
+  for (const std::string name : {"a-b/c", "a.b", "a/b", "a/c/d", "a0", "a\xff.md", "\xfe/\x80"})
+    write_file(f.data + "/" + name, "first " + name + "\n");
+  f.open();
+  REQUIRE(f.committer->reconcile());
+  CHECK(f.head_tree() == f.expected_tree());
+  // Changed outside the mount: a file gone, one made a folder, a folder made a file, one edited.
+  stdfs::remove(f.data + "/a.b");
+  stdfs::remove(f.data + "/a0");
+  write_file(f.data + "/a0/z", "now a folder\n");
+  stdfs::remove_all(f.data + "/a/c");
+  write_file(f.data + "/a/c", "now a file\n");
+  write_file(f.data + "/a\xff.md", "edited, and longer than before\n");
+  auto result = f.committer->reconcile();
+  REQUIRE(result);
+  CHECK(f.head_tree() == f.expected_tree());
+  CHECK(result->summary.removed.size() == 3);  // a.b, a0, a/c/d
+  CHECK(result->summary.added.size() == 2);    // a0/z, a/c
+  CHECK(result->summary.updated == std::vector<std::string>{"a\xff.md"});
+}
+
 TEST_CASE("an unchanged tree makes no commit", "[committer]") {
   Fixture f;
   f.import_sample_tree();
