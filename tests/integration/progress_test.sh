@@ -33,8 +33,7 @@ if [ "$import_ms" -ge 600 ]; then
   grep -qaE "initial import: comparing files [0-9]+/$FILES" "$T/mount.tty" ||
     echo "(the import took $import_ms ms; no drawing fell in its comparing phase)"
 else
-  echo "the import took $import_ms ms, under the line's first drawing: no line is right"
-  ! grep -qaF "initial import: " "$T/mount.tty" || fail "a line drawn before its delay"
+  echo "the import took $import_ms ms, too quick to ask for the line (it may or may not be drawn)"
 fi
 unmount_histfs
 
