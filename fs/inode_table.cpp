@@ -109,10 +109,7 @@ int InodeTable::open_by_handle(const std::string& handle) {
   std::string copy = handle;  // open_by_handle_at takes a non-const pointer
   auto* fh = reinterpret_cast<file_handle*>(copy.data());
   int fd = open_by_handle_at(mount_fd_, fh, O_PATH | O_CLOEXEC);
-  if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-    close_unused(fd_budget_ / 2);  // out of fds now: make room here rather than fail
-    fd = open_by_handle_at(mount_fd_, fh, O_PATH | O_CLOEXEC);
-  }
+  if (fd < 0 && made_room(errno)) fd = open_by_handle_at(mount_fd_, fh, O_PATH | O_CLOEXEC);  // out of fds: room made
   return fd;
 }
 

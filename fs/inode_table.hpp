@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -115,6 +116,9 @@ class InodeTable {
   // Closes the fds of inodes used longest ago, unpinned and with a handle, until at most
   // `keep` are open (or none is left to close). Returns how many it closed.
   size_t close_unused(size_t keep);
+  // After an open failed with `error`: when it was for want of fds (EMFILE, ENFILE), closes
+  // unused inode fds down to half the budget; true when any closed (worth one more try).
+  bool made_room(int error) { return (error == EMFILE || error == ENFILE) && close_unused(fd_budget_ / 2) > 0; }
   // Called after an fd opens, when more than the budget are open (never under mutex_):
   // it should only signal. Set once, before the mount serves requests.
   void on_over_budget(std::function<void()> signal) { over_ = std::move(signal); }

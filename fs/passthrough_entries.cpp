@@ -42,7 +42,7 @@ int Passthrough::do_lookup(Inode& parent, const char* name, fuse_entry_param* e)
   e->attr_timeout = options_.attr_timeout;
   e->entry_timeout = options_.entry_timeout;
   int fd = openat(fd_of(parent), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 && (errno == EMFILE || errno == ENFILE) && inodes_.close_unused(inodes_.fd_budget() / 2) > 0)
+  if (fd < 0 && inodes_.made_room(errno))
     fd = openat(fd_of(parent), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);  // room made: once more
   if (fd < 0) return errno;
   if (fstatat(fd, "", &e->attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
