@@ -38,8 +38,12 @@ bool read_exact(int fd, char* buffer, size_t length, off_t offset) {
 git_oid write_small(git_odb* odb, const char* data, size_t length, ObjectSync* written) {
   git_oid oid;
   check(git_odb_hash(&oid, data, length, GIT_OBJECT_BLOB), "hash blob");
-  if (!git_odb_exists(odb, &oid)) {
-    check(git_odb_write(&oid, odb, data, length, GIT_OBJECT_BLOB), "write blob");
+  // No refresh on a miss: only our own packer makes packs, and an object it packed meanwhile
+  // is at worst written once more. git_odb_write would hash the data again: a blob for the
+  // pack goes there directly.
+  if (!git_odb_exists_ext(odb, &oid, GIT_ODB_LOOKUP_NO_REFRESH)) {
+    if (!written || !written->write_to_pack(odb, oid, data, length, GIT_OBJECT_BLOB))
+      check(git_odb_write(&oid, odb, data, length, GIT_OBJECT_BLOB), "write blob");
     if (written) written->add(oid);
   }
   return oid;

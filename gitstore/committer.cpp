@@ -256,6 +256,9 @@ std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, co
   ObjectSync written(repo_.git_dir());
   try {
     auto result = write_commit(batch, what, label, head, written);
+    // A batch that left the tree as it was wrote no commit, but the stat cache names the blobs
+    // it stored: a pack of them is finished here, not dropped with `written`.
+    repo_.prepare_objects(written);
     // What the importer still reads stays in the batch being recorded, by its writers.
     for (const auto& path : deferred_) changes_.defer(path, batch.actors);
     return result;

@@ -4,7 +4,9 @@
 #include <git2/sys/odb_backend.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include "gitstore/git_handle.hpp"
@@ -13,6 +15,11 @@ namespace histfs::gitstore {
 namespace {
 
 constexpr size_t kSyncfsThreshold = 2000;
+// Below this many new objects a commit writes loose objects only, so that everyday commits do
+// not pile up small packs; an import or a large restore writes the rest into one pack.
+std::atomic<size_t> pack_threshold{1000};
+// Larger objects stay loose (libgit2 streams them): the pack deflates each in one call.
+constexpr size_t kPackObjectLimit = 64 << 20;
 
 [[noreturn]] void fail(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
 
@@ -37,11 +44,63 @@ struct RecordingStream {
   git_odb_stream* inner;
 };
 
+// libgit2 wants errors as its own codes, with a message; no exception may cross into it.
+int report(const std::exception& error) {
+  git_error_set_str(GIT_ERROR_ODB, error.what());
+  return GIT_ERROR;
+}
+
 int recording_write(git_odb_backend* backend, const git_oid* oid, const void* data, size_t length, git_object_t type) {
   auto* self = reinterpret_cast<RecordingBackend*>(backend);
+  try {
+    if (recorder && recorder->write_to_pack(backend->odb, *oid, data, length, type)) return 0;
+  } catch (const std::exception& error) {
+    return report(error);
+  }
   int error = self->loose->write(self->loose, oid, data, length, type);
   if (error == 0 && recorder) recorder->created_object(*oid);
   return error;
+}
+
+// Reads of objects in this thread's pack that is still being written; anything else is the
+// other backends' (GIT_ENOTFOUND passes it on).
+PackWriter* pending() { return recorder ? recorder->pending_pack() : nullptr; }
+
+int pending_exists(git_odb_backend*, const git_oid* oid) {
+  PackWriter* pack = pending();
+  return pack && pack->contains(*oid) ? 1 : 0;
+}
+
+int pending_read_header(size_t* length, git_object_t* type, git_odb_backend*, const git_oid* oid) {
+  PackWriter* pack = pending();
+  if (!pack) return GIT_ENOTFOUND;
+  try {
+    auto header = pack->header(*oid);
+    if (!header) return GIT_ENOTFOUND;
+    *type = header->first;
+    *length = static_cast<size_t>(header->second);
+    return 0;
+  } catch (const std::exception& error) {
+    return report(error);
+  }
+}
+
+int pending_read(void** data, size_t* length, git_object_t* type, git_odb_backend* backend, const git_oid* oid) {
+  PackWriter* pack = pending();
+  if (!pack) return GIT_ENOTFOUND;
+  try {
+    std::string content;
+    if (!pack->read(*oid, content, *type)) return GIT_ENOTFOUND;
+    void* out = git_odb_backend_data_alloc(backend, content.size() + 1);
+    if (!out) return GIT_ERROR;
+    std::memcpy(out, content.data(), content.size());
+    static_cast<char*>(out)[content.size()] = '\0';
+    *data = out;
+    *length = content.size();
+    return 0;
+  } catch (const std::exception& error) {
+    return report(error);
+  }
 }
 
 int stream_write(git_odb_stream* stream, const char* buffer, size_t length) {
@@ -97,17 +156,44 @@ void ObjectSync::watch(git_odb* odb, const std::string& objects_dir) {
   self->parent.version = GIT_ODB_BACKEND_VERSION;
   self->parent.write = recording_write;
   self->parent.writestream = recording_writestream;
+  self->parent.exists = pending_exists;
+  self->parent.read_header = pending_read_header;
+  self->parent.read = pending_read;
   self->parent.free = recording_free;
   self->loose = loose;
-  // Above the default loose (1) and pack (2) backends, so writes come here first; reads,
-  // existence checks and freshening stay with them (our callbacks for those are null).
+  // Above the default loose (1) and pack (2) backends, so writes come here first; reads and
+  // existence checks come here first too, and find only a pack still being written.
   if (int error = git_odb_add_backend(odb, &self->parent, 3)) {
     recording_free(&self->parent);
     check(error, "watch object writes");
   }
 }
 
+std::size_t ObjectSync::pack_after() { return pack_threshold.load(); }
+
+void ObjectSync::set_pack_after(std::size_t objects) { pack_threshold.store(objects); }
+
+PackWriter* ObjectSync::pack_for_next(git_odb* odb) {
+  if (!pack_ && created_.size() >= pack_threshold.load()) {
+    pack_ = std::make_unique<PackWriter>(git_dir_ + "/objects/pack");
+    pack_odb_ = odb;
+  }
+  return pack_.get();
+}
+
+bool ObjectSync::write_to_pack(git_odb* odb, const git_oid& oid, const void* data, std::size_t length,
+                               git_object_t type) {
+  PackWriter* pack = length <= kPackObjectLimit ? pack_for_next(odb) : nullptr;
+  if (!pack) return false;
+  pack->add(oid, data, length, type);
+  created_object(oid);
+  return true;
+}
+
 void ObjectSync::discard() {
+  // An unfinished pack goes with it. A finished one stays, named by nothing, for a later gc:
+  // libgit2 may hold it open, and would then go on answering for objects no longer on disk.
+  pack_.reset();
   for (const auto& oid : created_) {
     const std::string path = object_path(oid);
     if (unlink(path.c_str()) == 0) rmdir(path.substr(0, path.rfind('/')).c_str());  // the fan-out dir, if now empty
@@ -126,6 +212,13 @@ void ObjectSync::sync() { flush(true); }
 void ObjectSync::write_out() { flush(false); }
 
 void ObjectSync::flush(bool durable) {
+  if (pack_) {
+    pack_->finish(durable);
+    pack_.reset();
+    // libgit2 would find the new pack at its first miss anyway; from now on every read of its
+    // objects is such a miss, so it is told at once.
+    if (pack_odb_) check(git_odb_refresh(pack_odb_), "read the new pack");
+  }
   if (written_.empty()) return;
   if (written_.size() >= kSyncfsThreshold) {
     int fd = open_for_sync(git_dir_, O_RDONLY | O_DIRECTORY);

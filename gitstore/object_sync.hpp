@@ -5,13 +5,19 @@
 // journal and the disk cache. Above a few thousand objects one syncfs is
 // cheaper still. Used by the committer thread only.
 //
+// A commit that creates many objects (an import, a restore) writes them past the first
+// kPackAfter into one new pack instead (PackWriter), finished by the same flush.
+//
 // It also knows which objects a commit attempt created (watch() makes the object database
 // report every object it writes that it did not hold before), so a failed attempt can take
 // them back instead of leaving them to fill a nearly full disk at every retry.
 #include <git2.h>
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "gitstore/pack_writer.hpp"
 
 namespace histfs::gitstore {
 
@@ -27,7 +33,10 @@ class ObjectSync {
   // creates to the thread's live ObjectSync. Once per database.
   static void watch(git_odb* odb, const std::string& objects_dir);
 
-  void add(const git_oid& oid) { written_.push_back(oid); }
+  // An object to flush; those in the pack are flushed with it.
+  void add(const git_oid& oid) {
+    if (!pack_ || !pack_->contains(oid)) written_.push_back(oid);
+  }
   size_t size() const { return written_.size(); }
   // Throws std::system_error when the flush fails (the objects may not be durable).
   void sync();
@@ -41,10 +50,22 @@ class ObjectSync {
   // fsync of one file or directory only: on an ordered journal, it commits every change made
   // before that file's last one too.
   static void commit_file(const std::string& path);
+  // Where the next object created goes: the pack of this attempt once it has created
+  // pack_after() objects (opened then), else null (a loose object). Throws std::system_error.
+  PackWriter* pack_for_next(git_odb* odb);
+  // Puts a new object the caller hashed as `oid` in this attempt's pack when one is due
+  // (pack_for_next); false when it is for a loose object instead.
+  bool write_to_pack(git_odb* odb, const git_oid& oid, const void* data, std::size_t length, git_object_t type);
+  // The pack being written, or null: its objects can be read before it is finished.
+  PackWriter* pending_pack() const { return pack_.get(); }
+  // How many objects an attempt writes loose before the rest go to a pack (tests lower it).
+  static std::size_t pack_after();
+  static void set_pack_after(std::size_t objects);
+
   // Objects created since construction (only those the database did not hold before).
   const std::vector<git_oid>& created() const { return created_; }
-  // Deletes the loose files of the objects this attempt created: call only when nothing
-  // points at them (the branch did not move).
+  // Deletes the loose files of the objects this attempt created, and its pack if not finished
+  // yet: call only when nothing points at them (the branch did not move).
   void discard();
   void created_object(const git_oid& oid) { created_.push_back(oid); }
 
@@ -54,7 +75,9 @@ class ObjectSync {
   std::string git_dir_;
   std::vector<git_oid> written_;
   std::vector<git_oid> created_;
-  ObjectSync* outer_;  // the recorder this one hides (nested attempts)
+  std::unique_ptr<PackWriter> pack_;
+  git_odb* pack_odb_ = nullptr;  // told to look for the pack once it is finished
+  ObjectSync* outer_;            // the recorder this one hides (nested attempts)
 };
 
 }  // namespace histfs::gitstore

@@ -330,5 +330,38 @@ TEST_CASE("a failed commit takes back the objects it wrote, and only those", "[c
   f.git("fsck --strict");
 }
 
+TEST_CASE("a large commit writes its objects past the threshold into one pack", "[committer]") {
+  test::PackAfter after(20);
+  Fixture f;
+  for (int i = 0; i < 100; ++i) write_file(f.data + "/many/f" + std::to_string(i) + ".md", "note " + std::to_string(i));
+  make_sample_tree(f.data);
+  f.open();
+  REQUIRE(f.committer->reconcile());
+  CHECK(f.head_tree() == f.expected_tree());
+  const std::string counted = f.git("count-objects -v");
+  CHECK(counted.find("count: 20\n") != std::string::npos);  // the first 20 loose, the rest packed
+  CHECK(counted.find("packs: 1\n") != std::string::npos);
+  CHECK(run("ls '" + f.git_dir + "/objects/pack' | grep -c '^pack-'") == "2\n");  // no temporary file left
+  f.git("fsck --strict --no-dangling");
+
+  SECTION("a small commit after it stays loose") {
+    f.write("many/f7.md", "note seven, edited");
+    REQUIRE(f.commit_changes());
+    CHECK(f.git("count-objects -v").find("packs: 1\n") != std::string::npos);
+    CHECK(f.head_tree() == f.expected_tree());
+  }
+  SECTION("an attempt that fails after its pack is finished leaves the pack, and the retry commits") {
+    for (int i = 0; i < 40; ++i) f.write("more/g" + std::to_string(i) + ".md", "more " + std::to_string(i));
+    write_file(f.git_dir + "/refs/heads/main.lock", "");  // the branch cannot move
+    ChangeBatch batch = f.changes.take();
+    CHECK_THROWS(f.committer->commit_batch(batch, ""));
+    stdfs::remove(f.git_dir + "/refs/heads/main.lock");
+    REQUIRE(f.committer->commit_batch(batch, ""));
+    CHECK(f.head_tree() == f.expected_tree());
+    CHECK(f.git("show main:more/g39.md") == "more 39");
+  }
+  f.git("fsck --strict");
+}
+
 }  // namespace
 }  // namespace histfs::gitstore

@@ -17,6 +17,7 @@ using histfs::test::write_file;
 namespace {
 
 struct PackFixture : test::CommitterFixture {
+  test::PackAfter all_loose{std::size_t(1) << 40};  // these tests pack what the committer left loose
   std::string git(const std::string& args) { return run("git --git-dir='" + git_dir + "' " + args + " 2>&1"); }
   void make_files(const std::string& folder, int count) {
     for (int i = 0; i < count; ++i)

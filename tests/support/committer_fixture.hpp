@@ -11,9 +11,25 @@
 #include <vector>
 
 #include "gitstore/committer.hpp"
+#include "gitstore/object_sync.hpp"
 #include "support/temp_dir.hpp"
 
 namespace histfs::test {
+
+// While it lives, a commit writes `objects` loose objects before the rest go to a pack
+// (ObjectSync::pack_after): lower to test the pack, higher to keep everything loose.
+class PackAfter {
+ public:
+  explicit PackAfter(std::size_t objects) : before_(gitstore::ObjectSync::pack_after()) {
+    gitstore::ObjectSync::set_pack_after(objects);
+  }
+  ~PackAfter() { gitstore::ObjectSync::set_pack_after(before_); }
+  PackAfter(const PackAfter&) = delete;
+  PackAfter& operator=(const PackAfter&) = delete;
+
+ private:
+  std::size_t before_;
+};
 
 struct CommitterFixture {
   TempDir dir;
