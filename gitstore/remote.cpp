@@ -10,6 +10,7 @@
 
 #include "gitstore/git_handle.hpp"
 #include "gitstore/history_check.hpp"
+#include "gitstore/local_transfer.hpp"
 #include "gitstore/repository.hpp"
 
 namespace histfs::gitstore {
@@ -132,80 +133,6 @@ std::optional<std::string> local_remote_path(const std::string& url) {
   return std::nullopt;
 }
 
-PushOutcome RemoteClient::push(const std::optional<git_oid>& last_seen) {
-  credential_attempts_ = 0;
-  RemotePtr remote = make_remote();
-  const auto local = local_remote_path(url_);
-  // libgit2 moves a local remote's refs without checking what they point to: two daemons
-  // pushing at once would each overwrite the other. There, main goes to a ref of our own
-  // first, and then moves from the value we last saw to ours (compare-and-swap).
-  const std::string staging = "refs/histfs/push/" + std::to_string(getpid()) + "-" + std::to_string(std::rand());
-  std::vector<std::string> specs = {std::string(kBranchRef) + ":" + (local ? staging : kBranchRef)};
-  git_strarray tags{};
-  check(git_tag_list(&tags, repo_), "list tags");
-  for (size_t i = 0; i < tags.count; ++i)
-    specs.push_back(std::string("refs/tags/") + tags.strings[i] + ":refs/tags/" + tags.strings[i]);
-  git_strarray_dispose(&tags);
-  std::vector<char*> pointers;
-  for (auto& spec : specs) pointers.push_back(spec.data());
-  git_strarray refspecs{pointers.data(), pointers.size()};
-
-  PushOutcome outcome;
-  pushing_ = &outcome;
-  git_push_options options = GIT_PUSH_OPTIONS_INIT;
-  options.callbacks = callbacks();
-  options.follow_redirects = GIT_REMOTE_REDIRECT_NONE;  // never off-site: the token stays with the remote's host
-  NetworkGuard::Scope network(guard_);
-  // git_remote_push succeeds even when the server refuses a ref: the refusal arrives only here.
-  options.callbacks.push_update_reference = [](const char* ref, const char* status, void* payload) -> int {
-    if (status)
-      static_cast<RemoteClient*>(payload)->pushing_->rejected.push_back(std::string(ref) + " (" + status + ")");
-    return 0;
-  };
-  const int result = git_remote_push(remote.get(), &refspecs, &options);
-  pushing_ = nullptr;
-  // libgit2 refuses a non-fast-forward itself when it knows the remote's commit: the same
-  // answer as a server's rejection, and handled the same way.
-  if (result == GIT_ENONFASTFORWARD) {
-    outcome.rejected.push_back(std::string(kBranchRef) + " (non-fast-forward)");
-    return outcome;
-  }
-  if (result != 0) fail("cannot push to");
-  if (local) move_local_main(*local, staging, last_seen, outcome);
-  return outcome;
-}
-
-void RemoteClient::move_local_main(const std::string& path, const std::string& staging,
-                                   const std::optional<git_oid>& last_seen, PushOutcome& outcome) {
-  const RepositoryPtr target = open_bare_repository(path, "open the local remote");
-  git_oid pushed;
-  check(git_reference_name_to_id(&pushed, target.get(), staging.c_str()), "read the pushed commit");
-  git_reference* moved = nullptr;
-  const int result = last_seen ? git_reference_create_matching(&moved, target.get(), kBranchRef, &pushed, 1,
-                                                               &*last_seen, "histfs: push")
-                               : git_reference_create(&moved, target.get(), kBranchRef, &pushed, 0, "histfs: push");
-  git_reference_free(moved);
-  git_reference* staged = nullptr;
-  if (git_reference_lookup(&staged, target.get(), staging.c_str()) == 0) {
-    git_reference_delete(staged);
-    git_reference_free(staged);
-  }
-  if (result == GIT_EMODIFIED || result == GIT_EEXISTS || result == GIT_ELOCKED) {
-    outcome.rejected.push_back(std::string(kBranchRef) + " (the remote moved on since we last saw it)");
-    return;
-  }
-  check(result, "move the local remote's main");
-  // A remote made by `git init --bare` names master as HEAD: a clone would check out nothing.
-  git_reference* head = nullptr;
-  if (git_reference_lookup(&head, target.get(), "HEAD") == 0) {
-    const char* points_to = git_reference_symbolic_target(head);
-    git_oid ignored;
-    if (points_to && git_reference_name_to_id(&ignored, target.get(), points_to) != 0)
-      git_repository_set_head(target.get(), kBranchRef);
-    git_reference_free(head);
-  }
-}
-
 namespace {
 
 constexpr const char* kIncomingRef = "refs/histfs/incoming";  // a fetch lands here until it is checked
@@ -256,6 +183,101 @@ void remove_new_packs(git_repository* repo, const std::set<std::string>& before)
 
 }  // namespace
 
+PushOutcome RemoteClient::push(const std::optional<git_oid>& last_seen) {
+  credential_attempts_ = 0;
+  if (const auto local = local_remote_path(url_)) return push_local(*local, last_seen);
+  RemotePtr remote = make_remote();
+  std::vector<std::string> specs = {std::string(kBranchRef) + ":" + kBranchRef};
+  git_strarray tags{};
+  check(git_tag_list(&tags, repo_), "list tags");
+  for (size_t i = 0; i < tags.count; ++i)
+    specs.push_back(std::string("refs/tags/") + tags.strings[i] + ":refs/tags/" + tags.strings[i]);
+  git_strarray_dispose(&tags);
+  std::vector<char*> pointers;
+  for (auto& spec : specs) pointers.push_back(spec.data());
+  git_strarray refspecs{pointers.data(), pointers.size()};
+
+  PushOutcome outcome;
+  pushing_ = &outcome;
+  git_push_options options = GIT_PUSH_OPTIONS_INIT;
+  options.callbacks = callbacks();
+  options.follow_redirects = GIT_REMOTE_REDIRECT_NONE;  // never off-site: the token stays with the remote's host
+  NetworkGuard::Scope network(guard_);
+  // git_remote_push succeeds even when the server refuses a ref: the refusal arrives only here.
+  options.callbacks.push_update_reference = [](const char* ref, const char* status, void* payload) -> int {
+    if (status)
+      static_cast<RemoteClient*>(payload)->pushing_->rejected.push_back(std::string(ref) + " (" + status + ")");
+    return 0;
+  };
+  const int result = git_remote_push(remote.get(), &refspecs, &options);
+  pushing_ = nullptr;
+  // libgit2 refuses a non-fast-forward itself when it knows the remote's commit: the same
+  // answer as a server's rejection, and handled the same way.
+  if (result == GIT_ENONFASTFORWARD) {
+    outcome.rejected.push_back(std::string(kBranchRef) + " (non-fast-forward)");
+    return outcome;
+  }
+  if (result != 0) fail("cannot push to");
+  return outcome;
+}
+
+PushOutcome RemoteClient::push_local(const std::string& path, const std::optional<git_oid>& last_seen) {
+  git_repository* raw = nullptr;
+  if (git_repository_open_ext(&raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0) fail("cannot push to");
+  const RepositoryPtr target(raw);
+  git_oid ours;
+  check(git_reference_name_to_id(&ours, repo_, kBranchRef), "read main");
+  const auto tags = refs_under(repo_, "refs/tags/");
+  std::vector<git_oid> tips{ours};
+  for (const auto& [name, id] : tags) tips.push_back(id);
+  try {
+    copy_missing_objects(repo_, target.get(), tips, [this](std::size_t objects, std::size_t bytes) {
+      report({objects, 0, bytes});
+    });
+  } catch (const std::exception& error) {
+    throw RemoteError("cannot push to " + redact_url(url_) + ": " + error.what());
+  }
+  PushOutcome outcome;
+  // A tag is made where it is missing and never moved, as a server refuses to without force.
+  for (const auto& [name, id] : tags) {
+    git_oid theirs;
+    if (git_reference_name_to_id(&theirs, target.get(), name.c_str()) == 0) {
+      if (!git_oid_equal(&theirs, &id)) outcome.rejected.push_back(name + " (already exists)");
+      continue;
+    }
+    git_reference* made = nullptr;
+    check(git_reference_create(&made, target.get(), name.c_str(), &id, 0, "histfs: push"), "push a tag");
+    git_reference_free(made);
+  }
+  move_local_main(target.get(), ours, last_seen, outcome);
+  return outcome;
+}
+
+void RemoteClient::move_local_main(git_repository* target, const git_oid& pushed,
+                                   const std::optional<git_oid>& last_seen, PushOutcome& outcome) {
+  // main moves from the value we last saw to ours (compare-and-swap): two daemons pushing at
+  // once must not overwrite each other.
+  git_reference* moved = nullptr;
+  const int result =
+      last_seen ? git_reference_create_matching(&moved, target, kBranchRef, &pushed, 1, &*last_seen, "histfs: push")
+                : git_reference_create(&moved, target, kBranchRef, &pushed, 0, "histfs: push");
+  git_reference_free(moved);
+  if (result == GIT_EMODIFIED || result == GIT_EEXISTS || result == GIT_ELOCKED) {
+    outcome.rejected.push_back(std::string(kBranchRef) + " (the remote moved on since we last saw it)");
+    return;
+  }
+  check(result, "move the local remote's main");
+  // A remote made by `git init --bare` names master as HEAD: a clone would check out nothing.
+  git_reference* head = nullptr;
+  if (git_reference_lookup(&head, target, "HEAD") == 0) {
+    const char* points_to = git_reference_symbolic_target(head);
+    git_oid ignored;
+    if (points_to && git_reference_name_to_id(&ignored, target, points_to) != 0)
+      git_repository_set_head(target, kBranchRef);
+    git_reference_free(head);
+  }
+}
+
 FetchResult RemoteClient::fetch() {
   credential_attempts_ = 0;
   RemotePtr remote = make_remote();
@@ -270,19 +292,23 @@ FetchResult RemoteClient::fetch() {
   options.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
   NetworkGuard::Scope network(guard_);
   const auto packs_before = pack_files(repo_);
-  if (git_remote_fetch(remote.get(), &refspecs, &options, "histfs: fetch") != 0) fail("cannot fetch from");
-  // A remote without main leaves no ref behind (or a stale one: check what it advertised).
-  const git_remote_head** heads = nullptr;
-  size_t count = 0;
-  if (git_remote_ls(&heads, &count, remote.get()) != 0) fail("cannot list refs of");
   FetchResult result;
-  bool has_head = false;
-  for (size_t i = 0; i < count; ++i) {
-    if (std::strcmp(heads[i]->name, kBranchRef) == 0) result.main = heads[i]->oid;
-    has_head = has_head || std::strcmp(heads[i]->name, "HEAD") == 0;
+  if (const auto local = local_remote_path(url_)) {
+    fetch_local(*local, result);
+  } else {
+    if (git_remote_fetch(remote.get(), &refspecs, &options, "histfs: fetch") != 0) fail("cannot fetch from");
+    // A remote without main leaves no ref behind (or a stale one: check what it advertised).
+    const git_remote_head** heads = nullptr;
+    size_t count = 0;
+    if (git_remote_ls(&heads, &count, remote.get()) != 0) fail("cannot list refs of");
+    bool has_head = false;
+    for (size_t i = 0; i < count; ++i) {
+      if (std::strcmp(heads[i]->name, kBranchRef) == 0) result.main = heads[i]->oid;
+      has_head = has_head || std::strcmp(heads[i]->name, "HEAD") == 0;
+    }
+    // A server lists HEAD only when it names a branch that exists (`git init --bare` names master).
+    result.head_missing = result.main && !has_head;
   }
-  // A server lists HEAD only when it names a branch that exists (`git init --bare` names master).
-  result.head_missing = result.main && !has_head && !local_remote_path(url_);
   const auto incoming_tags = refs_under(repo_, kIncomingTags);
   struct Cleanup {
     git_repository* repo;
@@ -327,6 +353,39 @@ FetchResult RemoteClient::fetch() {
     }
   }
   return result;
+}
+
+void RemoteClient::fetch_local(const std::string& path, FetchResult& result) {
+  // The same refs as the refspecs of fetch(): main, and every tag into quarantine.
+  git_repository* raw = nullptr;
+  if (git_repository_open_ext(&raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0)
+    fail("cannot fetch from");
+  const RepositoryPtr remote(raw);
+  std::vector<git_oid> tips;
+  std::vector<std::pair<std::string, git_oid>> tags;
+  git_oid main;
+  if (git_reference_name_to_id(&main, remote.get(), kBranchRef) == 0) {
+    result.main = main;
+    tips.push_back(main);
+  }
+  for (auto& [name, id] : refs_under(remote.get(), "refs/tags/")) {
+    tags.emplace_back(kIncomingTags + name.substr(std::strlen("refs/tags/")), id);
+    tips.push_back(id);
+  }
+  try {
+    copy_missing_objects(remote.get(), repo_, tips, [this](std::size_t objects, std::size_t bytes) {
+      report({objects, 0, bytes});
+    });
+  } catch (const std::exception& error) {
+    throw RemoteError("cannot fetch from " + redact_url(url_) + ": " + error.what());
+  }
+  auto set_ref = [this](const char* name, const git_oid& id) {
+    git_reference* made = nullptr;
+    check(git_reference_create(&made, repo_, name, &id, 1, "histfs: fetch"), "keep a fetched ref");
+    git_reference_free(made);
+  };
+  if (result.main) set_ref(kIncomingRef, *result.main);
+  for (const auto& [name, id] : tags) set_ref(name.c_str(), id);
 }
 
 bool RemoteClient::is_empty() {

@@ -70,7 +70,12 @@ class RemoteClient {
 
  private:
   git_remote_callbacks callbacks();
-  void move_local_main(const std::string& path, const std::string& staging, const std::optional<git_oid>& last_seen,
+  // fetch() from a repository on this machine: objects copied, not packed and sent (local_transfer.hpp).
+  void fetch_local(const std::string& path, FetchResult& result);
+  // push() to a repository on this machine: objects copied (local_transfer.hpp), then main
+  // moved by compare-and-swap from `last_seen`.
+  PushOutcome push_local(const std::string& path, const std::optional<git_oid>& last_seen);
+  void move_local_main(git_repository* target, const git_oid& pushed, const std::optional<git_oid>& last_seen,
                        PushOutcome& outcome);
   RemotePtr make_remote();
   [[noreturn]] void fail(const std::string& what);
