@@ -1,9 +1,7 @@
 #include "gitstore/remote.hpp"
 
-#include <unistd.h>
 #include <cctype>
 
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <set>
