@@ -285,15 +285,30 @@ std::optional<CommitResult> Committer::write_commit(const ChangeBatch& batch, co
                                                     ObjectSync& written) {
   const auto started = std::chrono::steady_clock::now();
   const auto base_tree = repo_.head_tree();
-  TreeOverlay overlay(repo_.get(), base_tree ? &*base_tree : nullptr);
-  ChangeSummary summary = apply(overlay, batch, written);
-  const git_oid tree = overlay.write(&written);
+  // The last commit's overlay, when HEAD still has its tree: the root and the folders it
+  // loaded need not be read and parsed again. Taken, so that a failed attempt drops it.
+  std::unique_ptr<TreeOverlay> overlay = std::move(overlay_cache_);
+  if (!overlay || !base_tree || !git_oid_equal(&overlay_cache_tree_, &*base_tree))
+    overlay = std::make_unique<TreeOverlay>(repo_.get(), base_tree ? &*base_tree : nullptr);
+  ChangeSummary summary = apply(*overlay, batch, written);
+  const git_oid tree = overlay->write(&written);
+  // Kept for the next commit once this one has moved the branch to `tree` (or left it there),
+  // unless it grew large (a reconcile loads every folder).
+  auto keep_overlay = [&] {
+    if (overlay->loaded_entries() > kCachedOverlayEntries) return;
+    overlay_cache_ = std::move(overlay);
+    overlay_cache_tree_ = tree;
+  };
   if (label.adopt) {
-    if (auto adopted = adopt(*label.adopt, tree, head, written)) return CommitResult{*adopted, std::move(summary), ""};
+    if (auto adopted = adopt(*label.adopt, tree, head, written)) {
+      keep_overlay();
+      return CommitResult{*adopted, std::move(summary), ""};
+    }
   }
   const bool merge = !label.extra_parents.empty();
   if (!merge && (base_tree ? git_oid_equal(&tree, &*base_tree) : summary.count() == 0)) {
     spdlog::debug("batch left the tree unchanged; no commit");
+    if (base_tree) keep_overlay();
     return std::nullopt;
   }
   CommitResult result{{}, std::move(summary), new_correlation_id()};
@@ -302,6 +317,7 @@ std::optional<CommitResult> Committer::write_commit(const ChangeBatch& batch, co
   const std::string subject = message.substr(0, message.find('\n'));
   result.commit =
       repo_.commit(tree, head, message, author_of(batch.actors), "histfs: " + subject, written, label.extra_parents);
+  keep_overlay();
   ++commits_;
   const auto elapsed =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);

@@ -27,6 +27,7 @@
 #include "gitstore/progress.hpp"
 #include "gitstore/repository.hpp"
 #include "gitstore/stat_cache.hpp"
+#include "gitstore/tree_overlay.hpp"
 #include "gitstore/worktree_sync.hpp"
 
 namespace histfs::gitstore {
@@ -155,7 +156,7 @@ class Committer {
                                            const std::optional<git_oid>& head, ObjectSync& written);
   // The label given for `generation`, if any; forgets it and every older one.
   CommitLabel take_label(unsigned generation);
-  ChangeSummary apply(class TreeOverlay& overlay, const ChangeBatch& batch, ObjectSync& written);
+  ChangeSummary apply(TreeOverlay& overlay, const ChangeBatch& batch, ObjectSync& written);
   // Brings the root .gitattributes in step with the LFS files of `overlay` and stores it there.
   void keep_lfs_attributes(TreeOverlay& overlay, const WorktreeContext& context,
                            const std::set<std::string>& lfs_stored, ChangeSummary& summary);
@@ -172,8 +173,13 @@ class Committer {
 
   Repository& repo_;
   int root_fd_;
-  std::unique_ptr<LfsPolicy> lfs_;         // null: no LFS
-  std::unique_ptr<LfsImporter> importer_;  // with lfs_
+  std::unique_ptr<LfsPolicy> lfs_;  // null: no LFS
+  std::unique_ptr<LfsImporter> importer_;
+  // The overlay of the last commit and the tree it wrote (committer thread only); at most
+  // kCachedOverlayEntries entries loaded, a few MiB.
+  static constexpr std::size_t kCachedOverlayEntries = 20000;
+  std::unique_ptr<TreeOverlay> overlay_cache_;
+  git_oid overlay_cache_tree_{};  // with lfs_
   // Whether the commit underway may leave large LFS files to the importer: not when someone
   // waits for it (a flush, a stop) or it is labelled (a pull, a restore: their tree must be whole).
   bool defer_large_ = false;

@@ -1,5 +1,8 @@
 #include "gitstore/tree_overlay.hpp"
 
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -32,6 +35,7 @@ TreeOverlay::Dir& TreeOverlay::load(Node& node) {
   check(git_tree_lookup(&raw, repo_, &node.info.oid), "read tree");
   TreePtr tree(raw);
   const size_t count = git_tree_entrycount(tree.get());
+  loaded_entries_ += count;
   for (size_t i = 0; i < count; ++i) {
     const git_tree_entry* entry = git_tree_entry_byindex(tree.get(), i);
     Node child;
@@ -157,9 +161,15 @@ void TreeOverlay::visit_files(Node& node, const std::string& prefix,
 }
 
 git_oid TreeOverlay::write_dir(Dir& dir, ObjectSync* written) {
-  git_treebuilder* raw = nullptr;
-  check(git_treebuilder_new(&raw, repo_, nullptr), "create tree builder");
-  TreeBuilderPtr builder(raw);
+  // Serialized here rather than by a git_treebuilder: that one copies and re-checks every
+  // entry of the directory (a thousand in a large root) at every commit. Every name in the
+  // overlay passed is_safe_git_name on its way in, or came from a tree git already holds.
+  struct Item {
+    std::string_view name;
+    const TreeEntryInfo* info;
+  };
+  std::vector<Item> items;
+  items.reserve(dir.entries.size());
   for (auto it = dir.entries.begin(); it != dir.entries.end();) {
     Node& child = it->second;
     if (child.dir && child.dir->dirty) child.info.oid = write_dir(*child.dir, written);
@@ -167,12 +177,37 @@ git_oid TreeOverlay::write_dir(Dir& dir, ObjectSync* written) {
       it = dir.entries.erase(it);  // git holds no empty directories
       continue;
     }
-    check(git_treebuilder_insert(nullptr, builder.get(), it->first.c_str(), &child.info.oid, child.info.mode),
-          "add tree entry");
+    items.push_back({it->first, &child.info});
     ++it;
   }
+  // git's order: byte order, a tree's name compared as if it ended in '/'. The map's plain byte
+  // order differs only where one name is a prefix of another.
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    const size_t common = std::min(a.name.size(), b.name.size());
+    if (int c = std::memcmp(a.name.data(), b.name.data(), common)) return c < 0;
+    auto next = [common](const Item& item) -> unsigned char {
+      if (item.name.size() > common) return static_cast<unsigned char>(item.name[common]);
+      return is_tree(item.info->mode) ? '/' : '\0';
+    };
+    return next(a) < next(b);
+  });
+  std::string raw;
+  raw.reserve(items.size() * 48);
+  char mode[16];
+  for (const Item& item : items) {
+    const int length = std::snprintf(mode, sizeof mode, "%o ", static_cast<unsigned>(item.info->mode));
+    raw.append(mode, static_cast<size_t>(length));
+    raw.append(item.name);
+    raw.push_back('\0');
+    raw.append(reinterpret_cast<const char*>(item.info->oid.id), GIT_OID_RAWSZ);
+  }
+  if (!odb_) {
+    git_odb* handle = nullptr;
+    check(git_repository_odb(&handle, repo_), "open the object database");
+    odb_.reset(handle);
+  }
   git_oid oid;
-  check(git_treebuilder_write(&oid, builder.get()), "write tree");
+  check(git_odb_write(&oid, odb_.get(), raw.data(), raw.size(), GIT_OBJECT_TREE), "write tree");
   if (written) written->add(oid);
   dir.dirty = false;
   return oid;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "gitstore/git_handle.hpp"
 #include "gitstore/object_sync.hpp"
 #include "gitstore/repo_path.hpp"
 
@@ -45,6 +46,8 @@ class TreeOverlay {
   // Writes the changed trees; returns the root tree id. The overlay stays usable.
   // Trees written are added to `written` when given.
   git_oid write(ObjectSync* written = nullptr);
+  // How many entries the folders read from the base tree held: what the overlay keeps in memory.
+  std::size_t loaded_entries() const { return loaded_entries_; }
 
  private:
   struct Dir;
@@ -67,6 +70,8 @@ class TreeOverlay {
                    const std::function<void(const std::string&, const TreeEntryInfo&)>& visit);
 
   git_repository* repo_;
+  OdbPtr odb_;  // opened at the first tree written
+  std::size_t loaded_entries_ = 0;
   Node root_;
 };
 

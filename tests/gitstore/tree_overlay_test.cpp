@@ -78,4 +78,32 @@ TEST_CASE("safe names", "[tree_overlay]") {
 }
 
 }  // namespace
+TEST_CASE("trees are written byte for byte as git writes them, in git's order", "[tree_overlay]") {
+  Repo r;
+  const std::string git = "git --git-dir '" + r.repo.git_dir() + "' ";
+  // Names that sort differently once a folder's name is read with its '/', every mode, and a
+  // submodule's commit (which git does not sort as a folder).
+  const std::string file = oid_hex(r.blob("f"));
+  const std::string commit = std::string(40, '1');
+  const std::string listing = "100644 blob " + file + "\ta-b\n" + "100755 blob " + file + "\ta.b\n" + "120000 blob " +
+                              file + "\tlink\n" + "160000 commit " + commit + "\tsub\n" + "100644 blob " + file +
+                              "\tsub.md\n" + "100644 blob " + file + "\ta0\n";
+  const std::string inner = test::run("printf '100644 blob " + file + "\\tx\\n' | " + git + "mktree");
+  const std::string base_hex =
+      test::run("printf '%s' '" + listing + "040000 tree " + inner.substr(0, 40) + "\ta\n' | " + git + "mktree");
+  git_oid base;
+  check(git_oid_fromstrn(&base, base_hex.data(), 40), "parse");
+
+  TreeOverlay overlay(r.repo.get(), &base);
+  overlay.upsert("a/y", r.blob("y"), GIT_FILEMODE_BLOB);
+  overlay.upsert("a-", r.blob("dash"), GIT_FILEMODE_BLOB);
+  const git_oid written = overlay.write();
+  // Stock git makes the same change: the same bytes, so the same id.
+  const std::string inner2 = test::run("printf '100644 blob " + file + "\\tx\\n100644 blob " + oid_hex(r.blob("y")) +
+                                       "\\ty\\n' | " + git + "mktree");
+  const std::string expected = test::run("printf '%s' '" + listing + "040000 tree " + inner2.substr(0, 40) +
+                                         "\ta\n100644 blob " + oid_hex(r.blob("dash")) + "\ta-\n' | " + git + "mktree");
+  CHECK(oid_hex(written) + "\n" == expected);
+}
+
 }  // namespace histfs::gitstore
