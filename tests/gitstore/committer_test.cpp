@@ -363,5 +363,19 @@ TEST_CASE("a large commit writes its objects past the threshold into one pack", 
   f.git("fsck --strict");
 }
 
+TEST_CASE("a commit starts from HEAD's tree even when HEAD moved since the last one", "[committer]") {
+  Fixture f;
+  f.import_sample_tree();
+  const std::string imported = f.git("rev-parse main");
+  f.write("notes/first.md", "first\n");
+  REQUIRE(f.commit_changes());  // its overlay is kept for the next commit
+  // Something else puts main back (as a pull adopting another commit would).
+  f.git("update-ref refs/heads/main " + imported);
+  f.write("notes/second.md", "second\n");
+  REQUIRE(f.commit_changes());
+  CHECK(f.git("ls-tree --name-only main notes/") == "notes/a.md\nnotes/b.md\nnotes/deep\nnotes/second.md\n");
+  f.git("fsck --strict");
+}
+
 }  // namespace
 }  // namespace histfs::gitstore
