@@ -9,6 +9,8 @@
 #include <cstring>
 #include <system_error>
 
+#include <spdlog/spdlog.h>
+
 #include "gitstore/git_handle.hpp"
 
 namespace histfs::gitstore {
@@ -149,6 +151,8 @@ ObjectSync::ObjectSync(std::string git_dir) : git_dir_(std::move(git_dir)), oute
 ObjectSync::~ObjectSync() { recorder = outer_; }
 
 void ObjectSync::watch(git_odb* odb, const std::string& objects_dir) {
+  if (const std::size_t removed = remove_unfinished_packs(objects_dir + "/pack"))
+    spdlog::info("removed {} temporary pack file(s) an interrupted commit left", removed);
   git_odb_backend* loose = nullptr;
   check(git_odb_backend_loose(&loose, objects_dir.c_str(), -1, 0, 0, 0), "open loose object writer");
   loose->odb = odb;

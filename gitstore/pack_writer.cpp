@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <system_error>
 
@@ -117,6 +118,18 @@ void write_out(int fd, bool durable, const std::string& what) {
 z_stream& stream_of(void* zstream) { return *static_cast<z_stream*>(zstream); }
 
 }  // namespace
+
+std::size_t remove_unfinished_packs(const std::string& pack_dir) {
+  std::size_t removed = 0;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(pack_dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if ((name.starts_with("tmp_histfs_pack_") || name.starts_with("tmp_histfs_idx_")) &&
+        std::filesystem::remove(entry.path(), error))
+      ++removed;
+  }
+  return removed;
+}
 
 PackWriter::PackWriter(std::string pack_dir) : pack_dir_(std::move(pack_dir)) {
   if (mkdir(pack_dir_.c_str(), 0700) != 0 && errno != EEXIST) fail("create " + pack_dir_);

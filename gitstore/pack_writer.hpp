@@ -18,6 +18,10 @@
 
 namespace histfs::gitstore {
 
+// Removes what a PackWriter of an earlier run left in `pack_dir` when the daemon died while
+// writing (its temporary files); returns how many. Call before any PackWriter of this run.
+std::size_t remove_unfinished_packs(const std::string& pack_dir);
+
 class PackWriter {
  public:
   // Opens a temporary pack in `pack_dir` (objects/pack). Throws std::system_error.

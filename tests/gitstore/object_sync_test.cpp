@@ -104,4 +104,17 @@ TEST_CASE("a pack that was never flushed is taken back with the attempt", "[obje
   CHECK(r.pack_dir().size() == 2);  // pack-*.idx and pack-*.pack, nothing temporary
 }
 
+TEST_CASE("watching a git dir removes the temporary packs an interrupted commit left", "[object_sync]") {
+  test::TempDir dir;
+  const std::string git_dir = (dir / "r.git").string();
+  LibGit2 libgit2;
+  Repository repo = Repository::open_or_create(git_dir);
+  const std::string pack_dir = git_dir + "/objects/pack";
+  test::write_file(pack_dir + "/tmp_histfs_pack_abc123", "half a pack");
+  test::write_file(pack_dir + "/tmp_histfs_idx_abc123", "half an index");
+  test::write_file(pack_dir + "/tmp_pack_other", "not ours");  // a temporary file of another tool stays
+  ObjectSync::watch(repo.odb(), git_dir + "/objects");
+  CHECK(run("ls '" + pack_dir + "'") == "tmp_pack_other\n");
+}
+
 }  // namespace histfs::gitstore
