@@ -88,4 +88,16 @@ TEST_CASE("copy_missing_objects fails on a missing object and leaves nothing", "
   CHECK(run("ls -A '" + r.target + "/objects/pack'").empty());
 }
 
+TEST_CASE("copy_missing_objects refuses an object whose content does not match its id", "[local_transfer]") {
+  TwoRepos r;
+  // The source's deep.md is swapped for top.md's object file: a valid object under the wrong id.
+  auto loose = [&](const std::string& rev) {
+    const std::string id = r.run_in_work("git rev-parse " + rev).substr(0, 40);
+    return r.work + "/.git/objects/" + id.substr(0, 2) + "/" + id.substr(2);
+  };
+  run("cp -f '" + loose("main~1:top.md") + "' '" + loose("main:a/b/c/deep.md") + "'");
+  CHECK_THROWS(copy_missing_objects(r.from.get(), r.to.get(), {r.id_of("main")}));
+  CHECK(run("ls -A '" + r.target + "/objects/pack'").empty());
+}
+
 }  // namespace histfs::gitstore
