@@ -64,17 +64,18 @@ int recording_write(git_odb_backend* backend, const git_oid* oid, const void* da
   return error;
 }
 
-// Reads of objects in this thread's pack that is still being written; anything else is the
-// other backends' (GIT_ENOTFOUND passes it on).
-PackWriter* pending() { return recorder ? recorder->pending_pack() : nullptr; }
-
-int pending_exists(git_odb_backend*, const git_oid* oid) {
-  PackWriter* pack = pending();
-  return pack && pack->contains(*oid) ? 1 : 0;
+// Reads of objects in a pack this thread is still writing (its attempt's, or an outer one's);
+// anything else is the other backends' (GIT_ENOTFOUND passes it on).
+PackWriter* pending(const git_oid& oid) {
+  for (const ObjectSync* sync = recorder; sync; sync = sync->outer())
+    if (PackWriter* pack = sync->pending_pack(); pack && pack->contains(oid)) return pack;
+  return nullptr;
 }
 
+int pending_exists(git_odb_backend*, const git_oid* oid) { return pending(*oid) ? 1 : 0; }
+
 int pending_read_header(size_t* length, git_object_t* type, git_odb_backend*, const git_oid* oid) {
-  PackWriter* pack = pending();
+  PackWriter* pack = pending(*oid);
   if (!pack) return GIT_ENOTFOUND;
   try {
     auto header = pack->header(*oid);
@@ -88,7 +89,7 @@ int pending_read_header(size_t* length, git_object_t* type, git_odb_backend*, co
 }
 
 int pending_read(void** data, size_t* length, git_object_t* type, git_odb_backend* backend, const git_oid* oid) {
-  PackWriter* pack = pending();
+  PackWriter* pack = pending(*oid);
   if (!pack) return GIT_ENOTFOUND;
   try {
     std::string content;

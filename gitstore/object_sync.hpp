@@ -58,6 +58,8 @@ class ObjectSync {
   bool write_to_pack(git_odb* odb, const git_oid& oid, const void* data, std::size_t length, git_object_t type);
   // The pack being written, or null: its objects can be read before it is finished.
   PackWriter* pending_pack() const { return pack_.get(); }
+  // The recorder this one hides on its thread (an attempt inside another), or null.
+  const ObjectSync* outer() const { return outer_; }
   // How many objects an attempt writes loose before the rest go to a pack (tests lower it).
   static std::size_t pack_after();
   static void set_pack_after(std::size_t objects);

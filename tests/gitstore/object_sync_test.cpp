@@ -64,6 +64,11 @@ TEST_CASE("objects past the threshold go to a pack, readable before it is finish
       CHECK(r.exists(oids[i]));
       CHECK(r.read(oids[i]) == "object " + std::to_string(i) + "\n");
     }
+    {
+      ObjectSync inner(r.git_dir);  // an attempt inside this one still reads the outer pack
+      CHECK(r.exists(oids[4]));
+      CHECK(r.read(oids[4]) == "object 4\n");
+    }
     sync.write_out();
     CHECK_FALSE(sync.pending_pack());
   }
