@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "gitstore/digest.hpp"
 #include "gitstore/dir_walk.hpp"
 #include "gitstore/unique_fd.hpp"
 
@@ -53,7 +53,7 @@ void write_all(int fd, const char* data, std::size_t length) {
 // Hashes `size` bytes of `in`, writing them to `out` too when it is not -1; nullopt when the
 // file does not hold exactly `size` bytes, or when `keep_going` (asked before each piece) says no.
 std::optional<LfsPointer> stream(int in, std::uint64_t size, int out, const std::function<bool()>& keep_going = {}) {
-  Sha256 sha;
+  Digest sha(Digest::Algorithm::Sha256);
   std::vector<char> buffer(kChunk);
   std::uint64_t done = 0, flushed = 0;
   while (done < size) {
@@ -86,30 +86,6 @@ void make_dir(const std::string& dir) {
 }
 
 }  // namespace
-
-Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
-  if (!context_ || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(context_), EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("SHA-256 is not available");
-}
-
-Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_)); }
-
-void Sha256::update(const void* data, std::size_t size) {
-  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(context_), data, size);
-}
-
-std::string Sha256::hex() {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(context_), digest, &length);
-  static const char* const kDigits = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += kDigits[digest[i] >> 4];
-    out += kDigits[digest[i] & 15];
-  }
-  return out;
-}
 
 std::optional<LfsPointer> hash_lfs_content(int fd, std::uint64_t size) { return stream(fd, size, -1); }
 

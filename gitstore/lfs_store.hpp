@@ -19,20 +19,6 @@ struct LfsError : std::runtime_error {
   using runtime_error::runtime_error;
 };
 
-// Incremental SHA-256 (OpenSSL), for hashing while streaming.
-class Sha256 {
- public:
-  Sha256();
-  ~Sha256();
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  void update(const void* data, std::size_t size);
-  std::string hex();  // finishes; call once
-
- private:
-  void* context_;
-};
-
 // The pointer of the `size` bytes `fd` holds from offset 0, hashed without storing
 // anything; nullopt when the file is shorter or longer than `size` (it changed underway).
 std::optional<LfsPointer> hash_lfs_content(int fd, std::uint64_t size);

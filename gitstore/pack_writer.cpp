@@ -1,7 +1,6 @@
 #include "gitstore/pack_writer.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -12,6 +11,8 @@
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
+
+#include "gitstore/digest.hpp"
 
 namespace histfs::gitstore {
 namespace {
@@ -60,26 +61,6 @@ int make_temporary(const std::string& dir, const char* prefix, std::string& path
   return fd;
 }
 
-// SHA-1, as git names packs and checks their contents.
-class Sha1 {
- public:
-  Sha1() : context_(EVP_MD_CTX_new()) {
-    if (!context_ || EVP_DigestInit_ex(context_, EVP_sha1(), nullptr) != 1)
-      throw std::runtime_error("SHA-1 is not available");
-  }
-  ~Sha1() { EVP_MD_CTX_free(context_); }
-  Sha1(const Sha1&) = delete;
-  Sha1& operator=(const Sha1&) = delete;
-  void update(const void* data, std::size_t length) { EVP_DigestUpdate(context_, data, length); }
-  void finish(unsigned char (&digest)[20]) {
-    unsigned int length = 0;
-    EVP_DigestFinal_ex(context_, digest, &length);
-  }
-
- private:
-  EVP_MD_CTX* context_;
-};
-
 // The pack index, written through a buffer that hashes everything it writes.
 class IndexOut {
  public:
@@ -94,9 +75,8 @@ class IndexOut {
   }
   void finish() {
     spill(true);
-    unsigned char digest[20];
-    sha_.finish(digest);
-    write_all_at(fd_, reinterpret_cast<const char*>(digest), sizeof digest, offset_, what_);
+    const std::string digest = sha_.bytes();
+    write_all_at(fd_, digest.data(), digest.size(), offset_, what_);
   }
 
  private:
@@ -104,7 +84,7 @@ class IndexOut {
   std::string what_;
   std::string buffer_;
   std::uint64_t offset_ = 0;
-  Sha1 sha_;
+  Digest sha_{Digest::Algorithm::Sha1};
 };
 
 void write_out(int fd, bool durable, const std::string& what) {
@@ -297,7 +277,7 @@ std::string PackWriter::finish(bool durable) {
   write_all_at(fd_.get(), head.data(), head.size(), 0, temp_path_);
 
   // The checksum covers the whole file, header included: read back, as fast-import does.
-  Sha1 sha;
+  Digest sha(Digest::Algorithm::Sha1);
   std::vector<char> chunk(kBufferBytes);
   for (std::uint64_t at = 0; at < end_;) {
     const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), end_ - at));
@@ -306,16 +286,15 @@ std::string PackWriter::finish(bool durable) {
     sha.update(chunk.data(), got);
     at += got;
   }
-  unsigned char pack_hash[20];
-  sha.finish(pack_hash);
-  write_all_at(fd_.get(), reinterpret_cast<const char*>(pack_hash), sizeof pack_hash, end_, temp_path_);
+  const std::string pack_hash = sha.bytes();  // SHA-1 over the whole file, as git checks it
+  write_all_at(fd_.get(), pack_hash.data(), pack_hash.size(), end_, temp_path_);
 
   const std::string index_temp = write_index(pack_hash, durable);
   try {
     if (fchmod(fd_.get(), 0444) != 0) fail("chmod " + temp_path_);
     write_out(fd_.get(), durable, temp_path_);
     git_oid name_oid;
-    git_oid_fromraw(&name_oid, pack_hash);
+    git_oid_fromraw(&name_oid, reinterpret_cast<const unsigned char*>(pack_hash.data()));
     char hex[GIT_OID_HEXSZ + 1];
     git_oid_tostr(hex, sizeof hex, &name_oid);
     const std::string name = std::string("pack-") + hex;
@@ -335,7 +314,7 @@ std::string PackWriter::finish(bool durable) {
   }
 }
 
-std::string PackWriter::write_index(const unsigned char* pack_hash, bool durable) {
+std::string PackWriter::write_index(const std::string& pack_hash, bool durable) {
   // Sorted by id, as the index lists them; the lookup table is not needed any more.
   index_.clear();
   index_.shrink_to_fit();
@@ -368,7 +347,7 @@ std::string PackWriter::write_index(const unsigned char* pack_hash, bool durable
       if (needs_large_offset(entry.offset)) put64(b, entry.offset);
       out.spill();
     }
-    b.append(reinterpret_cast<const char*>(pack_hash), 20);
+    b.append(pack_hash);
     out.finish();
     if (fchmod(fd.get(), 0444) != 0) fail("chmod " + path);
     write_out(fd.get(), durable, path);

@@ -64,7 +64,7 @@ class PackWriter {
   void flush_buffer();
   // The object header at `offset`: its type and size, and where its deflated data starts.
   void read_header_at(std::uint64_t offset, git_object_t& type, std::uint64_t& size, std::uint64_t& data_offset);
-  std::string write_index(const unsigned char* pack_hash, bool durable);
+  std::string write_index(const std::string& pack_hash, bool durable);
   void remove_temporary();
 
   std::string pack_dir_;

@@ -1,0 +1,25 @@
+#pragma once
+// Incremental SHA-1 and SHA-256 (OpenSSL), for hashing while streaming: git's pack and index
+// checksums, Git LFS object ids.
+#include <cstddef>
+#include <string>
+
+namespace histfs::gitstore {
+
+class Digest {
+ public:
+  enum class Algorithm { Sha1, Sha256 };
+  explicit Digest(Algorithm algorithm);
+  ~Digest();
+  Digest(const Digest&) = delete;
+  Digest& operator=(const Digest&) = delete;
+  void update(const void* data, std::size_t size);
+  // The digest's bytes (20 or 32); finishes: call one of these once.
+  std::string bytes();
+  std::string hex();
+
+ private:
+  void* context_;  // EVP_MD_CTX
+};
+
+}  // namespace histfs::gitstore
