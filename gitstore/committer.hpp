@@ -173,13 +173,13 @@ class Committer {
 
   Repository& repo_;
   int root_fd_;
-  std::unique_ptr<LfsPolicy> lfs_;  // null: no LFS
-  std::unique_ptr<LfsImporter> importer_;
+  std::unique_ptr<LfsPolicy> lfs_;         // null: no LFS
+  std::unique_ptr<LfsImporter> importer_;  // with lfs_
   // The overlay of the last commit and the tree it wrote (committer thread only); at most
   // kCachedOverlayEntries entries loaded, a few MiB.
   static constexpr std::size_t kCachedOverlayEntries = 20000;
   std::unique_ptr<TreeOverlay> overlay_cache_;
-  git_oid overlay_cache_tree_{};  // with lfs_
+  git_oid overlay_cache_tree_{};
   // Whether the commit underway may leave large LFS files to the importer: not when someone
   // waits for it (a flush, a stop) or it is labelled (a pull, a restore: their tree must be whole).
   bool defer_large_ = false;

@@ -220,21 +220,13 @@ PushOutcome RemoteClient::push(const std::optional<git_oid>& last_seen) {
 }
 
 PushOutcome RemoteClient::push_local(const std::string& path, const std::optional<git_oid>& last_seen) {
-  git_repository* raw = nullptr;
-  if (git_repository_open_ext(&raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0) fail("cannot push to");
-  const RepositoryPtr target(raw);
+  const RepositoryPtr target = open_local(path, "cannot push to");
   git_oid ours;
   check(git_reference_name_to_id(&ours, repo_, kBranchRef), "read main");
   const auto tags = refs_under(repo_, "refs/tags/");
   std::vector<git_oid> tips{ours};
   for (const auto& [name, id] : tags) tips.push_back(id);
-  try {
-    copy_missing_objects(repo_, target.get(), tips, [this](std::size_t objects, std::size_t bytes) {
-      report({objects, 0, bytes});
-    });
-  } catch (const std::exception& error) {
-    throw RemoteError("cannot push to " + redact_url(url_) + ": " + error.what());
-  }
+  copy_objects(repo_, target.get(), tips, "cannot push to");
   PushOutcome outcome;
   // A tag is made where it is missing and never moved, as a server refuses to without force.
   for (const auto& [name, id] : tags) {
@@ -278,35 +270,12 @@ void RemoteClient::move_local_main(git_repository* target, const git_oid& pushed
 
 FetchResult RemoteClient::fetch() {
   credential_attempts_ = 0;
-  RemotePtr remote = make_remote();
-  std::string main_spec = std::string("+") + kBranchRef + ":" + kIncomingRef;
-  std::string tags_spec = std::string("+refs/tags/*:") + kIncomingTags + "*";
-  char* pointers[] = {main_spec.data(), tags_spec.data()};
-  git_strarray refspecs{pointers, 2};
-  git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
-  options.callbacks = callbacks();
-  options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;  // the refspec above brings them, into quarantine
-  options.update_fetchhead = 0;
-  options.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
-  NetworkGuard::Scope network(guard_);
   const auto packs_before = pack_files(repo_);
   FetchResult result;
-  if (const auto local = local_remote_path(url_)) {
+  if (const auto local = local_remote_path(url_))
     fetch_local(*local, result);
-  } else {
-    if (git_remote_fetch(remote.get(), &refspecs, &options, "histfs: fetch") != 0) fail("cannot fetch from");
-    // A remote without main leaves no ref behind (or a stale one: check what it advertised).
-    const git_remote_head** heads = nullptr;
-    size_t count = 0;
-    if (git_remote_ls(&heads, &count, remote.get()) != 0) fail("cannot list refs of");
-    bool has_head = false;
-    for (size_t i = 0; i < count; ++i) {
-      if (std::strcmp(heads[i]->name, kBranchRef) == 0) result.main = heads[i]->oid;
-      has_head = has_head || std::strcmp(heads[i]->name, "HEAD") == 0;
-    }
-    // A server lists HEAD only when it names a branch that exists (`git init --bare` names master).
-    result.head_missing = result.main && !has_head;
-  }
+  else
+    fetch_over_network(result);
   const auto incoming_tags = refs_under(repo_, kIncomingTags);
   struct Cleanup {
     git_repository* repo;
@@ -353,12 +322,52 @@ FetchResult RemoteClient::fetch() {
   return result;
 }
 
-void RemoteClient::fetch_local(const std::string& path, FetchResult& result) {
-  // The same refs as the refspecs of fetch(): main, and every tag into quarantine.
+void RemoteClient::fetch_over_network(FetchResult& result) {
+  RemotePtr remote = make_remote();
+  std::string main_spec = std::string("+") + kBranchRef + ":" + kIncomingRef;
+  std::string tags_spec = std::string("+refs/tags/*:") + kIncomingTags + "*";
+  char* pointers[] = {main_spec.data(), tags_spec.data()};
+  git_strarray refspecs{pointers, 2};
+  git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
+  options.callbacks = callbacks();
+  options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;  // the refspec above brings them, into quarantine
+  options.update_fetchhead = 0;
+  options.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+  NetworkGuard::Scope network(guard_);
+  if (git_remote_fetch(remote.get(), &refspecs, &options, "histfs: fetch") != 0) fail("cannot fetch from");
+  // A remote without main leaves no ref behind (or a stale one: check what it advertised).
+  const git_remote_head** heads = nullptr;
+  size_t count = 0;
+  if (git_remote_ls(&heads, &count, remote.get()) != 0) fail("cannot list refs of");
+  bool has_head = false;
+  for (size_t i = 0; i < count; ++i) {
+    if (std::strcmp(heads[i]->name, kBranchRef) == 0) result.main = heads[i]->oid;
+    has_head = has_head || std::strcmp(heads[i]->name, "HEAD") == 0;
+  }
+  // A server lists HEAD only when it names a branch that exists (`git init --bare` names master).
+  result.head_missing = result.main && !has_head;
+}
+
+RepositoryPtr RemoteClient::open_local(const std::string& path, const char* what) {
   git_repository* raw = nullptr;
-  if (git_repository_open_ext(&raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0)
-    fail("cannot fetch from");
-  const RepositoryPtr remote(raw);
+  if (git_repository_open_ext(&raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0) fail(what);
+  return RepositoryPtr(raw);
+}
+
+void RemoteClient::copy_objects(git_repository* from, git_repository* to, const std::vector<git_oid>& tips,
+                                const char* what) {
+  try {
+    copy_missing_objects(from, to, tips, [this](std::size_t objects, std::size_t bytes) {
+      report({objects, 0, bytes});
+    });
+  } catch (const std::exception& error) {
+    throw RemoteError(std::string(what) + " " + redact_url(url_) + ": " + error.what());
+  }
+}
+
+void RemoteClient::fetch_local(const std::string& path, FetchResult& result) {
+  // The same refs as the refspecs of fetch_over_network(): main, and every tag into quarantine.
+  const RepositoryPtr remote = open_local(path, "cannot fetch from");
   std::vector<git_oid> tips;
   std::vector<std::pair<std::string, git_oid>> tags;
   git_oid main;
@@ -370,13 +379,7 @@ void RemoteClient::fetch_local(const std::string& path, FetchResult& result) {
     tags.emplace_back(kIncomingTags + name.substr(std::strlen("refs/tags/")), id);
     tips.push_back(id);
   }
-  try {
-    copy_missing_objects(remote.get(), repo_, tips, [this](std::size_t objects, std::size_t bytes) {
-      report({objects, 0, bytes});
-    });
-  } catch (const std::exception& error) {
-    throw RemoteError("cannot fetch from " + redact_url(url_) + ": " + error.what());
-  }
+  copy_objects(remote.get(), repo_, tips, "cannot fetch from");
   auto set_ref = [this](const char* name, const git_oid& id) {
     git_reference* made = nullptr;
     check(git_reference_create(&made, repo_, name, &id, 1, "histfs: fetch"), "keep a fetched ref");

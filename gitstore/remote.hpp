@@ -70,8 +70,14 @@ class RemoteClient {
 
  private:
   git_remote_callbacks callbacks();
+  // fetch() through libgit2's transport (HTTPS, SSH): main and the tags land in quarantine.
+  void fetch_over_network(FetchResult& result);
   // fetch() from a repository on this machine: objects copied, not packed and sent (local_transfer.hpp).
   void fetch_local(const std::string& path, FetchResult& result);
+  // The repository at a local remote's `path`; RemoteError (`what` the remote: ...) when there is none.
+  RepositoryPtr open_local(const std::string& path, const char* what);
+  // copy_missing_objects, reporting progress; its failure is a RemoteError (`what` the remote: ...).
+  void copy_objects(git_repository* from, git_repository* to, const std::vector<git_oid>& tips, const char* what);
   // push() to a repository on this machine: objects copied (local_transfer.hpp), then main
   // moved by compare-and-swap from `last_seen`.
   PushOutcome push_local(const std::string& path, const std::optional<git_oid>& last_seen);
