@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -142,14 +143,17 @@ std::string commit_message(const std::string& what, const ChangeSummary& s, cons
                            const std::vector<std::string>& trailers) {
   std::string message = one_line(subject.empty() ? "chore(sync): " + what + summarize(s) : subject) + "\n";
   if (s.count() > 1) {
-    std::vector<std::string> lines;
-    for (const auto& p : s.added) lines.push_back("A " + quote_path(p));
-    for (const auto& p : s.updated) lines.push_back("M " + quote_path(p));
-    for (const auto& p : s.removed) lines.push_back("D " + quote_path(p));
-    for (const auto& [from, to] : s.renamed) lines.push_back("R " + quote_path(from) + " -> " + quote_path(to));
+    // Only the lines shown are formatted: an import lists a million paths in `s`.
     message += "\n";
-    for (size_t i = 0; i < lines.size() && i < kListedPaths; ++i) message += lines[i] + "\n";
-    if (lines.size() > kListedPaths) message += "... and " + std::to_string(lines.size() - kListedPaths) + " more\n";
+    size_t lines = 0;
+    auto line = [&](const std::function<std::string()>& text) {
+      if (lines++ < kListedPaths) message += text() + "\n";
+    };
+    for (const auto& p : s.added) line([&] { return "A " + quote_path(p); });
+    for (const auto& p : s.updated) line([&] { return "M " + quote_path(p); });
+    for (const auto& p : s.removed) line([&] { return "D " + quote_path(p); });
+    for (const auto& [from, to] : s.renamed) line([&] { return "R " + quote_path(from) + " -> " + quote_path(to); });
+    if (lines > kListedPaths) message += "... and " + std::to_string(lines - kListedPaths) + " more\n";
   }
   message += "\n";
   size_t listed = 0;

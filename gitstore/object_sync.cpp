@@ -68,7 +68,7 @@ int recording_write(git_odb_backend* backend, const git_oid* oid, const void* da
 // anything else is the other backends' (GIT_ENOTFOUND passes it on).
 PackWriter* pending(const git_oid& oid) {
   for (const ObjectSync* sync = recorder; sync; sync = sync->outer())
-    if (PackWriter* pack = sync->pending_pack(); pack && pack->contains(oid)) return pack;
+    if (PackWriter* pack = sync->pending_pack(oid)) return pack;
   return nullptr;
 }
 
@@ -178,17 +178,28 @@ std::size_t ObjectSync::pack_after() { return pack_threshold.load(); }
 
 void ObjectSync::set_pack_after(std::size_t objects) { pack_threshold.store(objects); }
 
-PackWriter* ObjectSync::pack_for_next(git_odb* odb) {
-  if (!pack_ && created_.size() >= pack_threshold.load()) {
-    pack_ = std::make_unique<PackWriter>(git_dir_ + "/objects/pack");
+PackWriter* ObjectSync::pack_for_next(git_odb* odb, git_object_t type) {
+  std::unique_ptr<PackWriter>& pack = type == GIT_OBJECT_BLOB ? blob_pack_ : tree_pack_;
+  if (!pack && created_.size() >= pack_threshold.load()) {
+    pack = std::make_unique<PackWriter>(git_dir_ + "/objects/pack");
     pack_odb_ = odb;
   }
-  return pack_.get();
+  return pack.get();
+}
+
+PackWriter* ObjectSync::pending_pack(const git_oid& oid) const {
+  for (PackWriter* pack : {blob_pack_.get(), tree_pack_.get()})
+    if (pack && pack->contains(oid)) return pack;
+  return nullptr;
+}
+
+std::size_t ObjectSync::pending_objects() const {
+  return (blob_pack_ ? blob_pack_->count() : 0) + (tree_pack_ ? tree_pack_->count() : 0);
 }
 
 bool ObjectSync::write_to_pack(git_odb* odb, const git_oid& oid, const void* data, std::size_t length,
                                git_object_t type) {
-  PackWriter* pack = length <= kPackObjectLimit ? pack_for_next(odb) : nullptr;
+  PackWriter* pack = length <= kPackObjectLimit ? pack_for_next(odb, type) : nullptr;
   if (!pack) return false;
   pack->add(oid, data, length, type);
   created_object(oid);
@@ -198,7 +209,8 @@ bool ObjectSync::write_to_pack(git_odb* odb, const git_oid& oid, const void* dat
 void ObjectSync::discard() {
   // An unfinished pack goes with it. A finished one stays, named by nothing, for a later gc:
   // libgit2 may hold it open, and would then go on answering for objects no longer on disk.
-  pack_.reset();
+  blob_pack_.reset();
+  tree_pack_.reset();
   for (const auto& oid : created_) {
     const std::string path = object_path(oid);
     if (unlink(path.c_str()) == 0) rmdir(path.substr(0, path.rfind('/')).c_str());  // the fan-out dir, if now empty
@@ -217,12 +229,15 @@ void ObjectSync::sync() { flush(true); }
 void ObjectSync::write_out() { flush(false); }
 
 void ObjectSync::flush(bool durable) {
-  if (pack_) {
-    pack_->finish(durable);
-    pack_.reset();
-    // libgit2 would find the new pack at its first miss anyway; from now on every read of its
-    // objects is such a miss, so it is told at once.
-    if (pack_odb_) check(git_odb_refresh(pack_odb_), "read the new pack");
+  if (blob_pack_ || tree_pack_) {
+    for (auto* pack : {&blob_pack_, &tree_pack_})
+      if (*pack) {
+        (*pack)->finish(durable);
+        pack->reset();
+      }
+    // libgit2 would find the new packs at its first miss anyway; from now on every read of
+    // their objects is such a miss, so it is told at once.
+    if (pack_odb_) check(git_odb_refresh(pack_odb_), "read the new packs");
   }
   if (written_.empty()) return;
   if (written_.size() >= kSyncfsThreshold) {

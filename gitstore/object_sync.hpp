@@ -6,7 +6,9 @@
 // cheaper still. Used by the committer thread only.
 //
 // A commit that creates many objects (an import, a restore) writes them past the first
-// kPackAfter into one new pack instead (PackWriter), finished by the same flush.
+// kPackAfter into new packs instead (PackWriter), finished by the same flush: blobs into one,
+// trees and commits into another, so that a walk of the trees (a remount) reads one small
+// file, not pages spread over every blob of the import.
 //
 // It also knows which objects a commit attempt created (watch() makes the object database
 // report every object it writes that it did not hold before), so a failed attempt can take
@@ -35,7 +37,7 @@ class ObjectSync {
 
   // An object to flush; those in the pack are flushed with it.
   void add(const git_oid& oid) {
-    if (!pack_ || !pack_->contains(oid)) written_.push_back(oid);
+    if (!pending_pack(oid)) written_.push_back(oid);
   }
   size_t size() const { return written_.size(); }
   // Throws std::system_error when the flush fails (the objects may not be durable).
@@ -50,14 +52,18 @@ class ObjectSync {
   // fsync of one file or directory only: on an ordered journal, it commits every change made
   // before that file's last one too.
   static void commit_file(const std::string& path);
-  // Where the next object created goes: the pack of this attempt once it has created
-  // pack_after() objects (opened then), else null (a loose object). Throws std::system_error.
-  PackWriter* pack_for_next(git_odb* odb);
+  // Where the next object of `type` created goes: this attempt's pack for its kind (blobs, or
+  // the rest) once it has created pack_after() objects (opened then), else null (a loose
+  // object). Throws std::system_error.
+  PackWriter* pack_for_next(git_odb* odb, git_object_t type);
   // Puts a new object the caller hashed as `oid` in this attempt's pack when one is due
   // (pack_for_next); false when it is for a loose object instead.
   bool write_to_pack(git_odb* odb, const git_oid& oid, const void* data, std::size_t length, git_object_t type);
-  // The pack being written, or null: its objects can be read before it is finished.
-  PackWriter* pending_pack() const { return pack_.get(); }
+  // The pack being written that holds `oid`, or null: its objects can be read before it is
+  // finished.
+  PackWriter* pending_pack(const git_oid& oid) const;
+  // How many objects the packs being written hold.
+  std::size_t pending_objects() const;
   // The recorder this one hides on its thread (an attempt inside another), or null.
   const ObjectSync* outer() const { return outer_; }
   // How many objects an attempt writes loose before the rest go to a pack (tests lower it).
@@ -77,9 +83,10 @@ class ObjectSync {
   std::string git_dir_;
   std::vector<git_oid> written_;
   std::vector<git_oid> created_;
-  std::unique_ptr<PackWriter> pack_;
-  git_odb* pack_odb_ = nullptr;  // told to look for the pack once it is finished
-  ObjectSync* outer_;            // the recorder this one hides (nested attempts)
+  std::unique_ptr<PackWriter> blob_pack_;
+  std::unique_ptr<PackWriter> tree_pack_;  // trees and commits
+  git_odb* pack_odb_ = nullptr;            // told to look for the pack once it is finished
+  ObjectSync* outer_;                      // the recorder this one hides (nested attempts)
 };
 
 }  // namespace histfs::gitstore

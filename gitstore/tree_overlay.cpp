@@ -125,6 +125,44 @@ void TreeOverlay::exchange(std::string_view a, std::string_view b) {
   if (node_b) attach(a, std::move(*node_b));
 }
 
+TreeOverlay::Node* TreeOverlay::find(std::string_view path) {
+  if (path.empty()) return &root_;
+  std::string_view leaf;
+  Dir* dir = parent_of(path, false, &leaf);
+  if (!dir) return nullptr;
+  auto it = dir->entries.find(leaf);
+  return it == dir->entries.end() ? nullptr : &it->second;
+}
+
+std::vector<std::pair<std::string, TreeEntryInfo>> TreeOverlay::list(std::string_view dir) {
+  std::vector<std::pair<std::string, TreeEntryInfo>> out;
+  Node* node = find(dir);
+  if (!node || !is_tree(node->info.mode)) return out;
+  const Dir& loaded = load(*node);
+  out.reserve(loaded.entries.size());
+  for (const auto& [name, child] : loaded.entries) out.emplace_back(name, child.info);
+  return out;
+}
+
+void TreeOverlay::settle(std::string_view dir, ObjectSync* written) {
+  Node* node = dir.empty() ? nullptr : find(dir);  // the root stays: every edit starts there
+  if (!node || !node->dir) return;
+  const std::size_t held = node->dir->entries.size();
+  if (node->dir->dirty) {
+    if (node->dir->entries.empty()) {
+      remove(dir);
+      return;
+    }
+    node->info.oid = write_dir(*node->dir, written);
+    if (node->dir->entries.empty()) {  // its folders were all empty, and left it
+      remove(dir);
+      return;
+    }
+  }
+  loaded_entries_ -= std::min(loaded_entries_, held);
+  node->dir.reset();
+}
+
 std::optional<TreeEntryInfo> TreeOverlay::get(std::string_view path) {
   if (path.empty()) return root_.info;
   std::string_view leaf;

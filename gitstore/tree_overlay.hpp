@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "gitstore/git_handle.hpp"
 #include "gitstore/object_sync.hpp"
@@ -43,10 +45,19 @@ class TreeOverlay {
   std::optional<TreeEntryInfo> get(std::string_view path);
   // Calls visit(path, entry) for every non-tree entry at or below `path` ("" = everything).
   void for_each_file(std::string_view path, const std::function<void(const std::string&, const TreeEntryInfo&)>& visit);
+  // The entries of the directory at `dir` ("" = the root) in byte order of their names, loading
+  // it; empty when no directory is there. A changed folder's id is stale until it is written.
+  std::vector<std::pair<std::string, TreeEntryInfo>> list(std::string_view dir);
+  // Writes the directory at `dir` when it changed and lets its loaded contents go, keeping only
+  // its entry (an emptied one leaves its parent: git holds no empty directories). For walks over
+  // the whole tree, so that what they have finished need not stay in memory. Trees written are
+  // added to `written` when given.
+  void settle(std::string_view dir, ObjectSync* written);
   // Writes the changed trees; returns the root tree id. The overlay stays usable.
   // Trees written are added to `written` when given.
   git_oid write(ObjectSync* written = nullptr);
-  // How many entries the folders read from the base tree held: what the overlay keeps in memory.
+  // How many entries the loaded folders held when read from the base tree (less those settled):
+  // what the overlay keeps in memory.
   std::size_t loaded_entries() const { return loaded_entries_; }
 
  private:
@@ -64,6 +75,8 @@ class TreeOverlay {
   // Returns the directory holding the last component of `path`, creating it when `create` is set.
   Dir* parent_of(std::string_view path, bool create, std::string_view* leaf);
   std::optional<Node> detach(std::string_view path);
+  // The node at `path` ("" = the root), nullptr when absent; loads its parents, not itself.
+  Node* find(std::string_view path);
   void attach(std::string_view path, Node node);
   git_oid write_dir(Dir& dir, ObjectSync* written);
   void visit_files(Node& node, const std::string& prefix,

@@ -126,67 +126,173 @@ std::optional<StoredEntry> store_or_leave(const WorktreeContext& context, const 
   return stored;
 }
 
-bool below_skipped(const std::map<std::string, std::string>& skipped, const std::string& path) {
-  for (const auto& [dir, unused] : skipped)
-    if (is_same_or_below(path, dir)) return true;
-  return false;
+// One entry of a directory in the backing dir that git would track.
+struct DiskEntry {
+  std::string name;
+  struct stat st;
+};
+
+// The entries of `dir` git would track (files, symlinks and folders, none ignored), sorted by
+// name as the overlay lists its own. False, with errno set, when `dir` cannot be read.
+bool read_tracked(int root_fd, const std::string& dir, const IgnoreScope& scope, std::vector<DiskEntry>& out) {
+  int fd = open_dir_at(root_fd, dir);
+  if (fd < 0) return false;
+  DIR* stream = fdopendir(fd);
+  if (!stream) {
+    const int error = errno;
+    close(fd);
+    errno = error;
+    return false;
+  }
+  while (struct dirent* entry = readdir(stream)) {
+    std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    // The one rule of what may be stored (a .git name, the root .history: never committed).
+    if (!is_storable_path(join(dir, name))) continue;
+    struct stat st;
+    if (fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // vanished meanwhile
+    const bool is_dir = S_ISDIR(st.st_mode);
+    if (!is_dir && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) continue;
+    if (scope.is_ignored(name, is_dir)) continue;
+    out.push_back({std::move(name), st});
+  }
+  closedir(stream);
+  std::sort(out.begin(), out.end(), [](const DiskEntry& a, const DiskEntry& b) { return a.name < b.name; });
+  return true;
 }
 
-// Sorted by path, the order in which both sides are walked together.
-template <typename Value>
-void sort_by_path(std::vector<std::pair<std::string, Value>>& entries) {
-  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+// How many files and symlinks git would track at or below `dir`: the total of a progress line,
+// from the names alone (no stat unless the filesystem gives no type).
+std::uint64_t count_tracked(int root_fd, const std::string& dir, const IgnoreRules& ignore,
+                            const IgnoreScopePtr& scope) {
+  int fd = open_dir_at(root_fd, dir);
+  if (fd < 0) return 0;
+  DIR* stream = fdopendir(fd);
+  if (!stream) {
+    close(fd);
+    return 0;
+  }
+  std::uint64_t files = 0;
+  std::vector<std::string> subdirs;
+  while (struct dirent* entry = readdir(stream)) {
+    const std::string name = entry->d_name;
+    if (name == "." || name == ".." || !is_storable_path(join(dir, name))) continue;
+    unsigned char type = entry->d_type;
+    if (type == DT_UNKNOWN) {
+      struct stat st;
+      if (fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
+    }
+    if (type != DT_DIR && type != DT_REG && type != DT_LNK) continue;
+    if (scope->is_ignored(name, type == DT_DIR)) continue;
+    if (type == DT_DIR)
+      subdirs.push_back(name);
+    else
+      ++files;
+  }
+  closedir(stream);
+  for (const auto& name : subdirs) {
+    const std::string child = join(dir, name);
+    files += count_tracked(root_fd, child, ignore, ignore.child_scope(scope, child));
+  }
+  return files;
+}
+
+// The files a walk compares, for a progress line: its total grows when the walk finds more
+// files than expected.
+class WalkProgress {
+ public:
+  WalkProgress(ProgressTask* task, std::uint64_t expected) : task_(task), total_(expected) {
+    if (!task_) return;
+    task_->set_state("comparing files");
+    task_->set_total(total_);
+  }
+  void listed(std::uint64_t files) {
+    listed_ += files;
+    if (task_ && listed_ > total_) task_->set_total(total_ = listed_);
+  }
+  void compared(const struct stat& st) { advance(task_, 1, static_cast<std::uint64_t>(st.st_size)); }
+
+ private:
+  ProgressTask* task_;
+  std::uint64_t total_;
+  std::uint64_t listed_ = 0;
+};
+
+// Makes the overlay's folder `dir` equal the backing dir's, one folder at a time: each is
+// listed on both sides, the two sorted lists walked side by side, and each subfolder, once
+// compared, is written (when it changed) and let go. So a walk over the whole tree holds one
+// listing per level, not every file of the tree at once (a remount of a million files).
+void sync_tree(TreeOverlay& overlay, const std::string& dir, const IgnoreScopePtr& scope,
+               const WorktreeContext& context, ChangeSummary& summary, WalkProgress& progress) {
+  std::vector<DiskEntry> on_disk;
+  if (scope && !read_tracked(context.root_fd, dir, *scope, on_disk) && errno != ENOENT && errno != ENOTDIR) {
+    // Unreadable: what the tree holds there stays, and the path is named as skipped.
+    std::system_error error(errno, std::generic_category(), "open directory " + dir);
+    if (!context.skipped) throw error;
+    context.skipped->insert_or_assign(dir, "open directory: " + error.code().message());
+    return;
+  }
+  std::uint64_t files = 0;
+  for (const auto& entry : on_disk) files += S_ISDIR(entry.st.st_mode) ? 0 : 1;
+  progress.listed(files);
+  const auto in_tree = overlay.list(dir);
+
+  auto on_disk_entry = [&](const DiskEntry& entry, const TreeEntryInfo* known) {
+    const std::string path = join(dir, entry.name);
+    const bool known_tree = known && known->mode == GIT_FILEMODE_TREE;
+    if (S_ISDIR(entry.st.st_mode)) {
+      if (known && !known_tree) {  // a file became a folder: it leaves before the folder's files come
+        overlay.remove(path);
+        summary.removed.push_back(path);
+      }
+      sync_tree(overlay, path, context.ignore.child_scope(scope, path), context, summary, progress);
+      overlay.settle(path, context.written);
+      return;
+    }
+    if (known_tree) remove_path(overlay, path, summary);  // a folder became a file
+    progress.compared(entry.st);
+    bool left_as_is = false;
+    auto stored = store_or_leave(context, path, entry.st, left_as_is);
+    if (left_as_is || !stored || refused(context, path, *stored)) return;
+    remember_seen(context, path, entry.st, *stored);
+    const bool known_file = known && !known_tree;
+    if (known_file && *known == TreeEntryInfo{stored->oid, stored->mode}) return;
+    overlay.upsert(path, stored->oid, stored->mode);
+    (known_file ? summary.updated : summary.added).push_back(path);
+  };
+
+  auto disk = on_disk.begin();
+  auto tree = in_tree.begin();
+  while (disk != on_disk.end() || tree != in_tree.end()) {
+    if (tree == in_tree.end() || (disk != on_disk.end() && disk->name < tree->first)) {
+      on_disk_entry(*disk++, nullptr);
+    } else if (disk == on_disk.end() || tree->first < disk->name) {
+      remove_path(overlay, join(dir, tree->first), summary);  // gone from the backing dir, or ignored now
+      ++tree;
+    } else {
+      on_disk_entry(*disk++, &tree->second);
+      ++tree;
+    }
+  }
 }
 
 void sync_directory(TreeOverlay& overlay, const std::string& dir, const WorktreeContext& context,
                     ChangeSummary& summary) {
-  // Two sorted lists walked side by side, not two maps: a whole-tree reconcile holds every
-  // file of the tree here at once.
-  std::vector<std::pair<std::string, struct stat>> on_disk;
-  std::map<std::string, std::string> unreadable;  // directories below `dir` not listed
-  if (auto scope = scope_for(context.ignore, dir)) {
-    auto add = [&](std::string path, const struct stat& st) { on_disk.emplace_back(std::move(path), st); };
-    list_tracked(context.root_fd, dir, context.ignore, scope, add, context.skipped ? &unreadable : nullptr);
-  }
-  if (context.skipped) context.skipped->insert(unreadable.begin(), unreadable.end());
-  sort_by_path(on_disk);
-
   if (!dir.empty()) {
     auto existing = overlay.get(dir);
     if (existing && existing->mode != GIT_FILEMODE_TREE) remove_path(overlay, dir, summary);
   }
-  std::vector<std::pair<std::string, TreeEntryInfo>> in_tree;
-  overlay.for_each_file(dir,
-                        [&](const std::string& path, const TreeEntryInfo& info) { in_tree.emplace_back(path, info); });
-  sort_by_path(in_tree);
-  // A reconcile or an initial import counts the files it compares (ProgressScope).
-  ProgressTask* progress = current_progress();
-  if (progress) {
-    progress->set_state("comparing files");
-    progress->set_total(on_disk.size());
-  }
-
-  // Removals first: a file that became a folder (or the reverse) leaves before its new entry.
-  auto disk = on_disk.begin();
-  for (const auto& [path, info] : in_tree) {
-    while (disk != on_disk.end() && disk->first < path) ++disk;
-    if ((disk != on_disk.end() && disk->first == path) || below_skipped(unreadable, path)) continue;
-    overlay.remove(path);
-    summary.removed.push_back(path);
-  }
-  auto tree = in_tree.begin();
-  for (const auto& [path, st] : on_disk) {
-    advance(progress, 1, static_cast<std::uint64_t>(st.st_size));
-    bool left_as_is = false;
-    auto stored = store_or_leave(context, path, st, left_as_is);
-    if (left_as_is || !stored || refused(context, path, *stored)) continue;
-    remember_seen(context, path, st, *stored);
-    while (tree != in_tree.end() && tree->first < path) ++tree;
-    const bool known = tree != in_tree.end() && tree->first == path;
-    if (known && tree->second == TreeEntryInfo{stored->oid, stored->mode}) continue;
-    overlay.upsert(path, stored->oid, stored->mode);
-    (known ? summary.updated : summary.added).push_back(path);
-  }
+  const IgnoreScopePtr scope = scope_for(context.ignore, dir);
+  // A reconcile or an initial import counts the files it compares (ProgressScope). The stat
+  // cache knows how many a remount will find; otherwise they are counted first, by name.
+  ProgressTask* task = current_progress();
+  std::uint64_t expected = 0;
+  if (task && scope)
+    expected = dir.empty() && context.cache.size() > 0 ? context.cache.size()
+                                                       : count_tracked(context.root_fd, dir, context.ignore, scope);
+  WalkProgress progress(task, expected);
+  sync_tree(overlay, dir, scope, context, summary, progress);
 }
 
 }  // namespace

@@ -330,7 +330,7 @@ TEST_CASE("a failed commit takes back the objects it wrote, and only those", "[c
   f.git("fsck --strict");
 }
 
-TEST_CASE("a large commit writes its objects past the threshold into one pack", "[committer]") {
+TEST_CASE("a large commit writes its objects past the threshold into packs, its trees apart", "[committer]") {
   test::PackAfter after(20);
   Fixture f;
   for (int i = 0; i < 100; ++i) write_file(f.data + "/many/f" + std::to_string(i) + ".md", "note " + std::to_string(i));
@@ -340,14 +340,19 @@ TEST_CASE("a large commit writes its objects past the threshold into one pack", 
   CHECK(f.head_tree() == f.expected_tree());
   const std::string counted = f.git("count-objects -v");
   CHECK(counted.find("count: 20\n") != std::string::npos);  // the first 20 loose, the rest packed
-  CHECK(counted.find("packs: 1\n") != std::string::npos);
-  CHECK(run("ls '" + f.git_dir + "/objects/pack' | grep -c '^pack-'") == "2\n");  // no temporary file left
+  CHECK(counted.find("packs: 2\n") != std::string::npos);   // the blobs, and the trees with the commit
+  CHECK(run("ls '" + f.git_dir + "/objects/pack' | grep -c '^pack-'") == "4\n");  // no temporary file left
+  // One pack holds only trees and the commit.
+  const std::string kinds = run("cd '" + f.git_dir + "/objects/pack' && for i in pack-*.idx; do git --git-dir='" +
+                                f.git_dir + "' show-index < $i | cut -d' ' -f2 | git --git-dir='" + f.git_dir +
+                                "' cat-file --batch-check='%(objecttype)' | sort -u | tr '\\n' ' '; echo; done | sort");
+  CHECK(kinds == "blob \ncommit tree \n");
   f.git("fsck --strict --no-dangling");
 
   SECTION("a small commit after it stays loose") {
     f.write("many/f7.md", "note seven, edited");
     REQUIRE(f.commit_changes());
-    CHECK(f.git("count-objects -v").find("packs: 1\n") != std::string::npos);
+    CHECK(f.git("count-objects -v").find("packs: 2\n") != std::string::npos);
     CHECK(f.head_tree() == f.expected_tree());
   }
   SECTION("an attempt that fails after its pack is finished leaves the pack, and the retry commits") {

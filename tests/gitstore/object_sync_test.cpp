@@ -55,8 +55,7 @@ TEST_CASE("objects past the threshold go to a pack, readable before it is finish
     ObjectSync sync(r.git_dir);
     for (int i = 0; i < 5; ++i) oids.push_back(r.write("object " + std::to_string(i) + "\n"));
     CHECK(sync.created().size() == 5);
-    REQUIRE(sync.pending_pack());
-    CHECK(sync.pending_pack()->count() == 3);
+    CHECK(sync.pending_objects() == 3);
     // Written again: libgit2 finds it (in the pack being written) and writes nothing.
     r.write("object 4\n");
     CHECK(sync.created().size() == 5);
@@ -70,13 +69,34 @@ TEST_CASE("objects past the threshold go to a pack, readable before it is finish
       CHECK(r.read(oids[4]) == "object 4\n");
     }
     sync.write_out();
-    CHECK_FALSE(sync.pending_pack());
+    CHECK(sync.pending_objects() == 0);
   }
   // The first two loose, the rest in one pack that stock git reads.
   CHECK(r.git("count-objects -v").find("count: 2\n") != std::string::npos);
   CHECK(r.git("count-objects -v").find("in-pack: 3\n") != std::string::npos);
   for (int i = 0; i < 5; ++i) CHECK(r.git("cat-file -p " + oid_hex(oids[i])) == "object " + std::to_string(i) + "\n");
   for (int i = 0; i < 5; ++i) CHECK(r.read(oids[i]) == "object " + std::to_string(i) + "\n");  // libgit2 too
+}
+
+TEST_CASE("trees and commits go to a pack of their own, apart from the blobs", "[object_sync]") {
+  test::PackAfter after(0);
+  WatchedRepo r;
+  git_oid blob, tree;
+  {
+    ObjectSync sync(r.git_dir);
+    blob = r.write("a blob\n");
+    const std::string entry =
+        "100644 a.md" + std::string(1, '\0') + std::string(reinterpret_cast<const char*>(blob.id), 20);
+    check(git_odb_write(&tree, r.repo.odb(), entry.data(), entry.size(), GIT_OBJECT_TREE), "write tree");
+    REQUIRE(sync.pending_pack(blob));
+    REQUIRE(sync.pending_pack(tree));
+    CHECK(sync.pending_pack(blob) != sync.pending_pack(tree));
+    CHECK(sync.pending_objects() == 2);
+    sync.sync();
+  }
+  CHECK(r.pack_dir().size() == 4);  // two packs, each with its index
+  CHECK(r.git("ls-tree " + oid_hex(tree)) == "100644 blob " + oid_hex(blob) + "\ta.md\n");
+  CHECK(r.git("count-objects -v").find("in-pack: 2\n") != std::string::npos);
 }
 
 TEST_CASE("a pack that was never flushed is taken back with the attempt", "[object_sync]") {
@@ -87,14 +107,14 @@ TEST_CASE("a pack that was never flushed is taken back with the attempt", "[obje
     {
       ObjectSync sync(r.git_dir);
       dropped = r.write("never flushed\n");
-      REQUIRE(sync.pending_pack());
+      REQUIRE(sync.pending_objects() == 1);
     }
   }
   SECTION("discarded") {
     ObjectSync sync(r.git_dir);
     dropped = r.write("never flushed\n");
     sync.discard();
-    CHECK_FALSE(sync.pending_pack());
+    CHECK(sync.pending_objects() == 0);
   }
   CHECK(r.pack_dir().empty());
   CHECK_FALSE(r.exists(dropped));

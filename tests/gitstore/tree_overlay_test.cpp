@@ -65,6 +65,58 @@ TEST_CASE("the overlay edits only what it is told", "[tree_overlay]") {
   }
 }
 
+TEST_CASE("a folder walked and settled is written and let go, the tree the same", "[tree_overlay]") {
+  Repo r;
+  TreeOverlay start(r.repo.get(), nullptr);
+  start.upsert("a/b/c.md", r.blob("c"), GIT_FILEMODE_BLOB);
+  start.upsert("a/d.md", r.blob("d"), GIT_FILEMODE_BLOB);
+  start.upsert("e.md", r.blob("e"), GIT_FILEMODE_BLOB);
+  const git_oid base = start.write();
+
+  TreeOverlay overlay(r.repo.get(), &base);
+  const auto root = overlay.list("");
+  REQUIRE(root.size() == 2);
+  CHECK(root[0].first == "a");
+  CHECK(root[0].second.mode == GIT_FILEMODE_TREE);
+  CHECK(root[1].first == "e.md");
+  CHECK(overlay.list("a").size() == 2);
+  CHECK(overlay.list("e.md").empty());    // a file lists nothing
+  CHECK(overlay.list("nope/x").empty());  // nor does a missing folder
+  const std::size_t loaded = overlay.loaded_entries();
+  CHECK(loaded == 4);  // the root's two entries and a's two
+
+  SECTION("an unchanged folder is let go without a write") {
+    ObjectSync written(r.repo.git_dir());
+    overlay.settle("a", &written);
+    CHECK(written.size() == 0);
+    CHECK(overlay.loaded_entries() == 2);
+    CHECK(oid_hex(overlay.write()) == oid_hex(base));
+  }
+  SECTION("a changed folder is written at once, and the tree ends the same as without settling") {
+    overlay.upsert("a/b/new.md", r.blob("n"), GIT_FILEMODE_BLOB);
+    ObjectSync written(r.repo.git_dir());
+    overlay.settle("a/b", &written);
+    CHECK(written.size() == 1);  // a/b
+    overlay.settle("a", &written);
+    CHECK(written.size() == 2);  // and a
+    // Edits after a settle reload the folder from what was written.
+    overlay.upsert("a/b/later.md", r.blob("l"), GIT_FILEMODE_BLOB);
+    CHECK(r.ls(overlay.write(&written)) == "a/b/c.md a/b/later.md a/b/new.md a/d.md e.md ");
+  }
+  SECTION("an emptied folder leaves its parent when settled") {
+    overlay.remove("a/b/c.md");
+    overlay.remove("a/d.md");
+    overlay.settle("a/b", nullptr);
+    overlay.settle("a", nullptr);
+    CHECK_FALSE(overlay.get("a"));
+    CHECK(r.ls(overlay.write()) == "e.md ");
+  }
+  SECTION("the root is never let go") {
+    overlay.settle("", nullptr);
+    CHECK(overlay.list("").size() == 2);
+  }
+}
+
 TEST_CASE("safe names", "[tree_overlay]") {
   CHECK(is_safe_git_name("note.md"));
   CHECK(is_safe_git_name(".gitignore"));
