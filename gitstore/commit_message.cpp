@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -73,26 +74,25 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
-std::string directory_of(const std::string& path) {
+std::string_view directory_of(std::string_view path) {
   auto slash = path.rfind('/');
-  return slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  return slash == std::string_view::npos ? "" : path.substr(0, slash + 1);
 }
 
 // The deepest directory holding every changed path ("" when they spread over the root).
 std::string common_directory(const ChangeSummary& s) {
-  std::vector<const std::string*> paths;
+  std::optional<std::string_view> common;
+  auto narrow = [&](std::string_view path) {
+    if (!common) common = directory_of(path);
+    while (!common->empty() && !path.starts_with(*common)) *common = directory_of(common->substr(0, common->size() - 1));
+  };
   for (const auto* list : {&s.added, &s.updated, &s.removed})
-    for (const auto& p : *list) paths.push_back(&p);
+    for (std::string_view p : *list) narrow(p);
   for (const auto& [from, to] : s.renamed) {
-    paths.push_back(&from);
-    paths.push_back(&to);
+    narrow(from);
+    narrow(to);
   }
-  if (paths.empty()) return "";
-  std::string common = directory_of(*paths.front());
-  for (const auto* p : paths)
-    while (!common.empty() && p->compare(0, common.size(), common) != 0)
-      common = directory_of(common.substr(0, common.size() - 1));
-  return common;
+  return common ? std::string(*common) : "";
 }
 
 }  // namespace

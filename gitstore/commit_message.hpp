@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "gitstore/change_set.hpp"
+#include "gitstore/path_list.hpp"
 #include "gitstore/repository.hpp"
 
 namespace histfs::gitstore {
 
 struct ChangeSummary {
-  std::vector<std::string> added, updated, removed;
+  PathList added, updated, removed;
   std::vector<std::pair<std::string, std::string>> renamed;
   size_t count() const { return added.size() + updated.size() + removed.size() + renamed.size(); }
 };
