@@ -84,7 +84,8 @@ std::string common_directory(const ChangeSummary& s) {
   std::optional<std::string_view> common;
   auto narrow = [&](std::string_view path) {
     if (!common) common = directory_of(path);
-    while (!common->empty() && !path.starts_with(*common)) *common = directory_of(common->substr(0, common->size() - 1));
+    while (!common->empty() && !path.starts_with(*common))
+      *common = directory_of(common->substr(0, common->size() - 1));
   };
   for (const auto* list : {&s.added, &s.updated, &s.removed})
     for (std::string_view p : *list) narrow(p);

@@ -153,7 +153,8 @@ ChangeSummary Committer::apply(TreeOverlay& overlay, const ChangeBatch& batch, O
           // Moved out of git's sight: what leaves is what stood at the old name.
           ChangeSummary gone;
           remove_path(overlay, op.other, gone);
-          for (std::string_view path : gone.removed) summary.removed.push_back(op.path + std::string(path.substr(op.other.size())));
+          for (std::string_view path : gone.removed)
+            summary.removed.push_back(op.path + std::string(path.substr(op.other.size())));
         } else {
           summary.renamed.emplace_back(op.path, op.other);
           if (is_gitignore(op.other)) reread_late(op.other);

@@ -151,11 +151,16 @@ ObjectSync::ObjectSync(std::string git_dir) : git_dir_(std::move(git_dir)), oute
 
 ObjectSync::~ObjectSync() { recorder = outer_; }
 
+ObjectSync* ObjectSync::current() { return recorder; }
+
 void ObjectSync::watch(git_odb* odb, const std::string& objects_dir) {
   if (const std::size_t removed = remove_unfinished_packs(objects_dir + "/pack"))
     spdlog::info("removed {} temporary pack file(s) an interrupted commit left", removed);
   git_odb_backend* loose = nullptr;
-  check(git_odb_backend_loose(&loose, objects_dir.c_str(), -1, 0, 0, 0), "open loose object writer");
+  // Level 1 (Z_BEST_SPEED), git's own default for loose objects (core.looseCompression): a
+  // commit rewrites its root tree, 400 KiB with 10,000 folders at the top, and zlib's default
+  // level took most of a one-file commit there. Housekeeping packs them later anyway.
+  check(git_odb_backend_loose(&loose, objects_dir.c_str(), 1, 0, 0, 0), "open loose object writer");
   loose->odb = odb;
   auto* self = new RecordingBackend{};
   self->parent.version = GIT_ODB_BACKEND_VERSION;

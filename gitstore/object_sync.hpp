@@ -64,6 +64,8 @@ class ObjectSync {
   PackWriter* pending_pack(const git_oid& oid) const;
   // How many objects the packs being written hold.
   std::size_t pending_objects() const;
+  // The thread's live recorder (the innermost attempt), or null.
+  static ObjectSync* current();
   // The recorder this one hides on its thread (an attempt inside another), or null.
   const ObjectSync* outer() const { return outer_; }
   // How many objects an attempt writes loose before the rest go to a pack (tests lower it).

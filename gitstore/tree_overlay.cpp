@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gitstore/git_handle.hpp"
+#include "gitstore/stored_object.hpp"
 
 namespace histfs::gitstore {
 namespace {
@@ -243,9 +244,9 @@ git_oid TreeOverlay::write_dir(Dir& dir, ObjectSync* written) {
     git_odb* handle = nullptr;
     check(git_repository_odb(&handle, repo_), "open the object database");
     odb_.reset(handle);
+    objects_dir_ = std::string(git_repository_path(repo_)) + "objects";
   }
-  git_oid oid;
-  check(git_odb_write(&oid, odb_.get(), raw.data(), raw.size(), GIT_OBJECT_TREE), "write tree");
+  const git_oid oid = write_stored_when_large(odb_.get(), objects_dir_, GIT_OBJECT_TREE, raw, written);
   if (written) written->add(oid);
   dir.dirty = false;
   return oid;

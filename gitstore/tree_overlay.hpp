@@ -83,7 +83,8 @@ class TreeOverlay {
                    const std::function<void(const std::string&, const TreeEntryInfo&)>& visit);
 
   git_repository* repo_;
-  OdbPtr odb_;  // opened at the first tree written
+  OdbPtr odb_;               // opened at the first tree written
+  std::string objects_dir_;  // where odb_'s loose objects are
   std::size_t loaded_entries_ = 0;
   Node root_;
 };
