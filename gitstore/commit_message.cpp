@@ -153,7 +153,8 @@ std::string commit_message(const std::string& what, const ChangeSummary& s, cons
     for (const auto& p : s.added) line([&] { return "A " + quote_path(p); });
     for (const auto& p : s.updated) line([&] { return "M " + quote_path(p); });
     for (const auto& p : s.removed) line([&] { return "D " + quote_path(p); });
-    for (const auto& [from, to] : s.renamed) line([&] { return "R " + quote_path(from) + " -> " + quote_path(to); });
+    for (const auto& rename : s.renamed)
+      line([&] { return "R " + quote_path(rename.first) + " -> " + quote_path(rename.second); });
     if (lines > kListedPaths) message += "... and " + std::to_string(lines - kListedPaths) + " more\n";
   }
   message += "\n";
