@@ -373,6 +373,10 @@ void HistoryView::opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 void HistoryView::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi, bool plus) {
   auto& listing = *reinterpret_cast<DirListing*>(fi->fh);
+  // A name inside a commit's tree always means the same thing (as in lookup): the kernel need
+  // not look the entries up again once the live timeout is over.
+  const Kind kind = node(ino).kind;
+  const bool names_fixed = kind == Kind::Tree || kind == Kind::Commits;
   std::vector<char> buffer(size);
   size_t used = 0;
   // Offsets: 1 and 2 are "." and "..", then entry i is i + 3.
@@ -388,6 +392,7 @@ void HistoryView::readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
       name = child_name;
       if (plus) {
         e = entry_of(child);
+        if (names_fixed) e.entry_timeout = kImmutableTimeout;
       } else {
         e.attr.st_ino = child;
         e.attr.st_mode = file_type(node(child));
