@@ -269,9 +269,9 @@ std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, co
     try {
       const auto now = repo_.head_commit();
       if (now.has_value() == head.has_value() && (!now || git_oid_equal(&*now, &*head))) {
-        if (!written.created().empty())
-          spdlog::info("commit failed; removing the {} objects it wrote", written.created().size());
-        cache_.forget_blobs(written.created());  // they name blobs removed now
+        const std::vector<git_oid> created = written.created();
+        if (!created.empty()) spdlog::info("commit failed; removing the {} objects it wrote", created.size());
+        cache_.forget_blobs(created);  // they name blobs removed now
         written.discard();
       }
     } catch (const std::exception& error) {

@@ -185,7 +185,7 @@ void ObjectSync::set_pack_after(std::size_t objects) { pack_threshold.store(obje
 
 PackWriter* ObjectSync::pack_for_next(git_odb* odb, git_object_t type) {
   std::unique_ptr<PackWriter>& pack = type == GIT_OBJECT_BLOB ? blob_pack_ : tree_pack_;
-  if (!pack && created_.size() >= pack_threshold.load()) {
+  if (!pack && created_.size() + pending_objects() >= pack_threshold.load()) {
     pack = std::make_unique<PackWriter>(git_dir_ + "/objects/pack");
     pack_odb_ = odb;
   }
@@ -207,8 +207,14 @@ bool ObjectSync::write_to_pack(git_odb* odb, const git_oid& oid, const void* dat
   PackWriter* pack = length <= kPackObjectLimit ? pack_for_next(odb, type) : nullptr;
   if (!pack) return false;
   pack->add(oid, data, length, type);
-  created_object(oid);
   return true;
+}
+
+std::vector<git_oid> ObjectSync::created() const {
+  std::vector<git_oid> all = created_;
+  for (const PackWriter* pack : {blob_pack_.get(), tree_pack_.get()})
+    if (pack) pack->append_ids(all);
+  return all;
 }
 
 void ObjectSync::discard() {

@@ -73,7 +73,9 @@ class ObjectSync {
   static void set_pack_after(std::size_t objects);
 
   // Objects created since construction (only those the database did not hold before).
-  const std::vector<git_oid>& created() const { return created_; }
+  // Those in the packs still being written are asked of them: a million ids of an import
+  // are not kept twice.
+  std::vector<git_oid> created() const;
   // Deletes the loose files of the objects this attempt created, and its pack if not finished
   // yet: call only when nothing points at them (the branch did not move).
   void discard();
@@ -84,7 +86,7 @@ class ObjectSync {
   void flush(bool durable);
   std::string git_dir_;
   std::vector<git_oid> written_;
-  std::vector<git_oid> created_;
+  std::vector<git_oid> created_;  // loose ones
   std::unique_ptr<PackWriter> blob_pack_;
   std::unique_ptr<PackWriter> tree_pack_;  // trees and commits
   git_odb* pack_odb_ = nullptr;            // told to look for the pack once it is finished

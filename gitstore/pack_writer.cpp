@@ -314,6 +314,11 @@ std::string PackWriter::finish(bool durable) {
   }
 }
 
+void PackWriter::append_ids(std::vector<git_oid>& out) const {
+  out.reserve(out.size() + entries_.size());
+  for (const auto& entry : entries_) out.push_back(entry.oid);
+}
+
 std::string PackWriter::write_index(const std::string& pack_hash, bool durable) {
   // Sorted by id, as the index lists them; the lookup table is not needed any more.
   index_.clear();

@@ -40,6 +40,8 @@ class PackWriter {
   // The content of an object added here; false when it was not. Throws on a read error.
   bool read(const git_oid& oid, std::string& content, git_object_t& type);
   std::size_t count() const { return entries_.size(); }
+  // Appends the ids of the objects added so far to `out`.
+  void append_ids(std::vector<git_oid>& out) const;
 
   // Finishes the pack and its index and renames them into place. `durable`: both files and
   // the directory are fsynced; otherwise their data is only written out (ordered_journal.hpp:

@@ -14,6 +14,28 @@ namespace {
 
 bool is_tree(git_filemode_t mode) { return mode == GIT_FILEMODE_TREE; }
 
+// A mode as a tree entry writes it, in octal and followed by a space: "100644 ".
+std::string_view mode_text(git_filemode_t mode) {
+  switch (mode) {
+    case GIT_FILEMODE_TREE:
+      return "40000 ";
+    case GIT_FILEMODE_BLOB:
+      return "100644 ";
+    case GIT_FILEMODE_BLOB_EXECUTABLE:
+      return "100755 ";
+    case GIT_FILEMODE_LINK:
+      return "120000 ";
+    case GIT_FILEMODE_COMMIT:
+      return "160000 ";
+    default:
+      break;
+  }
+  // Another mode read from an old tree (git once wrote 100664): written back as it was.
+  thread_local char text[16];
+  const int length = std::snprintf(text, sizeof text, "%o ", static_cast<unsigned>(mode));
+  return std::string_view(text, static_cast<size_t>(length));
+}
+
 }  // namespace
 
 TreeOverlay::TreeOverlay(git_repository* repo, const git_oid* base_tree) : repo_(repo) {
@@ -221,7 +243,7 @@ git_oid TreeOverlay::write_dir(Dir& dir, ObjectSync* written) {
   }
   // git's order: byte order, a tree's name compared as if it ended in '/'. The map's plain byte
   // order differs only where one name is a prefix of another.
-  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+  auto git_order = [](const Item& a, const Item& b) {
     const size_t common = std::min(a.name.size(), b.name.size());
     if (int c = std::memcmp(a.name.data(), b.name.data(), common)) return c < 0;
     auto next = [common](const Item& item) -> unsigned char {
@@ -229,13 +251,13 @@ git_oid TreeOverlay::write_dir(Dir& dir, ObjectSync* written) {
       return is_tree(item.info->mode) ? '/' : '\0';
     };
     return next(a) < next(b);
-  });
+  };
+  // Mostly in order already: sorted only where a name that is a prefix of another made it not.
+  if (!std::is_sorted(items.begin(), items.end(), git_order)) std::sort(items.begin(), items.end(), git_order);
   std::string raw;
   raw.reserve(items.size() * 48);
-  char mode[16];
   for (const Item& item : items) {
-    const int length = std::snprintf(mode, sizeof mode, "%o ", static_cast<unsigned>(item.info->mode));
-    raw.append(mode, static_cast<size_t>(length));
+    raw.append(mode_text(item.info->mode));
     raw.append(item.name);
     raw.push_back('\0');
     raw.append(reinterpret_cast<const char*>(item.info->oid.id), GIT_OID_RAWSZ);
