@@ -1,11 +1,35 @@
 #include "gitstore/dir_walk.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 
 namespace histfs::gitstore {
+namespace {
+
+// openat that follows no symlink in any component of `path` and never leaves `dir` (openat2
+// with RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH): a folder swapped for a symlink while the
+// committer (root) reads cannot lead it out of the backing dir. A symlink anywhere on the way
+// fails with ELOOP. Plain openat on a kernel without openat2 (before 5.6).
+int open_beneath(int dir, const char* path, int flags) {
+  static std::atomic<bool> missing{false};
+  if (!missing.load(std::memory_order_relaxed)) {
+    open_how how{};
+    how.flags = static_cast<std::uint64_t>(flags);
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH;
+    const long fd = syscall(SYS_openat2, dir, path, &how, sizeof how);
+    if (fd >= 0 || errno != ENOSYS) return static_cast<int>(fd);
+    missing.store(true, std::memory_order_relaxed);
+  }
+  return openat(dir, path, flags);
+}
+
+}  // namespace
 
 AtPath::AtPath(int root_fd, std::string_view path, size_t direct_limit) {
   if (path.empty()) {
@@ -76,7 +100,7 @@ int stat_at(int root_fd, std::string_view path, struct stat& st, size_t direct_l
 
 int open_at(int root_fd, std::string_view path, int flags, size_t direct_limit) {
   return call_at(root_fd, path, direct_limit,
-                 [&](int dir, const char* name) { return openat(dir, name, flags | O_CLOEXEC); });
+                 [&](int dir, const char* name) { return open_beneath(dir, name, flags | O_CLOEXEC); });
 }
 
 ssize_t readlink_at(int root_fd, std::string_view path, char* buffer, size_t size, size_t direct_limit) {

@@ -43,7 +43,8 @@ class AtPath {
 
 // fstatat(AT_SYMLINK_NOFOLLOW); 0 or -1 with errno.
 int stat_at(int root_fd, std::string_view path, struct stat& st, size_t direct_limit = kDirectPathLimit);
-// openat(`flags` | O_CLOEXEC); the fd or -1 with errno.
+// openat(`flags` | O_CLOEXEC), following no symlink on the way (openat2's
+// RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH: ELOOP), short paths included; the fd or -1 with errno.
 int open_at(int root_fd, std::string_view path, int flags, size_t direct_limit = kDirectPathLimit);
 // readlinkat; the length or -1 with errno.
 ssize_t readlink_at(int root_fd, std::string_view path, char* buffer, size_t size,

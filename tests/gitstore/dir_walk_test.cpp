@@ -106,6 +106,29 @@ TEST_CASE("a walk does not follow a symlinked folder", "[dir_walk]") {
   CHECK_FALSE(at.ok());
 }
 
+TEST_CASE("a short path is not opened through a symlinked folder either", "[dir_walk]") {
+  // A folder swapped for a symlink between the listing and the open: the daemon (root) must
+  // not read what the link points to.
+  TempDir tmp;
+  write_file(tmp / "outside/secret", "x");
+  write_file(tmp / "root/real/file", "y");
+  stdfs::create_directory_symlink("../outside", tmp / "root/escape");
+  stdfs::create_directory_symlink((tmp / "outside").string(), tmp / "root/absolute");
+  UniqueFd root(open((tmp / "root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  for (const char* path : {"escape/secret", "absolute/secret", "real/../escape/secret"}) {
+    CAPTURE(path);
+    errno = 0;
+    CHECK(open_file_at(root.get(), path) == -1);
+    CHECK(errno == ELOOP);
+  }
+  CHECK(open_dir_at(root.get(), "escape") == -1);
+  CHECK(open_dir_at(root.get(), "../outside") == -1);  // and never above the root
+  UniqueFd fine(open_file_at(root.get(), "real/file"));
+  CHECK(fine.get() >= 0);
+  UniqueFd dir(open_dir_at(root.get(), "real"));
+  CHECK(dir.get() >= 0);
+}
+
 TEST_CASE("a folder chain deeper than PATH_MAX is reached", "[dir_walk]") {
   TempDir tmp;
   RemoveDeep cleanup{tmp};
