@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <map>
+#include <optional>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -16,6 +18,7 @@
 #include "gitstore/blob_store.hpp"
 #include "gitstore/change_set.hpp"
 #include "gitstore/dir_walk.hpp"
+#include "gitstore/folder_prefetch.hpp"
 #include "gitstore/progress.hpp"
 
 namespace histfs::gitstore {
@@ -126,41 +129,6 @@ std::optional<StoredEntry> store_or_leave(const WorktreeContext& context, const 
   return stored;
 }
 
-// One entry of a directory in the backing dir that git would track.
-struct DiskEntry {
-  std::string name;
-  struct stat st;
-};
-
-// The entries of `dir` git would track (files, symlinks and folders, none ignored), sorted by
-// name as the overlay lists its own. False, with errno set, when `dir` cannot be read.
-bool read_tracked(int root_fd, const std::string& dir, const IgnoreScope& scope, std::vector<DiskEntry>& out) {
-  int fd = open_dir_at(root_fd, dir);
-  if (fd < 0) return false;
-  DIR* stream = fdopendir(fd);
-  if (!stream) {
-    const int error = errno;
-    close(fd);
-    errno = error;
-    return false;
-  }
-  while (struct dirent* entry = readdir(stream)) {
-    std::string name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    // The one rule of what may be stored (a .git name, the root .history: never committed).
-    if (!is_storable_path(join(dir, name))) continue;
-    struct stat st;
-    if (fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // vanished meanwhile
-    const bool is_dir = S_ISDIR(st.st_mode);
-    if (!is_dir && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) continue;
-    if (scope.is_ignored(name, is_dir)) continue;
-    out.push_back({std::move(name), st});
-  }
-  closedir(stream);
-  std::sort(out.begin(), out.end(), [](const DiskEntry& a, const DiskEntry& b) { return a.name < b.name; });
-  return true;
-}
-
 // How many files and symlinks git would track at or below `dir`: the total of a progress line,
 // from the names alone (no stat unless the filesystem gives no type).
 std::uint64_t count_tracked(int root_fd, const std::string& dir, const IgnoreRules& ignore,
@@ -224,21 +192,31 @@ class WalkProgress {
 // compared, is written (when it changed) and let go. So a walk over the whole tree holds one
 // listing per level, not every file of the tree at once (a remount of a million files).
 void sync_tree(TreeOverlay& overlay, const std::string& dir, const IgnoreScopePtr& scope,
-               const WorktreeContext& context, ChangeSummary& summary, WalkProgress& progress) {
-  std::vector<DiskEntry> on_disk;
-  if (scope && !read_tracked(context.root_fd, dir, *scope, on_disk) && errno != ENOENT && errno != ENOTDIR) {
-    // Unreadable: what the tree holds there stays, and the path is named as skipped.
-    std::system_error error(errno, std::generic_category(), "open directory " + dir);
-    if (!context.skipped) throw error;
-    context.skipped->insert_or_assign(dir, "open directory: " + error.code().message());
-    return;
+               const WorktreeContext& context, ChangeSummary& summary, WalkProgress& progress,
+               FolderPrefetch* prefetch) {
+  std::vector<FolderEntry> on_disk;
+  std::vector<std::string> subdirs;
+  if (scope) {  // null: the folder is ignored, so nothing in it is tracked
+    FolderListing listing = prefetch ? prefetch->take(dir) : list_folder(context.root_fd, dir);
+    if (listing.error && listing.error != ENOENT && listing.error != ENOTDIR) {
+      // Unreadable: what the tree holds there stays, and the path is named as skipped.
+      std::system_error error(listing.error, std::generic_category(), "open directory " + dir);
+      if (!context.skipped) throw error;
+      context.skipped->insert_or_assign(dir, "open directory: " + error.code().message());
+      return;
+    }
+    for (auto& entry : listing.entries) {
+      const bool is_dir = S_ISDIR(entry.st.st_mode);
+      if (scope->is_ignored(entry.name, is_dir)) continue;
+      if (is_dir) subdirs.push_back(join(dir, entry.name));
+      on_disk.push_back(std::move(entry));
+    }
   }
-  std::uint64_t files = 0;
-  for (const auto& entry : on_disk) files += S_ISDIR(entry.st.st_mode) ? 0 : 1;
-  progress.listed(files);
+  if (prefetch) prefetch->want(subdirs);  // in the order they are compared below
+  progress.listed(on_disk.size() - subdirs.size());
   const auto in_tree = overlay.list(dir);
 
-  auto on_disk_entry = [&](const DiskEntry& entry, const TreeEntryInfo* known) {
+  auto on_disk_entry = [&](const FolderEntry& entry, const TreeEntryInfo* known) {
     const std::string path = join(dir, entry.name);
     const bool known_tree = known && known->mode == GIT_FILEMODE_TREE;
     if (S_ISDIR(entry.st.st_mode)) {
@@ -246,7 +224,7 @@ void sync_tree(TreeOverlay& overlay, const std::string& dir, const IgnoreScopePt
         overlay.remove(path);
         summary.removed.push_back(path);
       }
-      sync_tree(overlay, path, context.ignore.child_scope(scope, path), context, summary, progress);
+      sync_tree(overlay, path, context.ignore.child_scope(scope, path), context, summary, progress, prefetch);
       overlay.settle(path, context.written);
       return;
     }
@@ -292,7 +270,10 @@ void sync_directory(TreeOverlay& overlay, const std::string& dir, const Worktree
     expected = dir.empty() && context.cache.size() > 0 ? context.cache.size()
                                                        : count_tracked(context.root_fd, dir, context.ignore, scope);
   WalkProgress progress(task, expected);
-  sync_tree(overlay, dir, scope, context, summary, progress);
+  // A walk of the whole tree lists folders on a second thread, when there is a second core.
+  std::optional<FolderPrefetch> prefetch;
+  if (dir.empty() && std::thread::hardware_concurrency() > 1) prefetch.emplace(context.root_fd);
+  sync_tree(overlay, dir, scope, context, summary, progress, prefetch ? &*prefetch : nullptr);
 }
 
 }  // namespace
