@@ -262,6 +262,11 @@ std::optional<CommitResult> Committer::commit_batch(const ChangeBatch& batch, co
     repo_.prepare_objects(written);
     // What the importer still reads stays in the batch being recorded, by its writers.
     for (const auto& path : deferred_) changes_.defer(path, batch.actors);
+    // The importer says when it is done (due_now), but that word is lost if it came before the
+    // paths were back in the batch (an empty batch is never due): then it is said here.
+    if (importer_ && std::any_of(deferred_.begin(), deferred_.end(),
+                                 [&](const std::string& path) { return !importer_->pending(path); }))
+      changes_.due_now();
     return result;
   } catch (...) {
     // Nothing points at what this attempt wrote unless the branch moved: take it back, or a

@@ -81,6 +81,11 @@ std::size_t LfsImporter::busy() const {
   return queued_.size() + (current_ ? 1 : 0);
 }
 
+bool LfsImporter::pending(const std::string& path) const {
+  std::lock_guard lock(mutex_);
+  return queued_.count(path) > 0 || (current_ && current_path_ == path);
+}
+
 std::optional<LfsPointer> LfsImporter::import(const std::string& path, const FileVersion& version) {
   const int raw = open_file_at(root_fd_, path);
   if (raw < 0) {
@@ -114,6 +119,7 @@ void LfsImporter::run() {
       version = first->second;
       queued_.erase(first);
       current_ = version;
+      current_path_ = path;
     }
     std::optional<LfsPointer> pointer;
     std::string error;

@@ -63,6 +63,9 @@ class LfsImporter {
 
   // Versions queued or being imported (status, tests).
   std::size_t busy() const;
+  // Whether a version of `path` is queued or being imported: when not, what was asked for it
+  // is done (or dropped), and the next take_or_queue answers.
+  bool pending(const std::string& path) const;
 
  private:
   void run();
@@ -77,6 +80,7 @@ class LfsImporter {
   std::condition_variable wake_;
   std::map<std::string, FileVersion> queued_;  // by path: the newest version asked for
   std::optional<FileVersion> current_;         // being imported now
+  std::string current_path_;                   // and its path
   std::map<FileVersion, LfsPointer> done_;     // imported, not taken yet
   std::map<FileVersion, std::string> failed_;  // could not be imported, with why
   bool stopping_ = false;
