@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <functional>
 #include <optional>
 #include <random>
 #include <vector>
@@ -147,7 +146,7 @@ std::string commit_message(const std::string& what, const ChangeSummary& s, cons
     // Only the lines shown are formatted: an import lists a million paths in `s`.
     message += "\n";
     size_t lines = 0;
-    auto line = [&](const std::function<std::string()>& text) {
+    auto line = [&](const auto& text) {
       if (lines++ < kListedPaths) message += text() + "\n";
     };
     for (const auto& p : s.added) line([&] { return "A " + quote_path(p); });

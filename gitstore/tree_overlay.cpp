@@ -187,28 +187,20 @@ void TreeOverlay::settle(std::string_view dir, ObjectSync* written) {
 }
 
 std::optional<TreeEntryInfo> TreeOverlay::get(std::string_view path) {
-  if (path.empty()) return root_.info;
-  std::string_view leaf;
-  Dir* dir = parent_of(path, false, &leaf);
-  if (!dir) return std::nullopt;
-  auto it = dir->entries.find(leaf);
-  if (it == dir->entries.end()) return std::nullopt;
-  if (it->second.dir && it->second.dir->dirty) it->second.info.oid = write_dir(*it->second.dir, nullptr);
-  return it->second.info;
+  Node* node = find(path);
+  if (!node) return std::nullopt;
+  if (node->dir && node->dir->dirty && node != &root_) node->info.oid = write_dir(*node->dir, nullptr);
+  return node->info;
 }
 
 void TreeOverlay::for_each_file(std::string_view path,
                                 const std::function<void(const std::string&, const TreeEntryInfo&)>& visit) {
-  if (path.empty()) return visit_files(root_, "", visit);
-  std::string_view leaf;
-  Dir* dir = parent_of(path, false, &leaf);
-  if (!dir) return;
-  auto it = dir->entries.find(leaf);
-  if (it == dir->entries.end()) return;
-  if (is_tree(it->second.info.mode))
-    visit_files(it->second, std::string(path) + "/", visit);
+  Node* node = find(path);
+  if (!node) return;
+  if (is_tree(node->info.mode))
+    visit_files(*node, path.empty() ? "" : std::string(path) + "/", visit);
   else
-    visit(std::string(path), it->second.info);
+    visit(std::string(path), node->info);
 }
 
 void TreeOverlay::visit_files(Node& node, const std::string& prefix,

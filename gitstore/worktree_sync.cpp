@@ -26,45 +26,22 @@ namespace {
 
 std::string join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
 
-// Every file and symlink under `dir` that git should track, with its stat. A directory that
-// cannot be read is named in `skipped` when given (thrown otherwise).
+// Every file and symlink under `dir` that git should track, with its stat. A folder that
+// cannot be read throws.
 template <typename Add>
 void list_tracked(int root_fd, const std::string& dir, const IgnoreRules& ignore, const IgnoreScopePtr& scope,
-                  const Add& add, std::map<std::string, std::string>* skipped) {
-  auto fail = [&](const std::string& what) {
-    std::system_error error(errno, std::generic_category(), what + " " + dir);
-    if (!skipped) throw error;
-    skipped->insert_or_assign(dir, what + ": " + error.code().message());
-  };
-  int fd = open_dir_at(root_fd, dir);
-  if (fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return;
-    return fail("open directory");
-  }
-  DIR* stream = fdopendir(fd);
-  if (!stream) {
-    close(fd);
-    return fail("read directory");
-  }
-  std::vector<std::pair<std::string, bool>> subdirs;
-  while (struct dirent* entry = readdir(stream)) {
-    const std::string name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    // The one rule of what may be stored (a .git name, the root .history: never committed).
-    if (!is_storable_path(join(dir, name))) continue;
-    struct stat st;
-    if (fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // vanished meanwhile
-    const bool is_dir = S_ISDIR(st.st_mode);
-    if (scope->is_ignored(name, is_dir)) continue;
+                  const Add& add) {
+  FolderListing listing = list_folder(root_fd, dir);
+  if (listing.error == ENOENT || listing.error == ENOTDIR) return;
+  if (listing.error) throw std::system_error(listing.error, std::generic_category(), "open directory " + dir);
+  for (const auto& entry : listing.entries) {
+    const bool is_dir = S_ISDIR(entry.st.st_mode);
+    if (scope->is_ignored(entry.name, is_dir)) continue;
+    const std::string path = join(dir, entry.name);
     if (is_dir)
-      subdirs.emplace_back(name, true);
-    else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
-      add(join(dir, name), st);
-  }
-  closedir(stream);
-  for (const auto& [name, unused] : subdirs) {
-    const std::string child = join(dir, name);
-    list_tracked(root_fd, child, ignore, ignore.child_scope(scope, child), add, skipped);
+      list_tracked(root_fd, path, ignore, ignore.child_scope(scope, path), add);
+    else
+      add(path, entry.st);
   }
 }
 
@@ -284,7 +261,7 @@ std::map<std::string, struct stat> list_worktree(int root_fd, const IgnoreRules&
   if (!path.empty() && !is_storable_path(path)) return {};
   if (path.empty() || (stat_at(root_fd, path, st) == 0 && S_ISDIR(st.st_mode))) {
     auto add = [&](std::string file, const struct stat& file_st) { on_disk.emplace(std::move(file), file_st); };
-    if (auto scope = scope_for(ignore, path)) list_tracked(root_fd, path, ignore, scope, add, nullptr);
+    if (auto scope = scope_for(ignore, path)) list_tracked(root_fd, path, ignore, scope, add);
   } else if (stat_at(root_fd, path, st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) &&
              !ignore.is_ignored(path, false)) {
     on_disk.emplace(path, st);

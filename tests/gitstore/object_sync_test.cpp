@@ -10,6 +10,7 @@
 #include "gitstore/repository.hpp"
 #include "support/committer_fixture.hpp"
 #include "support/temp_dir.hpp"
+#include "support/watched_repo.hpp"
 
 namespace histfs::gitstore {
 namespace {
@@ -17,12 +18,7 @@ namespace {
 namespace stdfs = std::filesystem;
 using test::run;
 
-struct WatchedRepo {
-  test::TempDir dir;
-  std::string git_dir = (dir / "r.git").string();
-  LibGit2 libgit2;
-  Repository repo = Repository::open_or_create(git_dir);
-  WatchedRepo() { ObjectSync::watch(repo.odb(), git_dir + "/objects"); }
+struct WatchedRepo : test::WatchedRepo {
   git_oid write(const std::string& text) {
     git_oid oid;
     check(git_odb_write(&oid, repo.odb(), text.data(), text.size(), GIT_OBJECT_BLOB), "write");
@@ -42,7 +38,6 @@ struct WatchedRepo {
       names.push_back(entry.path().filename().string());
     return names;
   }
-  std::string git(const std::string& args) const { return run("git --git-dir '" + git_dir + "' " + args); }
 };
 
 }  // namespace

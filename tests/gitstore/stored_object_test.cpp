@@ -11,6 +11,7 @@
 #include "gitstore/repository.hpp"
 #include "support/committer_fixture.hpp"
 #include "support/temp_dir.hpp"
+#include "support/watched_repo.hpp"
 
 namespace histfs::gitstore {
 namespace {
@@ -18,13 +19,7 @@ namespace {
 namespace stdfs = std::filesystem;
 using test::run;
 
-struct Repo {
-  test::TempDir dir;
-  std::string git_dir = (dir / "r.git").string();
-  LibGit2 libgit2;
-  Repository repo = Repository::open_or_create(git_dir);
-  Repo() { ObjectSync::watch(repo.odb(), git_dir + "/objects"); }
-  std::string git(const std::string& args) const { return run("git --git-dir '" + git_dir + "' " + args); }
+struct Repo : test::WatchedRepo {
   std::string loose_path(const git_oid& oid) const {
     const std::string hex = oid_hex(oid);
     return git_dir + "/objects/" + hex.substr(0, 2) + "/" + hex.substr(2);
