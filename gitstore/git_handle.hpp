@@ -84,4 +84,8 @@ struct OidHash {
   }
 };
 
+struct OidEqual {
+  bool operator()(const git_oid& a, const git_oid& b) const { return git_oid_equal(&a, &b) != 0; }
+};
+
 }  // namespace histfs::gitstore

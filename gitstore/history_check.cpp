@@ -9,10 +9,6 @@ namespace {
 
 using RevwalkPtr = GitPtr<git_revwalk, git_revwalk_free>;
 
-struct OidEqual {
-  bool operator()(const git_oid& a, const git_oid& b) const { return git_oid_equal(&a, &b); }
-};
-
 class TreeChecker {
  public:
   explicit TreeChecker(git_repository* repo) : repo_(repo) {}

@@ -1,117 +1,159 @@
 #include "gitstore/local_transfer.hpp"
 
+#include <algorithm>
+#include <filesystem>
 #include <string>
+#include <unordered_set>
 
 #include "gitstore/git_handle.hpp"
+#include "gitstore/pack_adoption.hpp"
 #include "gitstore/pack_writer.hpp"
 
 namespace histfs::gitstore {
 namespace {
 
 using OdbObjectPtr = GitPtr<git_odb_object, git_odb_object_free>;
+using Progress = std::function<void(std::size_t, std::size_t)>;
 
-class Copier {
- public:
-  Copier(git_repository* from, git_repository* to, PackWriter& pack,
-         const std::function<void(std::size_t, std::size_t)>& progress)
-      : from_(from), pack_(pack), progress_(progress) {
-    git_odb* raw = nullptr;
-    check(git_repository_odb(&raw, from), "open the source's objects");
-    from_odb_.reset(raw);
-    raw = nullptr;
-    check(git_repository_odb(&raw, to), "open the objects");
-    to_odb_.reset(raw);
-  }
+OdbPtr odb_of(git_repository* repo) {
+  git_odb* raw = nullptr;
+  check(git_repository_odb(&raw, repo), "open the objects");
+  return OdbPtr(raw);
+}
 
-  // Copies `id` and, unless the destination holds it already, what it reaches. One work list,
-  // not recursion: a remote's tree may nest deeper than any stack.
-  void copy_reachable(const git_oid& id) {
-    std::vector<git_oid> work{id};
-    while (!work.empty()) {
-      const git_oid next = work.back();
-      work.pop_back();
-      if (!wanted(next)) continue;
-      switch (copy(next)) {
-        case GIT_OBJECT_TAG: {
-          git_tag* raw = nullptr;
-          check(git_tag_lookup(&raw, from_, &next), "read a tag");
-          TagPtr tag(raw);
-          work.push_back(*git_tag_target_id(tag.get()));
-          break;
-        }
-        case GIT_OBJECT_COMMIT: {
-          git_commit* raw = nullptr;
-          check(git_commit_lookup(&raw, from_, &next), "read a commit");
-          CommitPtr commit(raw);
-          for (unsigned i = 0; i < git_commit_parentcount(commit.get()); ++i)
-            work.push_back(*git_commit_parent_id(commit.get(), i));
-          work.push_back(*git_commit_tree_id(commit.get()));
-          break;
-        }
-        case GIT_OBJECT_TREE: {
-          git_tree* raw = nullptr;
-          check(git_tree_lookup(&raw, from_, &next), "read a tree");
-          TreePtr tree(raw);
-          for (size_t i = 0; i < git_tree_entrycount(tree.get()); ++i) {
-            const git_tree_entry* entry = git_tree_entry_byindex(tree.get(), i);
-            const git_object_t type = git_tree_entry_type(entry);
-            if (type == GIT_OBJECT_BLOB) {
-              if (wanted(*git_tree_entry_id(entry))) copy(*git_tree_entry_id(entry));
-            } else if (type == GIT_OBJECT_TREE) {
-              work.push_back(*git_tree_entry_id(entry));
-            }  // a submodule's commit lives in another repository
-          }
-          break;
-        }
-        default:
-          break;
+// What the tips reach in `from` that `to` lacks, in the order of a walk from the tips. Only
+// commits, tags and trees are read; a blob is known by its tree entry.
+std::vector<git_oid> missing_objects(git_repository* from, git_odb* from_odb, git_odb* to_odb,
+                                     const std::vector<git_oid>& tips) {
+  std::vector<git_oid> missing;
+  std::unordered_set<git_oid, OidHash, OidEqual> seen;
+  auto is_new = [&](const git_oid& id) {
+    return seen.insert(id).second && !git_odb_exists_ext(to_odb, &id, GIT_ODB_LOOKUP_NO_REFRESH);
+  };
+  // One work list, not recursion: a remote's tree may nest deeper than any stack.
+  std::vector<git_oid> work(tips.rbegin(), tips.rend());
+  while (!work.empty()) {
+    const git_oid next = work.back();
+    work.pop_back();
+    if (!is_new(next)) continue;
+    missing.push_back(next);
+    std::size_t size = 0;
+    git_object_t type = GIT_OBJECT_INVALID;
+    check(git_odb_read_header(&size, &type, from_odb, &next), "read an object to copy");
+    switch (type) {
+      case GIT_OBJECT_TAG: {
+        git_tag* raw = nullptr;
+        check(git_tag_lookup(&raw, from, &next), "read a tag");
+        const TagPtr tag(raw);
+        work.push_back(*git_tag_target_id(tag.get()));
+        break;
       }
+      case GIT_OBJECT_COMMIT: {
+        git_commit* raw = nullptr;
+        check(git_commit_lookup(&raw, from, &next), "read a commit");
+        const CommitPtr commit(raw);
+        for (unsigned i = git_commit_parentcount(commit.get()); i-- > 0;)
+          work.push_back(*git_commit_parent_id(commit.get(), i));
+        work.push_back(*git_commit_tree_id(commit.get()));
+        break;
+      }
+      case GIT_OBJECT_TREE: {
+        git_tree* raw = nullptr;
+        check(git_tree_lookup(&raw, from, &next), "read a tree");
+        const TreePtr tree(raw);
+        for (std::size_t i = git_tree_entrycount(tree.get()); i-- > 0;) {
+          const git_tree_entry* entry = git_tree_entry_byindex(tree.get(), i);
+          const git_object_t entry_type = git_tree_entry_type(entry);
+          if (entry_type == GIT_OBJECT_BLOB) {
+            if (is_new(*git_tree_entry_id(entry))) missing.push_back(*git_tree_entry_id(entry));
+          } else if (entry_type == GIT_OBJECT_TREE) {
+            work.push_back(*git_tree_entry_id(entry));
+          }  // a submodule's commit lives in another repository
+        }
+        break;
+      }
+      default:
+        break;
     }
   }
+  return missing;
+}
 
-  std::size_t bytes() const { return bytes_; }
-
- private:
-  // Not in the destination, and not copied yet.
-  bool wanted(const git_oid& id) {
-    return !pack_.contains(id) && !git_odb_exists_ext(to_odb_.get(), &id, GIT_ODB_LOOKUP_NO_REFRESH);
+// Adopts each pack of `from` that holds only missing objects; drops from `missing` what the
+// adopted packs hold, as our own index of them says. Returns the new packs' index paths.
+std::vector<std::string> adopt_whole_packs(git_repository* from, const std::string& to_pack_dir,
+                                           std::vector<git_oid>& missing, LocalCopy& result, const Progress& progress) {
+  std::vector<std::string> adopted;
+  if (missing.empty()) return adopted;
+  const std::string from_pack_dir = std::string(git_repository_path(from)) + "objects/pack";
+  for (const std::string& idx : pack_indexes(from_pack_dir)) {
+    // The source's index only tells whether the pack is worth taking: a pack it misdescribes
+    // is refused by the indexer, or leaves missing objects for the copy below.
+    bool only_wanted = false;
+    try {
+      const PackContents theirs(idx);
+      const std::size_t listed = theirs.count();
+      std::size_t found = 0;
+      for (const git_oid& id : missing) found += theirs.contains(id) ? 1 : 0;
+      only_wanted = listed > 0 && found == listed;
+    } catch (const GitError&) {
+      continue;  // an index libgit2 refuses: its objects are read one by one, if they can be
+    }
+    if (!only_wanted) continue;
+    const std::string pack = std::filesystem::path(idx).replace_extension(".pack").string();
+    const std::size_t before = result.objects;
+    const std::string ours = adopt_pack(pack, to_pack_dir, [&](std::size_t objects, std::size_t bytes) {
+      if (progress) progress(before + objects, result.bytes + bytes);
+    });
+    adopted.push_back(ours);
+    const PackContents held(ours);
+    const std::size_t kept = missing.size();
+    std::erase_if(missing, [&](const git_oid& id) { return held.contains(id); });
+    result.objects += kept - missing.size();
+    result.bytes += std::filesystem::file_size(pack);
+    result.packs.push_back(std::filesystem::path(ours).stem().string());
+    if (missing.empty()) break;
   }
+  return adopted;
+}
 
-  git_object_t copy(const git_oid& id) {
-    git_odb_object* raw = nullptr;
-    check(git_odb_read(&raw, from_odb_.get(), &id), "read an object to copy");
-    OdbObjectPtr object(raw);
-    const git_object_t type = git_odb_object_type(object.get());
-    pack_.add(id, git_odb_object_data(object.get()), git_odb_object_size(object.get()), type);
-    bytes_ += git_odb_object_size(object.get());
-    if (progress_ && pack_.count() % 256 == 0) progress_(pack_.count(), bytes_);
-    return type;
-  }
-
-  git_repository* from_;
-  OdbPtr from_odb_;
-  OdbPtr to_odb_;
-  PackWriter& pack_;
-  const std::function<void(std::size_t, std::size_t)>& progress_;
-  std::size_t bytes_ = 0;
-};
+void remove_pack(const std::string& idx) {
+  std::error_code ignored;
+  std::filesystem::remove(idx, ignored);
+  std::filesystem::remove(std::filesystem::path(idx).replace_extension(".pack"), ignored);
+}
 
 }  // namespace
 
 LocalCopy copy_missing_objects(git_repository* from, git_repository* to, const std::vector<git_oid>& tips,
-                               const std::function<void(std::size_t, std::size_t)>& progress) {
-  PackWriter pack(std::string(git_repository_path(to)) + "objects/pack");
-  Copier copier(from, to, pack, progress);
-  for (const auto& tip : tips) copier.copy_reachable(tip);
-  LocalCopy result{pack.count(), copier.bytes(), ""};
-  result.pack = pack.finish(true);
-  if (progress) progress(result.objects, result.bytes);
-  if (!result.pack.empty()) {
-    git_odb* raw = nullptr;
-    check(git_repository_odb(&raw, to), "open the objects");
-    OdbPtr odb(raw);
-    check(git_odb_refresh(odb.get()), "read the new pack");
+                               const Progress& progress) {
+  const OdbPtr from_odb = odb_of(from);
+  const OdbPtr to_odb = odb_of(to);
+  const std::string to_pack_dir = std::string(git_repository_path(to)) + "objects/pack";
+  std::vector<git_oid> missing = missing_objects(from, from_odb.get(), to_odb.get(), tips);
+  LocalCopy result;
+  std::vector<std::string> adopted;
+  try {
+    adopted = adopt_whole_packs(from, to_pack_dir, missing, result, progress);
+    PackWriter pack(to_pack_dir);
+    for (const git_oid& id : missing) {
+      git_odb_object* raw = nullptr;
+      check(git_odb_read(&raw, from_odb.get(), &id), "read an object to copy");
+      const OdbObjectPtr object(raw);
+      pack.add(id, git_odb_object_data(object.get()), git_odb_object_size(object.get()),
+               git_odb_object_type(object.get()));
+      result.bytes += git_odb_object_size(object.get());
+      if (progress && pack.count() % 256 == 0) progress(result.objects + pack.count(), result.bytes);
+    }
+    result.objects += pack.count();
+    const std::string name = pack.finish(true);
+    if (!name.empty()) result.packs.push_back(name);
+  } catch (...) {
+    for (const std::string& idx : adopted) remove_pack(idx);
+    throw;
   }
+  if (progress) progress(result.objects, result.bytes);
+  if (!result.packs.empty()) check(git_odb_refresh(to_odb.get()), "read the new packs");
   return result;
 }
 

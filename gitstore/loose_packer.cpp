@@ -12,10 +12,10 @@
 #include <vector>
 
 #include <git2.h>
-#include <git2/sys/odb_backend.h>
 #include <spdlog/spdlog.h>
 
 #include "gitstore/git_handle.hpp"
+#include "gitstore/pack_adoption.hpp"
 
 namespace histfs::gitstore {
 namespace {
@@ -178,18 +178,10 @@ PackResult pack_loose_objects(const std::string& git_dir, ProgressTask* progress
   result.pack_bytes = file_size(base + ".pack") + file_size(base + ".idx");
 
   // Every object is looked up in the new pack alone before its loose file goes.
-  git_odb* raw_odb = nullptr;
-  check(git_odb_new(&raw_odb), "open the new pack");
-  OdbPtr odb(raw_odb);
-  git_odb_backend* backend = nullptr;
-  check(git_odb_backend_one_pack(&backend, (base + ".idx").c_str()), "open the new pack's index");
-  if (int error = git_odb_add_backend(odb.get(), backend, 1)) {
-    backend->free(backend);
-    check(error, "open the new pack's index");
-  }
+  const PackContents packed(base + ".idx");
   if (progress) progress->set_state("removing packed loose objects");
   for (const auto& object : inserted) {
-    if (!git_odb_exists(odb.get(), &object.oid)) {
+    if (!packed.contains(object.oid)) {
       spdlog::warn("housekeeping: {} is missing from {}; its loose copy stays", oid_hex(object.oid), result.pack);
       continue;
     }
