@@ -8,6 +8,7 @@
 #include <system_error>
 #include <vector>
 
+#include "gitstore/digest.hpp"
 #include "gitstore/dir_walk.hpp"
 #include "gitstore/git_handle.hpp"
 #include "gitstore/unique_fd.hpp"
@@ -36,8 +37,7 @@ bool read_exact(int fd, char* buffer, size_t length, off_t offset) {
 }
 
 git_oid write_small(git_odb* odb, const char* data, size_t length, ObjectSync* written) {
-  git_oid oid;
-  check(git_odb_hash(&oid, data, length, GIT_OBJECT_BLOB), "hash blob");
+  git_oid oid = object_id(GIT_OBJECT_BLOB, data, length);
   // No refresh on a miss: only our own packer makes packs, and an object it packed meanwhile
   // is at worst written once more. git_odb_write would hash the data again: a blob for the
   // pack goes there directly.
@@ -111,7 +111,7 @@ std::optional<StoredEntry> hash_path(int root_fd, const std::string& path, const
     std::vector<char> target(size_t(st.st_size) + 2);
     ssize_t n = readlink_at(root_fd, path, target.data(), target.size());
     if (n < 0) return std::nullopt;
-    check(git_odb_hash(&oid, target.data(), size_t(n), GIT_OBJECT_BLOB), "hash link");
+    oid = object_id(GIT_OBJECT_BLOB, target.data(), size_t(n));
     return StoredEntry{oid, mode};
   }
   int raw = open_at(root_fd, path, O_RDONLY | O_NOFOLLOW);
@@ -121,7 +121,7 @@ std::optional<StoredEntry> hash_path(int root_fd, const std::string& path, const
     auto pointer = hash_lfs_content(fd.get(), std::uint64_t(st.st_size));
     if (!pointer) return std::nullopt;
     const std::string text = format_lfs_pointer(*pointer);
-    check(git_odb_hash(&oid, text.data(), text.size(), GIT_OBJECT_BLOB), "hash pointer");
+    oid = object_id(GIT_OBJECT_BLOB, text.data(), text.size());
     return StoredEntry{oid, mode, true};
   }
   const std::string proc = "/proc/self/fd/" + std::to_string(fd.get());

@@ -2,7 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <memory>
 #include <stdexcept>
+#include <string>
 
 namespace histfs::gitstore {
 
@@ -36,6 +38,23 @@ std::string Digest::hex() {
     out += kDigits[byte & 15];
   }
   return out;
+}
+
+git_oid object_id(git_object_t type, const void* data, std::size_t size) {
+  // One context a thread, and SHA-1 looked up once: an import hashes a blob per file.
+  static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  const std::string header = std::string(git_object_type2string(type)) + ' ' + std::to_string(size) + '\0';
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (!sha1 || !context || EVP_DigestInit_ex(context.get(), sha1, nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), header.data(), header.size()) != 1 ||
+      EVP_DigestUpdate(context.get(), data, size) != 1 || EVP_DigestFinal_ex(context.get(), digest, &length) != 1 ||
+      length != GIT_OID_RAWSZ)
+    throw std::runtime_error("SHA-1 is not available");
+  git_oid oid;
+  git_oid_fromraw(&oid, digest);
+  return oid;
 }
 
 }  // namespace histfs::gitstore

@@ -87,15 +87,10 @@ git_oid write_stored_when_large(git_odb* odb, const std::string& objects_dir, gi
     check(git_odb_write(&oid, odb, data.data(), data.size(), type), "write object");
     return oid;
   }
-  const std::string header = object_header(type, data.size());
-  Digest sha1(Digest::Algorithm::Sha1);
-  sha1.update(header.data(), header.size());
-  sha1.update(data.data(), data.size());
-  const std::string id = sha1.bytes();
-  check(git_oid_fromraw(&oid, reinterpret_cast<const unsigned char*>(id.data())), "object id");
+  oid = object_id(type, data.data(), data.size());
   if (git_odb_exists_ext(odb, &oid, GIT_ODB_LOOKUP_NO_REFRESH)) return oid;
   if (written && written->write_to_pack(odb, oid, data.data(), data.size(), type)) return oid;
-  write_loose(objects_dir, oid, header, data);
+  write_loose(objects_dir, oid, object_header(type, data.size()), data);
   if (ObjectSync* recorder = ObjectSync::current()) recorder->created_object(oid);
   return oid;
 }
