@@ -527,6 +527,33 @@ for n in $(seq 24); do
 done
 [ "$ok" -ge 1 ] || fail "none of 24 status requests at once was answered"
 
+step "a restore of 240 files in new folders (written on several threads): what git has, each seen by a watcher"
+mkdir -p "$MNT/many"
+for d in $(seq -w 0 23); do
+  mkdir -p "$MNT/many/d$d/deep"
+  for f in $(seq -w 0 8); do echo "note $d/$f" >"$MNT/many/d$d/n$f.md"; done
+  echo "deep $d" >"$MNT/many/d$d/deep/x.md"
+done
+flush
+M1=$(head_id)
+rm -rf "$MNT/many"
+flush
+# In the way of folders the restore must make: a file, and a symlink to a folder outside.
+mkdir -p "$MNT/many" "$T/outside" && echo in-the-way >"$MNT/many/d05" && ln -s "$T/outside" "$MNT/many/d07"
+flush
+inotifywait -m -r -e close_write --format '%e %w%f' "$MNT" >"$T/events" 2>"$T/inotify.err" &
+watcher=$!
+wait_for "inotifywait has set its watches" grep -q "Watches established" "$T/inotify.err"
+cli_ok restore "$MNT/many" --to "$M1" --allow-mass-delete --mount "$MNT"
+[ "$(git_h rev-parse HEAD:many)" = "$(git_h rev-parse "$M1:many")" ] || fail "HEAD:many is not many at $M1"
+[ "$(find "$DATA/many" -type f | wc -l)" = 240 ] || fail "the backing dir holds $(find "$DATA/many" -type f | wc -l) files"
+[ "$(cat "$DATA/many/d05/n3.md" "$DATA/many/d07/deep/x.md")" = $'note 05/3\ndeep 07' ] || fail "wrong content"
+[ -d "$DATA/many/d07" ] && [ ! -L "$DATA/many/d07" ] && [ -z "$(ls -A "$T/outside")" ] ||
+  fail "the restore wrote through the symlink many/d07"
+wait_for "inotify reports all 240 files written" test "$(grep -c "^CLOSE_WRITE,CLOSE $MNT/many/" "$T/events")" -ge 240
+kill "$watcher"
+wait "$watcher" 2>/dev/null || true
+
 step "unmount leaves a sound repo"
 unmount_histfs
 wait_synced

@@ -5,8 +5,14 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <exception>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "gitstore/progress.hpp"
 #include "gitstore/repo_path.hpp"
@@ -18,6 +24,10 @@ namespace {
 constexpr auto kFlushTimeout = std::chrono::seconds(120);
 
 constexpr long kFuseSuperMagic = 0x65735546;
+
+// Writes through the mount run on up to this many threads, one per this many files.
+constexpr std::size_t kWriters = 4;
+constexpr std::size_t kWritesPerThread = 32;
 
 // The mount's root, opened for one run of writes. Once unmounted, the mount point is a
 // plain directory (or the backing dir itself): writing there would bypass versioning,
@@ -52,6 +62,50 @@ void write_step(DaemonContext& d, NoFollowWriter& writer, const WriteStep& step)
     const auto content = d.history.read_blob(step.entry.oid);
     writer.write_file(step.path, content->bytes(), step.entry.mode == GIT_FILEMODE_BLOB_EXECUTABLE);
   }
+}
+
+// Writes `writes` on up to kWriters threads. A write through the mount waits for the daemon's
+// reply to each request (create, write, chmod, close), so one thread leaves the FUSE threads
+// and the disk idle most of the time. The folders are made first, on this thread (see
+// NoFollowWriter::make_parents). The first error stops the others and is rethrown here.
+void write_side_by_side(DaemonContext& d, NoFollowWriter& writer, const std::vector<const WriteStep*>& writes,
+                        gitstore::ProgressTask* progress) {
+  std::string_view last_parent;
+  for (const WriteStep* step : writes) {
+    const auto slash = step->path.rfind('/');
+    if (slash == std::string::npos || std::string_view(step->path).substr(0, slash) == last_parent) continue;
+    last_parent = std::string_view(step->path).substr(0, slash);
+    writer.make_parents(step->path);
+  }
+  const std::size_t threads =
+      std::min<std::size_t>(kWriters, (writes.size() + kWritesPerThread - 1) / kWritesPerThread);
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex error_mutex;  // a leaf
+  std::exception_ptr error;
+  auto work = [&]() noexcept {
+    try {
+      for (std::size_t i = next++; i < writes.size() && !failed; i = next++) {
+        write_step(d, writer, *writes[i]);
+        gitstore::advance(progress, 1);
+      }
+    } catch (...) {
+      failed = true;
+      const std::lock_guard lock(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (std::size_t i = 1; i < threads; ++i) {
+    try {
+      helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // no thread to be had: fewer writers
+    }
+  }
+  work();
+  for (auto& helper : helpers) helper.join();
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace
@@ -139,12 +193,16 @@ void commit_through_mount(DaemonContext& d, const std::vector<WriteStep>& steps,
       progress->set_total(steps.size());
       progress->set_done(0, 0);
     }
-    for (const auto kind : {WriteStep::Delete, WriteStep::Rename, WriteStep::Write})
+    std::vector<const WriteStep*> writes;
+    for (const auto kind : {WriteStep::Delete, WriteStep::Rename})
       for (const auto& step : steps)
         if (step.kind == kind) {
           write_step(d, writer, step);
           gitstore::advance(progress, 1);
         }
+    for (const auto& step : steps)
+      if (step.kind == WriteStep::Write) writes.push_back(&step);
+    write_side_by_side(d, writer, writes, progress);
     if (progress) progress->set_state("committing");
   } catch (...) {
     d.changes.release();

@@ -79,7 +79,10 @@ void NoFollowWriter::remove_entry(int dir_fd, const std::string& name, const std
   Fd folder(openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (folder.fd < 0) fail("open", path, errno);
   empty_folder(folder.fd, path);
-  removed_folders_[path] = {st.st_mode & 07777, st.st_uid, st.st_gid};
+  {
+    const std::lock_guard lock(removed_mutex_);
+    removed_folders_[path] = {st.st_mode & 07777, st.st_uid, st.st_gid};
+  }
   if (unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) fail("remove", path, errno);
 }
 
@@ -87,7 +90,10 @@ void NoFollowWriter::make_folder(int parent_fd, const std::string& name, const s
   struct stat parent;
   if (fstat(parent_fd, &parent) != 0) fail("inspect the folder of", path, errno);
   Kept want{mode_t((inherited(parent, 0777)) | (parent.st_mode & S_ISGID)), parent.st_uid, parent.st_gid};
-  if (auto kept = removed_folders_.find(path); kept != removed_folders_.end()) want = kept->second;
+  {
+    const std::lock_guard lock(removed_mutex_);
+    if (auto kept = removed_folders_.find(path); kept != removed_folders_.end()) want = kept->second;
+  }
   if (mkdirat(parent_fd, name.c_str(), 0700) != 0 && errno != EEXIST) fail("create the folder", path, errno);
   Fd folder(openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (folder.fd < 0) fail("open", path, errno);
@@ -118,6 +124,11 @@ int NoFollowWriter::open_parent(const std::string& path, std::string& name) {
   const int out = dir.fd;
   dir.fd = -1;
   return out;
+}
+
+void NoFollowWriter::make_parents(const std::string& path) {
+  std::string name;
+  const Fd dir(open_parent(path, name));
 }
 
 void NoFollowWriter::remove_file(const std::string& path) {

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,10 @@ class NoFollowWriter {
   // way), then removes folders above `from` that became empty. False, with nothing
   // changed, when `from` is not a regular file: the caller writes `to` instead.
   bool rename_file(const std::string& from, const std::string& to);
+  // Creates the folders above `path`, as a write there would. Once the folders of a set of
+  // paths are made, writes of those paths may run on several threads: none of them has to
+  // make way for a folder, which could remove another's.
+  void make_parents(const std::string& path);
 
  private:
   struct Kept {
@@ -48,6 +53,8 @@ class NoFollowWriter {
   void make_folder(int parent_fd, const std::string& name, const std::string& path);
 
   int root_fd_;
+  // Guards removed_folders_; a leaf.
+  std::mutex removed_mutex_;
   std::map<std::string, Kept> removed_folders_;
 };
 
