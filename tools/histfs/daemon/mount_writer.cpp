@@ -65,7 +65,7 @@ void write_step(DaemonContext& d, NoFollowWriter& writer, const WriteStep& step)
 }
 
 // Writes `writes` on up to kWriters threads. A write through the mount waits for the daemon's
-// reply to each request (create, write, chmod, close), so one thread leaves the FUSE threads
+// reply to each request (lookup, create, write, close), so one thread leaves the FUSE threads
 // and the disk idle most of the time. The folders are made first, on this thread (see
 // NoFollowWriter::make_parents). The first error stops the others and is rethrown here.
 void write_side_by_side(DaemonContext& d, NoFollowWriter& writer, const std::vector<const WriteStep*>& writes,
@@ -77,8 +77,9 @@ void write_side_by_side(DaemonContext& d, NoFollowWriter& writer, const std::vec
     last_parent = std::string_view(step->path).substr(0, slash);
     writer.make_parents(step->path);
   }
+  if (writes.empty()) return;
   const std::size_t threads =
-      std::min<std::size_t>(kWriters, (writes.size() + kWritesPerThread - 1) / kWritesPerThread);
+      std::clamp<std::size_t>((writes.size() + kWritesPerThread - 1) / kWritesPerThread, 1, kWriters);
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex error_mutex;  // a leaf
@@ -95,15 +96,20 @@ void write_side_by_side(DaemonContext& d, NoFollowWriter& writer, const std::vec
       if (!error) error = std::current_exception();
     }
   };
+  // The writes run on threads of their own, whose umask can be 0 (create_with_exact_modes)
+  // while this one keeps the daemon's 077 for what it writes into the git dir later.
   std::vector<std::thread> helpers;
-  for (std::size_t i = 1; i < threads; ++i) {
+  for (std::size_t i = 0; i < threads; ++i) {
     try {
-      helpers.emplace_back(work);
+      helpers.emplace_back([&work] {
+        NoFollowWriter::create_with_exact_modes();
+        work();
+      });
     } catch (const std::system_error&) {
       break;  // no thread to be had: fewer writers
     }
   }
-  work();
+  if (helpers.empty()) work();  // none at all: this thread writes, with a chmod a file
   for (auto& helper : helpers) helper.join();
   if (error) std::rethrow_exception(error);
 }

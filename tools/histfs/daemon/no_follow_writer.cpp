@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,7 +34,7 @@ struct Fd {
 }
 
 // Permission bits a new entry in `parent` gets: what its owner's mkdir there would give.
-mode_t inherited(const struct stat& parent, mode_t base) { return base & parent.st_mode & 0777 & ~mode_t(0002); }
+mode_t inherited(mode_t parent_mode, mode_t base) { return base & parent_mode & 0777 & ~mode_t(0002); }
 
 void set_owner_and_mode(int fd, uid_t uid, gid_t gid, mode_t mode, const std::string& path) {
   if (fchown(fd, uid, gid) != 0 && errno != EPERM) fail("set the owner of", path, errno);
@@ -80,8 +81,9 @@ void NoFollowWriter::remove_entry(int dir_fd, const std::string& name, const std
   if (folder.fd < 0) fail("open", path, errno);
   empty_folder(folder.fd, path);
   {
-    const std::lock_guard lock(removed_mutex_);
+    const std::lock_guard lock(mutex_);
     removed_folders_[path] = {st.st_mode & 07777, st.st_uid, st.st_gid};
+    folders_.erase(path);
   }
   if (unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) fail("remove", path, errno);
 }
@@ -89,15 +91,42 @@ void NoFollowWriter::remove_entry(int dir_fd, const std::string& name, const std
 void NoFollowWriter::make_folder(int parent_fd, const std::string& name, const std::string& path) {
   struct stat parent;
   if (fstat(parent_fd, &parent) != 0) fail("inspect the folder of", path, errno);
-  Kept want{mode_t((inherited(parent, 0777)) | (parent.st_mode & S_ISGID)), parent.st_uid, parent.st_gid};
+  Kept want{mode_t((inherited(parent.st_mode, 0777)) | (parent.st_mode & S_ISGID)), parent.st_uid, parent.st_gid};
   {
-    const std::lock_guard lock(removed_mutex_);
+    const std::lock_guard lock(mutex_);
     if (auto kept = removed_folders_.find(path); kept != removed_folders_.end()) want = kept->second;
   }
   if (mkdirat(parent_fd, name.c_str(), 0700) != 0 && errno != EEXIST) fail("create the folder", path, errno);
   Fd folder(openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (folder.fd < 0) fail("open", path, errno);
   set_owner_and_mode(folder.fd, want.uid, want.gid, want.mode, path);
+  const std::lock_guard lock(mutex_);
+  folders_[path] = want;
+}
+
+NoFollowWriter::Kept NoFollowWriter::folder_owner(int dir_fd, const std::string& path) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (auto known = folders_.find(path); known != folders_.end()) return known->second;
+  }
+  struct stat st;
+  if (fstat(dir_fd, &st) != 0) fail("inspect the folder of", path, errno);
+  const Kept folder{st.st_mode & 07777, st.st_uid, st.st_gid};
+  const std::lock_guard lock(mutex_);
+  folders_.emplace(path, folder);
+  return folder;
+}
+
+namespace {
+thread_local bool exact_modes = false;  // this thread's umask is 0 (create_with_exact_modes)
+}  // namespace
+
+bool NoFollowWriter::create_with_exact_modes() {
+  if (!exact_modes && unshare(CLONE_FS) == 0) {
+    umask(0);
+    exact_modes = true;
+  }
+  return exact_modes;
 }
 
 int NoFollowWriter::open_parent(const std::string& path, std::string& name) {
@@ -204,11 +233,15 @@ void NoFollowWriter::write_file(const std::string& path, std::string_view conten
     remove_entry(dir.fd, name, path);
     existed = false;
   }
-  Fd file(openat(dir.fd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+  const auto slash = path.rfind('/');
+  const Kept folder = folder_owner(dir.fd, slash == std::string::npos ? std::string() : path.substr(0, slash));
+  const mode_t new_mode = inherited(folder.mode, executable ? 0777 : 0666);
+  const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
+  Fd file(openat(dir.fd, name.c_str(), flags, existed ? 0600 : new_mode));
   if (file.fd < 0 && errno == ELOOP) {  // became a symlink just now: it makes way too
     remove_entry(dir.fd, name, path);
     existed = false;
-    file = Fd(openat(dir.fd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+    file = Fd(openat(dir.fd, name.c_str(), flags, new_mode));
   }
   if (file.fd < 0) fail("write", path, errno);
   size_t done = 0;
@@ -224,9 +257,13 @@ void NoFollowWriter::write_file(const std::string& path, std::string_view conten
     if ((mode & 07777) != (st.st_mode & 07777) && fchmod(file.fd, mode & 07777) != 0)
       fail("set the mode of", path, errno);
   } else {
-    struct stat parent;
-    if (fstat(dir.fd, &parent) != 0) fail("inspect the folder of", path, errno);
-    set_owner_and_mode(file.fd, parent.st_uid, parent.st_gid, inherited(parent, executable ? 0777 : 0666), path);
+    // Created by this (root) thread: its owner is ours, its group ours or the folder's
+    // (setgid); with a umask of 0 its mode is already new_mode.
+    const bool owner_right = folder.uid == geteuid() && (folder.gid == getegid() || (folder.mode & S_ISGID) != 0);
+    if (!owner_right && fchown(file.fd, folder.uid, folder.gid) != 0 && errno != EPERM)
+      fail("set the owner of", path, errno);
+    // A chown clears the setuid and setgid bits only, which new_mode never has.
+    if (!exact_modes && fchmod(file.fd, new_mode) != 0) fail("set the mode of", path, errno);
   }
   if (close(file.fd) != 0) {
     file.fd = -1;

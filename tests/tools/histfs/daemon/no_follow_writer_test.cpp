@@ -1,6 +1,7 @@
 #include "tools/histfs/daemon/no_follow_writer.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -61,12 +62,19 @@ TEST_CASE("once their folders are made, writes run side by side on many threads"
   for (int folder = 0; folder < kFolders; folder += 7)
     test::write_file(r.root / path_of(folder, 3) / "old.md", "old\n");
   fs::create_symlink(r.outside, r.root / "d5");
+  // A folder of another user, others shut out: its new files are that user's, mode 0640.
+  fs::create_directories(r.root / "d9" / "sub");
+  REQUIRE(chown((r.root / "d9" / "sub").c_str(), 12345, 12346) == 0);
+  REQUIRE(chmod((r.root / "d9" / "sub").c_str(), 0750) == 0);
   NoFollowWriter writer(r.fd);
   for (int folder = 0; folder < kFolders; ++folder) writer.make_parents(path_of(folder, 0));
+  const bool exact = GENERATE(true, false);
   std::vector<std::thread> threads;
   std::vector<std::string> errors(8);
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&, t] {
+      // With a umask of 0 the writer creates each file with its mode; else it chmods after.
+      if (exact) CHECK(NoFollowWriter::create_with_exact_modes());
       try {
         for (int i = t; i < kFolders * kFiles; i += 8)
           writer.write_file(path_of(i / kFiles, i % kFiles), path_of(i / kFiles, i % kFiles) + "\n", i % 5 == 0);
@@ -83,7 +91,12 @@ TEST_CASE("once their folders are made, writes run side by side on many threads"
     const fs::path file = r.root / path_of(i / kFiles, i % kFiles);
     REQUIRE(fs::is_regular_file(fs::symlink_status(file)));
     CHECK(test::read_file(file) == path_of(i / kFiles, i % kFiles) + "\n");
-    CHECK(((fs::status(file).permissions() & fs::perms::owner_exec) != fs::perms::none) == (i % 5 == 0));
+    struct stat st;
+    REQUIRE(stat(file.c_str(), &st) == 0);
+    const bool theirs = i / kFiles == 9;
+    CHECK((st.st_mode & 07777) == (theirs ? 0640u : 0644u) + (i % 5 == 0 ? (theirs ? 0110u : 0111u) : 0u));
+    CHECK(st.st_uid == (theirs ? 12345u : geteuid()));
+    CHECK(st.st_gid == (theirs ? 12346u : getegid()));
   }
   CHECK(fs::is_empty(r.outside));
 }
