@@ -5,6 +5,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "gitstore/digest.hpp"
 #include "gitstore/git_handle.hpp"
 #include "gitstore/pack_adoption.hpp"
 #include "gitstore/pack_writer.hpp"
@@ -140,6 +141,11 @@ LocalCopy copy_missing_objects(git_repository* from, git_repository* to, const s
       git_odb_object* raw = nullptr;
       check(git_odb_read(&raw, from_odb.get(), &id), "read an object to copy");
       const OdbObjectPtr object(raw);
+      // The remote's object must be what its id says, whether or not libgit2 checks reads.
+      if (!same_oid(object_id(git_odb_object_type(object.get()), git_odb_object_data(object.get()),
+                              git_odb_object_size(object.get())),
+                    id))
+        throw GitError("read an object to copy: object " + oid_hex(id) + " does not match its content", GIT_ERROR);
       pack.add(id, git_odb_object_data(object.get()), git_odb_object_size(object.get()),
                git_odb_object_type(object.get()));
       result.bytes += git_odb_object_size(object.get());

@@ -22,6 +22,12 @@ void configure_libgit2(const std::string& ca_file) {
   // We write every blob before the tree that names it; skipping libgit2's
   // existence check per tree entry keeps large directories cheap to rewrite.
   check(git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0), "relax object checks");
+  // Objects are not hashed again at every read (git does not either): those of our own git
+  // dir were hashed when written, a fetched pack's by the indexer, and a local remote's
+  // objects are checked against their ids by the copy itself (local_transfer). libgit2's
+  // collision-detecting SHA-1 was most of reading a tree at a remount, and of a file's bytes
+  // at a restore.
+  check(git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0), "skip hashing objects read");
   // The daemon owns the git dir; a user running `histfs` as root on another user's data must still work.
   check(git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0), "owner validation");
 }
