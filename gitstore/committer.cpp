@@ -100,7 +100,7 @@ std::optional<CommitResult> Committer::reconcile() {
   keep_seen_ = false;
   auto result = commit_batch(batch, first ? "initial import: " : "recover changes made outside the mount: ");
   changes_.committed();
-  cache_.save(stat_cache_file());
+  cache_.save_if_changed(stat_cache_file());
   forget_batch(true);
   std::lock_guard lock(status_mutex_);
   status_.stat_cache_entries = cache_.size();  // status shows it before the first commit too
@@ -519,7 +519,7 @@ void Committer::stop() {
   if (!thread_.joinable()) return;
   changes_.request_stop();
   thread_.join();
-  cache_.save(stat_cache_file());
+  cache_.save_if_changed(stat_cache_file());
   std::lock_guard lock(status_mutex_);
   running_ = false;
   flushed_.notify_all();

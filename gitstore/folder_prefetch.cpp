@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <numeric>
 
 #include "gitstore/dir_walk.hpp"
 #include "gitstore/repo_path.hpp"
@@ -25,24 +27,40 @@ FolderListing list_folder(int root_fd, const std::string& dir) {
     close(fd);
     return out;
   }
-  const std::string prefix = dir.empty() ? "" : dir + "/";
+  // The one rule of what may be stored (a .git name, the root .history: never committed),
+  // for the folder once and then for each name in it.
+  const bool storable_dir = dir.empty() || is_storable_path(dir);
   while (struct dirent* entry = readdir(stream)) {
     std::string name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    // The one rule of what may be stored (a .git name, the root .history: never committed).
-    if (!is_storable_path(prefix + name)) continue;
+    if (!storable_dir || !is_safe_git_name(name) || (dir.empty() && name == kHistoryDirName)) continue;
     struct stat st;
     if (fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // vanished meanwhile
     if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) continue;
     out.entries.push_back({std::move(name), st});
   }
   closedir(stream);
-  std::sort(out.entries.begin(), out.entries.end(),
-            [](const FolderEntry& a, const FolderEntry& b) { return a.name < b.name; });
+  // Sorted by name through their positions: an entry, with its stat, is too big to swap around.
+  std::vector<std::uint32_t> order(out.entries.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return out.entries[a].name < out.entries[b].name; });
+  std::vector<FolderEntry> sorted;
+  sorted.reserve(order.size());
+  for (const std::uint32_t i : order) sorted.push_back(std::move(out.entries[i]));
+  out.entries = std::move(sorted);
   return out;
 }
 
-FolderPrefetch::FolderPrefetch(int root_fd) : root_fd_(root_fd), worker_([this] { work(); }) {}
+FolderPrefetch::FolderPrefetch(int root_fd, unsigned workers) : root_fd_(root_fd) {
+  for (unsigned i = 0; i < std::max(1u, workers); ++i) {
+    try {
+      workers_.emplace_back([this] { work(); });
+    } catch (...) {
+      if (workers_.empty()) throw;
+      break;  // fewer workers
+    }
+  }
+}
 
 FolderPrefetch::~FolderPrefetch() {
   {
@@ -50,7 +68,7 @@ FolderPrefetch::~FolderPrefetch() {
     stop_ = true;
   }
   changed_.notify_all();
-  worker_.join();
+  for (auto& worker : workers_) worker.join();
 }
 
 void FolderPrefetch::want(const std::vector<std::string>& dirs) {
@@ -64,11 +82,12 @@ void FolderPrefetch::want(const std::vector<std::string>& dirs) {
 FolderListing FolderPrefetch::take(const std::string& dir) {
   {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return !(busy_ && listing_ == dir); });
+    changed_.wait(lock, [&] { return std::find(listing_.begin(), listing_.end(), dir) == listing_.end(); });
     auto it = ready_.find(dir);
     if (it != ready_.end()) {
       FolderListing listing = std::move(it->second);
       ready_.erase(it);
+      ready_entries_ -= listing.entries.size();
       lock.unlock();
       changed_.notify_all();  // room for one more
       return listing;
@@ -83,22 +102,26 @@ FolderListing FolderPrefetch::take(const std::string& dir) {
 void FolderPrefetch::work() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    changed_.wait(lock, [&] { return stop_ || (!wanted_.empty() && ready_.size() < kAhead); });
+    changed_.wait(lock,
+                  [&] { return stop_ || (!wanted_.empty() && (ready_.empty() || ready_entries_ < kAheadEntries)); });
     if (stop_) return;
-    listing_ = std::move(wanted_.back());
+    const std::string dir = std::move(wanted_.back());
     wanted_.pop_back();
-    busy_ = true;
+    listing_.push_back(dir);
     lock.unlock();
     // Out of memory is the one failure expected here (a listing names errors, it does not
     // throw): the listing is dropped, and the walk makes it itself. Nothing leaves this thread.
     try {
-      FolderListing listing = list_folder(root_fd_, listing_);
+      FolderListing listing = list_folder(root_fd_, dir);
       lock.lock();
-      ready_.insert_or_assign(listing_, std::move(listing));
+      auto [it, fresh] = ready_.try_emplace(dir);
+      if (!fresh) ready_entries_ -= it->second.entries.size();
+      ready_entries_ += listing.entries.size();
+      it->second = std::move(listing);
     } catch (...) {
       if (!lock.owns_lock()) lock.lock();
     }
-    busy_ = false;
+    listing_.erase(std::find(listing_.begin(), listing_.end(), dir));
     changed_.notify_all();
   }
 }

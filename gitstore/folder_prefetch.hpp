@@ -4,8 +4,10 @@
 // a file), and git status spreads the same lstat calls over several threads. The walk names
 // the folders it will visit next (want), in its order; a worker lists them, newest wish
 // first, so it follows the walk depth-first; the walk takes each listing when it gets there
-// (take), listing it itself when the worker has not started on it. At most kAhead listings
-// wait, so memory stays that of a few folders.
+// (take), listing it itself when the worker has not started on it. Listings of at most
+// kAheadEntries entries in all wait (always at least one), so memory stays bounded: a count
+// of folders would let the top folders' listings, taken early and used late, use up the
+// budget and leave the workers one folder ahead of the walk.
 //
 // Thread: the walk's thread calls want/take; the worker only lists (no libgit2, no ignore
 // rules: those stay with the walk). Lock: mutex_, a leaf, never held across a syscall.
@@ -38,9 +40,10 @@ FolderListing list_folder(int root_fd, const std::string& dir);
 
 class FolderPrefetch {
  public:
-  static constexpr std::size_t kAhead = 32;
+  static constexpr std::size_t kAheadEntries = 16384;  // some 3 MiB of listings
 
-  explicit FolderPrefetch(int root_fd);
+  // `workers` threads list folders (at least one).
+  explicit FolderPrefetch(int root_fd, unsigned workers = 1);
   ~FolderPrefetch();
   FolderPrefetch(const FolderPrefetch&) = delete;
   FolderPrefetch& operator=(const FolderPrefetch&) = delete;
@@ -58,10 +61,10 @@ class FolderPrefetch {
   std::condition_variable changed_;
   std::vector<std::string> wanted_;  // a stack: the walk's next folder on top
   std::map<std::string, FolderListing> ready_;
-  std::string listing_;  // the folder the worker lists now ("" with busy_ false: none)
-  bool busy_ = false;
+  std::size_t ready_entries_ = 0;     // the entries of the listings in ready_
+  std::vector<std::string> listing_;  // the folders the workers list now
   bool stop_ = false;
-  std::thread worker_;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace histfs::gitstore

@@ -39,8 +39,15 @@ StatCache::Entry StatCache::entry_of(const struct stat& st, const git_oid& oid) 
 
 std::optional<git_oid> StatCache::lookup(const std::string& path, const struct stat& st) const {
   if (index_.empty()) return std::nullopt;
-  const std::uint32_t number = index_[place_of(path)];
+  // A walk in the order the files were remembered (every remount, after an import) finds each
+  // in the slot after the last: one compare, no hash and no probe through the index.
+  std::uint32_t number = 0;
+  if (next_ < slots_.size() && slots_[next_].name_offset != kDead && name_of(slots_[next_]) == path)
+    number = std::uint32_t(next_ + 1);
+  else
+    number = index_[place_of(path)];
   if (number == 0) return std::nullopt;
+  next_ = number;  // the slot after this one (slot `number - 1`)
   const Entry& have = slots_[number - 1].entry;
   const Entry want = entry_of(st, have.oid);
   if (have.ino != want.ino || have.size != want.size || have.mtime_ns != want.mtime_ns ||
@@ -71,9 +78,12 @@ void StatCache::put(std::string_view path, const Entry& entry) {
   if ((live_ + 1) * 4 > index_.size() * 3) rebuild(std::max<size_t>(64, index_.size() * 2));
   const size_t place = place_of(path);
   if (index_[place] != 0) {
-    slots_[index_[place] - 1].entry = entry;
+    Entry& have = slots_[index_[place] - 1].entry;
+    if (std::memcmp(&have, &entry, sizeof entry) != 0) changed_ = true;
+    have = entry;
     return;
   }
+  changed_ = true;
   // Offsets are 32-bit: past 4 GiB of names (forgotten ones included), compact first, and
   // beyond that, remember nothing more (the file is rehashed when read, as if never cached).
   if (names_.size() + path.size() > kDead - 1 || slots_.size() + 1 >= kDead) {
@@ -95,6 +105,7 @@ void StatCache::forget(const std::string& path) {
   if (index_[hole] == 0) return;
   Slot& slot = slots_[index_[hole] - 1];
   slot.name_offset = kDead;
+  changed_ = true;
   --live_;
   ++dead_;
   // Linear probing without tombstones: a later entry of the same run moves back into the hole
@@ -145,6 +156,7 @@ void StatCache::rebuild(size_t places) {
 }
 
 void StatCache::clear() {
+  changed_ = true;  // unlike the file, if there is one
   std::vector<Slot>().swap(slots_);
   std::string().swap(names_);
   std::vector<std::uint32_t>().swap(index_);
@@ -181,13 +193,18 @@ void StatCache::load(const std::string& file) {
     if (!in.read(path.data(), length) || !in.read(reinterpret_cast<char*>(&entry), sizeof entry)) break;
     put(path, entry);
   }
+  changed_ = false;  // as on disk
   if (live_ != count) {
     spdlog::warn("stat cache {} is truncated; files will be rehashed once", file);
     clear();
   }
 }
 
-void StatCache::save(const std::string& file) const {
+void StatCache::save_if_changed(const std::string& file) {
+  if (changed_ || !std::filesystem::exists(file)) save(file);
+}
+
+void StatCache::save(const std::string& file) {
   const std::string temp = file + ".tmp";
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
@@ -210,7 +227,11 @@ void StatCache::save(const std::string& file) const {
     }
   }
   // Losing the cache costs only a rehash, so no fsync here.
-  if (std::rename(temp.c_str(), file.c_str()) != 0) spdlog::warn("cannot replace stat cache {}", file);
+  if (std::rename(temp.c_str(), file.c_str()) != 0) {
+    spdlog::warn("cannot replace stat cache {}", file);
+    return;
+  }
+  changed_ = false;
 }
 
 }  // namespace histfs::gitstore

@@ -27,7 +27,10 @@ class StatCache {
   // A missing or damaged file loads as an empty cache (everything is rehashed once).
   void load(const std::string& file);
   // Written to a temporary file and renamed into place.
-  void save(const std::string& file) const;
+  void save(const std::string& file);
+  // Saves only when something changed since the last load or save (a remount that finds
+  // every file as it was writes nothing), or when `file` is missing.
+  void save_if_changed(const std::string& file);
 
  private:
   // As saved in the cache file, after the path.
@@ -61,6 +64,8 @@ class StatCache {
   std::string names_;                 // every slot's path, back to back
   std::vector<std::uint32_t> index_;  // per place: a slot's number + 1, or 0; linear probing
   size_t live_ = 0, dead_ = 0;
+  mutable size_t next_ = 0;
+  bool changed_ = false;  // since the last load or save  // where lookup looks first: the slot after the last one found
 };
 
 }  // namespace histfs::gitstore

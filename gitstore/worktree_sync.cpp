@@ -247,9 +247,11 @@ void sync_directory(TreeOverlay& overlay, const std::string& dir, const Worktree
     expected = dir.empty() && context.cache.size() > 0 ? context.cache.size()
                                                        : count_tracked(context.root_fd, dir, context.ignore, scope);
   WalkProgress progress(task, expected);
-  // A walk of the whole tree lists folders on a second thread, when there is a second core.
+  // A walk of the whole tree lists folders on other threads, one per core but the walk's
+  // (three at most), when there is a second core.
   std::optional<FolderPrefetch> prefetch;
-  if (dir.empty() && std::thread::hardware_concurrency() > 1) prefetch.emplace(context.root_fd);
+  if (const unsigned cores = std::thread::hardware_concurrency(); dir.empty() && cores > 1)
+    prefetch.emplace(context.root_fd, std::min(cores - 1, 3u));
   sync_tree(overlay, dir, scope, context, summary, progress, prefetch ? &*prefetch : nullptr);
 }
 

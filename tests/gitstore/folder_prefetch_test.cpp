@@ -53,7 +53,9 @@ TEST_CASE("prefetched listings are the folders' own, taken in any order", "[fold
     dirs.push_back(dir);
   }
   UniqueFd root(open((tmp / "root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  FolderPrefetch prefetch(root.get());
+  const unsigned workers = GENERATE(1u, 3u);
+  INFO(workers << " workers");
+  FolderPrefetch prefetch(root.get(), workers);
   prefetch.want(dirs);
   // Taken in the order wished, then out of order, then one never wished: each is its own.
   for (int i = 0; i < 200; i += (i < 100 ? 1 : 7)) {

@@ -144,3 +144,50 @@ TEST_CASE("the stat cache file keeps every entry, and a damaged one loads as emp
 }
 
 }  // namespace histfs::gitstore
+
+namespace histfs::gitstore {
+
+TEST_CASE("save_if_changed writes the file only when an entry changed since the load", "[stat_cache]") {
+  test::TempDir dir;
+  const std::string file = (dir / "cache").string();
+  {
+    StatCache cache;
+    for (unsigned n = 0; n < 100; ++n) cache.remember("d/" + std::to_string(n), old_stat(n, n), oid_of(n));
+    cache.save_if_changed(file);
+  }
+  const std::string saved = test::read_file(file);
+  REQUIRE(!saved.empty());
+  StatCache cache;
+  cache.load(file);
+  // A marker instead of the file: a save would replace it.
+  test::write_file(file, "marker");
+  for (unsigned n = 0; n < 100; ++n) REQUIRE(cache.lookup("d/" + std::to_string(n), old_stat(n, n)));
+  cache.remember("d/7", old_stat(7, 7), oid_of(7));  // the same entry again
+  cache.save_if_changed(file);
+  CHECK(test::read_file(file) == "marker");
+  cache.remember("d/7", old_stat(7, 70), oid_of(70));
+  cache.save_if_changed(file);
+  CHECK(test::read_file(file) != "marker");
+  test::write_file(file, "marker");
+  cache.save_if_changed(file);  // saved just now
+  CHECK(test::read_file(file) == "marker");
+  cache.forget("d/8");
+  cache.save_if_changed(file);
+  StatCache reloaded;
+  reloaded.load(file);
+  CHECK(reloaded.size() == 99);
+  CHECK(same_oid(*reloaded.lookup("d/7", old_stat(7, 70)), oid_of(70)));
+
+  // A damaged file loads as empty and is written again even if nothing is remembered.
+  test::write_file(file, "damaged");
+  StatCache damaged;
+  damaged.load(file);
+  damaged.save_if_changed(file);
+  CHECK(test::read_file(file) != "damaged");
+  std::filesystem::remove(file);
+  StatCache empty;
+  empty.save_if_changed(file);  // a missing file is written
+  CHECK(std::filesystem::exists(file));
+}
+
+}  // namespace histfs::gitstore
