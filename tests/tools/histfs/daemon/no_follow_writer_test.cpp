@@ -73,9 +73,9 @@ TEST_CASE("once their folders are made, writes run side by side on many threads"
   std::vector<std::string> errors(8);
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&, t] {
-      // With a umask of 0 the writer creates each file with its mode; else it chmods after.
-      if (exact) CHECK(NoFollowWriter::create_with_exact_modes());
       try {
+        // With a umask of 0 the writer creates each file with its mode; else it chmods after.
+        if (exact && !NoFollowWriter::create_with_exact_modes()) errors[t] = "no umask of its own";
         for (int i = t; i < kFolders * kFiles; i += 8)
           writer.write_file(path_of(i / kFiles, i % kFiles), path_of(i / kFiles, i % kFiles) + "\n", i % 5 == 0);
       } catch (const std::exception& error) {
