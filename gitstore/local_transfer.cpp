@@ -81,11 +81,11 @@ std::vector<git_oid> missing_objects(git_repository* from, git_odb* from_odb, gi
 }
 
 // Adopts each pack of `from` that holds only missing objects; drops from `missing` what the
-// adopted packs hold, as our own index of them says. Returns the new packs' index paths.
-std::vector<std::string> adopt_whole_packs(git_repository* from, const std::string& to_pack_dir,
-                                           std::vector<git_oid>& missing, LocalCopy& result, const Progress& progress) {
-  std::vector<std::string> adopted;
-  if (missing.empty()) return adopted;
+// adopted packs hold, as our own index of them says. Adds each new pack's index path to
+// `adopted` as soon as it is there (the caller removes them if a later step fails).
+void adopt_whole_packs(git_repository* from, const std::string& to_pack_dir, std::vector<git_oid>& missing,
+                       LocalCopy& result, std::vector<std::string>& adopted, const Progress& progress) {
+  if (missing.empty()) return;
   const std::string from_pack_dir = std::string(git_repository_path(from)) + "objects/pack";
   for (const std::string& idx : pack_indexes(from_pack_dir)) {
     // The source's index only tells whether the pack is worth taking: a pack it misdescribes
@@ -115,7 +115,6 @@ std::vector<std::string> adopt_whole_packs(git_repository* from, const std::stri
     result.packs.push_back(std::filesystem::path(ours).stem().string());
     if (missing.empty()) break;
   }
-  return adopted;
 }
 
 void remove_pack(const std::string& idx) {
@@ -135,7 +134,7 @@ LocalCopy copy_missing_objects(git_repository* from, git_repository* to, const s
   LocalCopy result;
   std::vector<std::string> adopted;
   try {
-    adopted = adopt_whole_packs(from, to_pack_dir, missing, result, progress);
+    adopt_whole_packs(from, to_pack_dir, missing, result, adopted, progress);
     PackWriter pack(to_pack_dir);
     for (const git_oid& id : missing) {
       git_odb_object* raw = nullptr;

@@ -99,13 +99,14 @@ void write_side_by_side(DaemonContext& d, NoFollowWriter& writer, const std::vec
   // The writes run on threads of their own, whose umask can be 0 (create_with_exact_modes)
   // while this one keeps the daemon's 077 for what it writes into the git dir later.
   std::vector<std::thread> helpers;
+  helpers.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) {
     try {
       helpers.emplace_back([&work] {
         NoFollowWriter::create_with_exact_modes();
         work();
       });
-    } catch (const std::system_error&) {
+    } catch (...) {
       break;  // no thread to be had: fewer writers
     }
   }
