@@ -527,7 +527,7 @@ for n in $(seq 24); do
 done
 [ "$ok" -ge 1 ] || fail "none of 24 status requests at once was answered"
 
-step "a restore of 240 files in new folders (written on several threads): what git has, each seen by a watcher"
+step "a restore of 240 files on several threads, past a file and a symlink in the way: what git has, seen by a watcher"
 mkdir -p "$MNT/many"
 for d in $(seq -w 0 23); do
   mkdir -p "$MNT/many/d$d/deep"
@@ -536,10 +536,10 @@ for d in $(seq -w 0 23); do
 done
 flush
 M1=$(head_id)
-rm -rf "$MNT/many"
-flush
-# In the way of folders the restore must make: a file, and a symlink to a folder outside.
-mkdir -p "$MNT/many" "$T/outside" && echo in-the-way >"$MNT/many/d05" && ln -s "$T/outside" "$MNT/many/d07"
+find "$MNT/many" -type f -delete # the folders stay: inotifywait -r watches them before the restore
+# In the way of folders the restore must make again: a file, and a symlink to a folder outside.
+rm -rf "$MNT/many/d05" "$MNT/many/d07"
+mkdir -p "$T/outside" && echo in-the-way >"$MNT/many/d05" && ln -s "$T/outside" "$MNT/many/d07"
 flush
 inotifywait -m -r -e close_write --format '%e %w%f' "$MNT" >"$T/events" 2>"$T/inotify.err" &
 watcher=$!
@@ -550,7 +550,10 @@ cli_ok restore "$MNT/many" --to "$M1" --allow-mass-delete --mount "$MNT"
 [ "$(cat "$DATA/many/d05/n3.md" "$DATA/many/d07/deep/x.md")" = $'note 05/3\ndeep 07' ] || fail "wrong content"
 [ -d "$DATA/many/d07" ] && [ ! -L "$DATA/many/d07" ] && [ -z "$(ls -A "$T/outside")" ] ||
   fail "the restore wrote through the symlink many/d07"
-wait_for "inotify reports all 240 files written" test "$(grep -c "^CLOSE_WRITE,CLOSE $MNT/many/" "$T/events")" -ge 240
+# Every file in a folder the watcher had before the restore (d05 and d07 are new: inotifywait -r
+# adds their watches only after it sees them, and may miss what lands first).
+watched_writes() { grep "^CLOSE_WRITE,CLOSE $MNT/many/" "$T/events" | grep -cv "/many/d0[57]/"; }
+wait_for "inotify reports the 220 files written in watched folders" test "$(watched_writes)" -ge 220
 kill "$watcher"
 wait "$watcher" 2>/dev/null || true
 
