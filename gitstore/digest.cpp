@@ -40,11 +40,19 @@ std::string Digest::hex() {
   return out;
 }
 
+std::string object_header(git_object_t type, std::size_t size) {
+  std::string header = git_object_type2string(type);
+  header += ' ';
+  header += std::to_string(size);
+  header.push_back('\0');
+  return header;
+}
+
 git_oid object_id(git_object_t type, const void* data, std::size_t size) {
   // One context a thread, and SHA-1 looked up once: an import hashes a blob per file.
   static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
   thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  const std::string header = std::string(git_object_type2string(type)) + ' ' + std::to_string(size) + '\0';
+  const std::string header = object_header(type, size);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (!sha1 || !context || EVP_DigestInit_ex(context.get(), sha1, nullptr) != 1 ||

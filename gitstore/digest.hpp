@@ -24,6 +24,9 @@ class Digest {
   void* context_;  // EVP_MD_CTX
 };
 
+// "tree 1234\0": what git hashes and stores before an object's bytes.
+std::string object_header(git_object_t type, std::size_t size);
+
 // git's id of an object: the SHA-1 of "<type> <size>\0" and its bytes. OpenSSL's SHA-1 is
 // several times faster here than libgit2's (git_odb_hash), which detects collisions.
 git_oid object_id(git_object_t type, const void* data, std::size_t size);

@@ -69,18 +69,6 @@ std::vector<LooseObject> list_loose(const std::string& git_dir) {
   return objects;
 }
 
-[[noreturn]] void fail(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
-
-void fsync_path(const std::string& path, int flags) {
-  const int fd = open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) fail("open " + path);
-  const int result = fsync(fd);
-  const int saved = errno;
-  close(fd);
-  errno = saved;
-  if (result != 0) fail("fsync " + path);
-}
-
 std::uint64_t file_size(const std::string& path) {
   struct stat st {};
   return stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
@@ -170,11 +158,8 @@ PackResult pack_loose_objects(const std::string& git_dir, ProgressTask* progress
   check(written, "write the pack");
   result.pack = std::string("pack-") + git_packbuilder_name(builder.get());
   const std::string base = pack_dir + "/" + result.pack;
-  // The indexer does not fsync (GIT_OPT_ENABLE_FSYNC_GITDIR is off): nothing loose goes before
-  // the pack and its index are on the disk.
-  fsync_path(base + ".pack", O_RDONLY);
-  fsync_path(base + ".idx", O_RDONLY);
-  fsync_path(pack_dir, O_RDONLY | O_DIRECTORY);
+  // Nothing loose goes before the pack and its index are on the disk.
+  fsync_pack(base, pack_dir);
   result.pack_bytes = file_size(base + ".pack") + file_size(base + ".idx");
 
   // Every object is looked up in the new pack alone before its loose file goes.

@@ -34,6 +34,12 @@ int report_progress(const git_indexer_progress* stats, void* payload) {
 
 }  // namespace
 
+void fsync_pack(const std::string& base, const std::string& pack_dir) {
+  fsync_path(base + ".pack", O_RDONLY);
+  fsync_path(base + ".idx", O_RDONLY);
+  fsync_path(pack_dir, O_RDONLY | O_DIRECTORY);
+}
+
 PackContents::PackContents(const std::string& idx_path) {
   git_odb* raw = nullptr;
   check(git_odb_new(&raw), "open a pack");
@@ -89,12 +95,9 @@ std::string adopt_pack(const std::string& pack_path, const std::string& pack_dir
     check(git_indexer_append(indexer.get(), buffer.data(), static_cast<std::size_t>(got), &stats), "index a pack");
   }
   check(git_indexer_commit(indexer.get(), &stats), "index a pack");
-  // The indexer does not fsync (GIT_OPT_ENABLE_FSYNC_GITDIR is off).
   const std::string base = pack_dir + "/pack-" + git_indexer_name(indexer.get());
   try {
-    fsync_path(base + ".pack", O_RDONLY);
-    fsync_path(base + ".idx", O_RDONLY);
-    fsync_path(pack_dir, O_RDONLY | O_DIRECTORY);
+    fsync_pack(base, pack_dir);
   } catch (...) {
     unlink((base + ".idx").c_str());
     unlink((base + ".pack").c_str());

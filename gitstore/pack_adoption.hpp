@@ -34,6 +34,11 @@ class PackContents {
 // cannot be read.
 std::vector<std::string> pack_indexes(const std::string& pack_dir);
 
+// Makes the pack `base` + ".pack" and its ".idx" in `pack_dir` durable: both files, then the
+// folder (libgit2's indexer and packbuilder do not fsync: GIT_OPT_ENABLE_FSYNC_GITDIR is off).
+// Throws std::system_error.
+void fsync_pack(const std::string& base, const std::string& pack_dir);
+
 // Copies the pack `pack_path` into `pack_dir` through git_indexer, which checks every object
 // and the pack's checksum and writes the index; then fsyncs both files and the folder.
 // `progress` (may be empty) is told the objects and bytes indexed so far. Returns the path of

@@ -19,15 +19,6 @@ namespace {
 
 [[noreturn]] void fail(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
 
-// "tree 1234\0": what git hashes and stores before an object's bytes.
-std::string object_header(git_object_t type, std::size_t size) {
-  std::string header = git_object_type2string(type);
-  header += ' ';
-  header += std::to_string(size);
-  header.push_back('\0');
-  return header;
-}
-
 void write_all(int fd, const unsigned char* data, std::size_t length, const std::string& path) {
   while (length > 0) {
     const ssize_t n = write(fd, data, length);
