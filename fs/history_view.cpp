@@ -417,10 +417,49 @@ void HistoryView::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (n.kind != Kind::Blob) return (void)reply_err(req, n.kind == Kind::Link ? ELOOP : EISDIR);
   auto handle = std::make_unique<OpenBlob>();
   handle->oid = n.oid;
+  if (auto bytes = offer_content(ino, n)) std::call_once(handle->loaded, [&] { handle->bytes = std::move(bytes); });
   fi->fh = reinterpret_cast<uint64_t>(handle.release());
   fi->keep_cache = 1;  // the content of a blob never changes
   fi->noflush = 1;
   fuse_reply_open(req, fi);
+}
+
+bool HistoryView::claim_offer(fuse_ino_t ino, bool claim) {
+  std::unique_lock lock(mutex_);
+  Node& n = nodes_[(ino - 3) / 2];
+  if (claim && n.content_offered) return false;
+  n.content_offered = claim;
+  return true;
+}
+
+// The first open of a small blob stores its bytes in the kernel's page cache before the reply:
+// the reads that follow find them there and send no READ. A READ would also make the kernel
+// drop the file's cached atime, and tar's fstat after reading would then cost a GETATTR; so a
+// first read of a snapshot costs what a warm one does, plus one inflation a file. Once per node:
+// later opens find the pages (or, once the kernel has evicted them, READ as before).
+std::shared_ptr<const gitstore::BlobBytes> HistoryView::offer_content(fuse_ino_t ino, const Node& n) {
+  constexpr std::uint64_t kOfferMax = 1 << 20;  // bigger files may be opened for their first bytes
+  if (!notifier_ || !n.size_known || n.size == 0 || n.size > kOfferMax) return nullptr;
+  if (!offering_.try_acquire()) return nullptr;
+  std::shared_ptr<const gitstore::BlobBytes> bytes;
+  if (claim_offer(ino, true)) {
+    int result = -ENOENT;
+    try {
+      bytes = reader_.read_local_blob(n.oid);  // an LFS object to fetch waits for the first READ
+      if (bytes && !bytes->bytes().empty()) {
+        fuse_bufvec buf = FUSE_BUFVEC_INIT(bytes->bytes().size());
+        buf.buf[0].mem = const_cast<char*>(bytes->bytes().data());
+        notifier_->with_session([&](fuse_session* session) {
+          result = fuse_lowlevel_notify_store(session, ino, 0, &buf, fuse_buf_copy_flags(0));
+        });
+      }
+    } catch (const std::exception&) {
+      bytes.reset();  // the READ will report it
+    }
+    if (result != 0) claim_offer(ino, false);  // not stored: a later open may try again
+  }
+  offering_.release();
+  return bytes;
 }
 
 void HistoryView::read(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi) {

@@ -18,6 +18,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <semaphore>
 #include <shared_mutex>
 #include <string>
 
@@ -53,6 +54,9 @@ class HistoryView {
   void read(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi);
   void release(fuse_req_t req, fuse_file_info* fi);
 
+  // Lets open() put a small blob's bytes in the kernel's page cache before replying (see open).
+  void set_notifier(KernelNotifier* notifier) { notifier_ = notifier; }
+
   // After a commit: the kernel may hold `latest` (a cached symlink) and the live
   // directories' attributes. Never call from a FUSE request thread.
   void invalidate_live(KernelNotifier& notifier);
@@ -69,6 +73,7 @@ class HistoryView {
     std::string path;
     std::uint64_t size = 0;
     bool size_known = false;
+    bool content_offered = false;  // Blob: its bytes were (or are being) stored in the kernel's cache
   };
   static Node node_of(Kind kind) {
     Node n;
@@ -90,12 +95,19 @@ class HistoryView {
   fuse_entry_param entry_of(fuse_ino_t ino);
   bool is_immutable(Kind kind) const { return kind == Kind::Tree || kind == Kind::Blob || kind == Kind::Link; }
   std::int64_t head_time();
+  bool claim_offer(fuse_ino_t ino, bool claim);
+  std::shared_ptr<const gitstore::BlobBytes> offer_content(fuse_ino_t ino, const Node& n);
 
   gitstore::HistoryReader& reader_;
   LivePermissions live_;
   std::shared_mutex mutex_;  // guards nodes_ and ids_; a leaf (docs/architecture.md, "Locks, in order")
   std::deque<Node> nodes_;   // node i has inode number 2*i + 3
   std::map<std::string, fuse_ino_t> ids_;
+  KernelNotifier* notifier_ = nullptr;
+  // Threads storing into the kernel's page cache at once: a store waits for the pages' locks,
+  // which a reader of the same file may hold until its READ is answered, so most of the
+  // FUSE threads must stay free to answer (the loop runs up to 16).
+  std::counting_semaphore<2> offering_{2};
 };
 
 }  // namespace histfs::fs

@@ -348,6 +348,14 @@ std::shared_ptr<const BlobBytes> HistoryReader::read_blob(const git_oid& blob_id
   return lfs_content(*pointer);
 }
 
+std::shared_ptr<const BlobBytes> HistoryReader::read_local_blob(const git_oid& blob_id) {
+  auto bytes = raw_blob(blob_id);
+  auto pointer = parse_lfs_pointer(bytes->bytes());
+  if (!pointer) return bytes;
+  if (!lfs_.has(*pointer)) return nullptr;
+  return lfs_content(*pointer);
+}
+
 std::shared_ptr<const BlobBytes> HistoryReader::raw_blob(const git_oid& blob_id) {
   Lease repo = borrow();
   git_odb* raw_odb = nullptr;

@@ -117,6 +117,8 @@ class HistoryReader {
   // pointer reads as the content it stands for, from the LFS store (fetched first by the
   // fetcher when missing); LfsError when that content cannot be had.
   std::shared_ptr<const BlobBytes> read_blob(const git_oid& blob);
+  // As read_blob, but nullptr instead of a fetch when an LFS pointer's object is not here.
+  std::shared_ptr<const BlobBytes> read_local_blob(const git_oid& blob);
   // The size read_blob's bytes will have: a blob's from its header, without inflating it;
   // an LFS pointer's from the pointer.
   std::uint64_t object_size(const git_oid& object);

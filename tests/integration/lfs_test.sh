@@ -7,7 +7,7 @@
 #  (c) a stock clone + git lfs pull gives identical files, git lfs fsck passes, git fsck --strict is
 #      clean everywhere; histfs lfs fsck passes;
 #  (d) .history/<tag>/ and .history/versions/ read the real bytes (size too), B fetches on demand
-#      what its store lacks; a restore brings an LFS file back, and one to HEAD rewrites nothing;
+#      what its store lacks (a big video, a small icon); a restore brings an LFS file back, and one to HEAD rewrites nothing;
 #  (e) server faults: 500 on upload (the push is held and retried, nothing lost), a corrupt object
 #      and a missing object on download (the pull is held, status names the file, nothing written);
 #  (f) a file:// remote: a stock clone with git lfs gets the content.
@@ -94,7 +94,13 @@ gs_repo notes fsck --strict --no-progress >/dev/null 2>&1 || fail "the server's 
 
 step "(d) .history reads the real bytes; B fetches on demand; a restore brings an LFS file back"
 on A
+# Small enough for .history to offer its bytes to the kernel at the first open (fs/history_view.cpp):
+# on B, where its object is missing, that open must leave the fetch to the READ.
+make_bytes icon.png 64K icon
+cp "$SRC/icon.png" "$MNT/photos/icon.png"
+cli_ok flush --mount "$MNT"
 cli_ok snapshot v1 --mount "$MNT"
+rm "$MNT/photos/icon.png"
 cmp "$SRC/video.mp4" "$MNT/.history/v1/video.mp4" || fail ".history/v1/video.mp4 differs"
 [ "$(stat -c %s "$MNT/.history/tags/v1/photos/beach.jpg")" = 15728640 ] || fail "the image's size in .history is wrong"
 cmp "$SRC/beach.jpg" "$MNT/.history/tags/v1/photos/beach.jpg" || fail ".history/tags/v1/photos/beach.jpg differs"
@@ -114,6 +120,7 @@ on B
 rm -rf "$GITDIR/lfs/objects"
 cli_ok pull --mount "$MNT" # tag v1
 cmp "$SRC/video.mp4" "$MNT/.history/v1/video.mp4" || fail "B's .history did not fetch the video on demand"
+cmp "$SRC/icon.png" "$MNT/.history/v1/photos/icon.png" || fail "B's .history did not fetch the small icon on demand"
 grep -q "lfs_fetch" "$LOG" || fail "no lfs_fetch line in B's log"
 
 step "(e) 500 on upload: the push is held and retried, nothing lost"

@@ -292,6 +292,7 @@ int run_daemon(const MountArguments& args) {
   SystemdNotifier systemd;  // made before the session: the end of the session unblocks its probe
   fs::MountSession session(router, mount_options);
   passthrough.set_notifier(&session.notifier());
+  if (history_view) history_view->set_notifier(&session.notifier());
   lfs_invalidate = [&passthrough](const std::vector<std::string>& paths) { passthrough.invalidate_names(paths); };
   spdlog::info("mounted {} at {}{}", backing, mountpoint, config.git.enabled ? " (git dir " + git_dir + ")" : "");
   // Detach only now, so that the shell sees mount errors; threads start after the fork.
