@@ -82,7 +82,14 @@ void FolderPrefetch::want(const std::vector<std::string>& dirs) {
 FolderListing FolderPrefetch::take(const std::string& dir) {
   {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return std::find(listing_.begin(), listing_.end(), dir) == listing_.end(); });
+    while (std::find(listing_.begin(), listing_.end(), dir) != listing_.end()) {
+      // A worker is listing `dir`: list the walk's next folder meanwhile rather than wait idle
+      // (the listings are the kernel's work, and this core would otherwise have none).
+      if (!wanted_.empty() && ready_entries_ < kAheadEntries)
+        list_next(lock);
+      else
+        changed_.wait(lock);
+    }
     auto it = ready_.find(dir);
     if (it != ready_.end()) {
       FolderListing listing = std::move(it->second);
@@ -99,30 +106,34 @@ FolderListing FolderPrefetch::take(const std::string& dir) {
   return list_folder(root_fd_, dir);
 }
 
+void FolderPrefetch::list_next(std::unique_lock<std::mutex>& lock) {
+  const std::string dir = std::move(wanted_.back());
+  wanted_.pop_back();
+  listing_.push_back(dir);
+  lock.unlock();
+  // Out of memory is the one failure expected here (a listing names errors, it does not
+  // throw): the listing is dropped, and the walk makes it itself. Nothing leaves a worker.
+  try {
+    FolderListing listing = list_folder(root_fd_, dir);
+    lock.lock();
+    auto [it, fresh] = ready_.try_emplace(dir);
+    if (!fresh) ready_entries_ -= it->second.entries.size();
+    ready_entries_ += listing.entries.size();
+    it->second = std::move(listing);
+  } catch (...) {
+    if (!lock.owns_lock()) lock.lock();
+  }
+  listing_.erase(std::find(listing_.begin(), listing_.end(), dir));
+  changed_.notify_all();
+}
+
 void FolderPrefetch::work() {
   std::unique_lock lock(mutex_);
   for (;;) {
     changed_.wait(lock,
                   [&] { return stop_ || (!wanted_.empty() && (ready_.empty() || ready_entries_ < kAheadEntries)); });
     if (stop_) return;
-    const std::string dir = std::move(wanted_.back());
-    wanted_.pop_back();
-    listing_.push_back(dir);
-    lock.unlock();
-    // Out of memory is the one failure expected here (a listing names errors, it does not
-    // throw): the listing is dropped, and the walk makes it itself. Nothing leaves this thread.
-    try {
-      FolderListing listing = list_folder(root_fd_, dir);
-      lock.lock();
-      auto [it, fresh] = ready_.try_emplace(dir);
-      if (!fresh) ready_entries_ -= it->second.entries.size();
-      ready_entries_ += listing.entries.size();
-      it->second = std::move(listing);
-    } catch (...) {
-      if (!lock.owns_lock()) lock.lock();
-    }
-    listing_.erase(std::find(listing_.begin(), listing_.end(), dir));
-    changed_.notify_all();
+    list_next(lock);
   }
 }
 

@@ -4,7 +4,8 @@
 // a file), and git status spreads the same lstat calls over several threads. The walk names
 // the folders it will visit next (want), in its order; a worker lists them, newest wish
 // first, so it follows the walk depth-first; the walk takes each listing when it gets there
-// (take), listing it itself when the worker has not started on it. Listings of at most
+// (take), listing it itself when the worker has not started on it, and listing the next
+// wished folder instead of waiting while a worker lists the one it takes. Listings of at most
 // kAheadEntries entries in all wait (always at least one), so memory stays bounded: a count
 // of folders would let the top folders' listings, taken early and used late, use up the
 // budget and leave the workers one folder ahead of the walk.
@@ -55,6 +56,9 @@ class FolderPrefetch {
 
  private:
   void work();
+  // Lists the folder on top of wanted_ into ready_; `lock` (on mutex_) is held on entry and
+  // exit, released while listing.
+  void list_next(std::unique_lock<std::mutex>& lock);
 
   const int root_fd_;
   std::mutex mutex_;

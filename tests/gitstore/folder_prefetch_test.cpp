@@ -72,4 +72,29 @@ TEST_CASE("prefetched listings are the folders' own, taken in any order", "[fold
   prefetch.want({"d1", "d2", "d3"});
 }
 
+TEST_CASE("while a worker lists the folder taken, the walk lists the next: every listing right, none lost",
+          "[folder_prefetch]") {
+  // Big folders, so that take() often finds the worker still on the folder it wants and lists
+  // the next wished ones itself meanwhile (the walk's thread and the worker both list).
+  TempDir tmp;
+  std::vector<std::string> dirs;
+  for (int i = 0; i < 24; ++i) {
+    const std::string dir = "d" + std::to_string(i);
+    for (int f = 0; f < 300; ++f) write_file(tmp / "root" / dir / ("f" + std::to_string(f)), dir);
+    dirs.push_back(dir);
+  }
+  UniqueFd root(open((tmp / "root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  const int round = GENERATE(range(0, 5));
+  INFO("round " << round);
+  FolderPrefetch prefetch(root.get(), 1);
+  prefetch.want(dirs);
+  for (const auto& dir : dirs) {
+    const FolderListing listing = prefetch.take(dir);
+    REQUIRE(listing.error == 0);
+    REQUIRE(listing.entries.size() == 300);
+    CHECK(listing.entries.front().name == "f0");
+    CHECK(listing.entries.back().name == "f99");  // by name: f0, f1, f10, ... f99
+  }
+}
+
 }  // namespace histfs::gitstore
