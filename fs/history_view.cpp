@@ -439,7 +439,7 @@ bool HistoryView::claim_offer(fuse_ino_t ino, bool claim) {
 // later opens find the pages (or, once the kernel has evicted them, READ as before).
 std::shared_ptr<const gitstore::BlobBytes> HistoryView::offer_content(fuse_ino_t ino, const Node& n) {
   constexpr std::uint64_t kOfferMax = 1 << 20;  // bigger files may be opened for their first bytes
-  if (!notifier_ || !n.size_known || n.size == 0 || n.size > kOfferMax) return nullptr;
+  if (!notifier_ || n.content_offered || !n.size_known || n.size == 0 || n.size > kOfferMax) return nullptr;
   if (!offering_.try_acquire()) return nullptr;
   std::shared_ptr<const gitstore::BlobBytes> bytes;
   if (claim_offer(ino, true)) {
