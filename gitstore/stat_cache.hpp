@@ -64,8 +64,8 @@ class StatCache {
   std::string names_;                 // every slot's path, back to back
   std::vector<std::uint32_t> index_;  // per place: a slot's number + 1, or 0; linear probing
   size_t live_ = 0, dead_ = 0;
-  mutable size_t next_ = 0;
-  bool changed_ = false;  // since the last load or save  // where lookup looks first: the slot after the last one found
+  mutable size_t next_ = 0;  // where lookup looks first: the slot after the last one found
+  bool changed_ = false;     // since the last load or save
 };
 
 }  // namespace histfs::gitstore
