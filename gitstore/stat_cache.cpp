@@ -1,9 +1,11 @@
 #include "gitstore/stat_cache.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -30,6 +32,41 @@ std::int64_t now_ns() {
   return ns_of(ts);
 }
 
+// Reads a file front to back through one buffer (a load takes three small fields a file).
+// Owns the descriptor.
+class FileReader {
+ public:
+  explicit FileReader(int fd) : fd_(fd) {}
+  ~FileReader() { close(fd_); }
+  FileReader(const FileReader&) = delete;
+  FileReader& operator=(const FileReader&) = delete;
+
+  // Copies the next `size` bytes to `out`; false at the end of the file or on an error.
+  bool take(void* out, size_t size) {
+    char* to = static_cast<char*>(out);
+    while (size > 0) {
+      if (begin_ == end_) {
+        const ssize_t got = ::read(fd_, buffer_.data(), buffer_.size());
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return false;
+        begin_ = 0;
+        end_ = size_t(got);
+      }
+      const size_t part = std::min(size, end_ - begin_);
+      std::memcpy(to, buffer_.data() + begin_, part);
+      begin_ += part;
+      to += part;
+      size -= part;
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+  std::vector<char> buffer_ = std::vector<char>(size_t(1) << 20);
+  size_t begin_ = 0, end_ = 0;
+};
+
 }  // namespace
 
 StatCache::Entry StatCache::entry_of(const struct stat& st, const git_oid& oid) {
@@ -37,15 +74,17 @@ StatCache::Entry StatCache::entry_of(const struct stat& st, const git_oid& oid) 
                ns_of(st.st_ctim),        std::uint32_t(st.st_mode), oid};
 }
 
-std::optional<git_oid> StatCache::lookup(const std::string& path, const struct stat& st) const {
-  if (index_.empty()) return std::nullopt;
+std::optional<git_oid> StatCache::lookup(const std::string& path, const struct stat& st) {
+  if (slots_.empty()) return std::nullopt;
   // A walk in the order the files were remembered (every remount, after an import) finds each
   // in the slot after the last: one compare, no hash and no probe through the index.
   std::uint32_t number = 0;
-  if (next_ < slots_.size() && slots_[next_].name_offset != kDead && name_of(slots_[next_]) == path)
+  if (next_ < slots_.size() && slots_[next_].name_offset != kDead && name_of(slots_[next_]) == path) {
     number = std::uint32_t(next_ + 1);
-  else
+  } else {
+    ensure_index();
     number = index_[place_of(path)];
+  }
   if (number == 0) return std::nullopt;
   next_ = number;  // the slot after this one (slot `number - 1`)
   const Entry& have = slots_[number - 1].entry;
@@ -73,7 +112,29 @@ size_t StatCache::place_of(std::string_view path) const {
   }
 }
 
+void StatCache::ensure_index() {
+  if (index_.empty() && !slots_.empty()) index_slots();
+}
+
+void StatCache::index_slots() {
+  size_t places = 64;
+  while (places * 3 < live_ * 4 + 4) places *= 2;  // at most three quarters full, as put keeps it
+  index_.assign(places, 0);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].name_offset == kDead) continue;
+    const size_t place = place_of(name_of(slots_[i]));
+    if (index_[place] != 0) {  // the same path saved twice: the later entry wins, as in put
+      slots_[index_[place] - 1].name_offset = kDead;
+      --live_;
+      ++dead_;
+      changed_ = true;
+    }
+    index_[place] = std::uint32_t(i + 1);
+  }
+}
+
 void StatCache::put(std::string_view path, const Entry& entry) {
+  ensure_index();
   // At most three quarters full, so a probe ends soon.
   if ((live_ + 1) * 4 > index_.size() * 3) rebuild(std::max<size_t>(64, index_.size() * 2));
   const size_t place = place_of(path);
@@ -99,7 +160,8 @@ void StatCache::put(std::string_view path, const Entry& entry) {
 }
 
 void StatCache::forget(const std::string& path) {
-  if (index_.empty()) return;
+  if (slots_.empty()) return;
+  ensure_index();
   const size_t mask = index_.size() - 1;
   size_t hole = place_of(path);
   if (index_[hole] == 0) return;
@@ -160,43 +222,43 @@ void StatCache::clear() {
   std::vector<Slot>().swap(slots_);
   std::string().swap(names_);
   std::vector<std::uint32_t>().swap(index_);
-  live_ = dead_ = 0;
+  live_ = dead_ = next_ = 0;
 }
 
 void StatCache::load(const std::string& file) {
   clear();
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return;
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  FileReader in(fd);
+  struct stat st;
   char magic[sizeof kMagic];
   std::uint64_t count = 0;
-  if (!in.read(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof kMagic) != 0 ||
-      !in.read(reinterpret_cast<char*>(&count), sizeof count)) {
+  if (fstat(fd, &st) != 0 || !in.take(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof kMagic) != 0 ||
+      !in.take(&count, sizeof count)) {
     spdlog::warn("stat cache {} is unreadable; files will be rehashed once", file);
     return;
   }
   // Sized for the count the file claims, but no more than its bytes can hold (a damaged count
   // must not reserve gigabytes): each entry takes at least its length and its Entry.
-  std::error_code size_error;
-  const std::uint64_t bytes = std::filesystem::file_size(file, size_error);
-  const size_t expected =
-      size_t(std::min<std::uint64_t>(count, size_error ? 0 : bytes / (sizeof(std::uint32_t) + sizeof(Entry))));
-  size_t places = 64;
-  while (places * 3 < expected * 4 + 4) places *= 2;
-  index_.assign(places, 0);
+  const std::uint64_t bytes = std::uint64_t(st.st_size);
+  const size_t expected = size_t(std::min<std::uint64_t>(count, bytes / (sizeof(std::uint32_t) + sizeof(Entry))));
   slots_.reserve(expected);
   // The names take what the entries' lengths and stats leave of the file: one allocation
   // instead of a doubling after another.
   const std::uint64_t fixed = sizeof kMagic + sizeof count + expected * (sizeof(std::uint32_t) + sizeof(Entry));
-  if (!size_error && bytes > fixed) names_.reserve(size_t(bytes - fixed));
-  std::string path;
+  if (bytes > fixed) names_.reserve(size_t(bytes - fixed));
+  // Slots in the saved order, which is the order a remount's walk asks for them; the index is
+  // built when something else is asked first (ensure_index).
   for (std::uint64_t i = 0; i < count; ++i) {
     std::uint32_t length = 0;
     Entry entry;
-    if (!in.read(reinterpret_cast<char*>(&length), sizeof length) || length > kMaxSavedPath) break;
-    path.resize(length);
-    if (!in.read(path.data(), length) || !in.read(reinterpret_cast<char*>(&entry), sizeof entry)) break;
-    put(path, entry);
+    if (!in.take(&length, sizeof length) || length > kMaxSavedPath || names_.size() + length > kDead - 1) break;
+    const size_t offset = names_.size();
+    names_.resize(offset + length);
+    if (!in.take(names_.data() + offset, length) || !in.take(&entry, sizeof entry)) break;
+    slots_.push_back(Slot{std::uint32_t(offset), length, entry});
   }
+  live_ = slots_.size();
   changed_ = false;  // as on disk
   if (live_ != count) {
     spdlog::warn("stat cache {} is truncated; files will be rehashed once", file);

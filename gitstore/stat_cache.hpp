@@ -15,14 +15,15 @@ namespace histfs::gitstore {
 
 class StatCache {
  public:
-  std::optional<git_oid> lookup(const std::string& path, const struct stat& st) const;
+  // Not const: it remembers where the walk is, and builds the index a load left unbuilt.
+  std::optional<git_oid> lookup(const std::string& path, const struct stat& st);
   // Not remembered while the file is younger than the timestamp granularity
   // could hide: a later same-size write could keep the same stat.
   void remember(const std::string& path, const struct stat& st, const git_oid& oid);
   void forget(const std::string& path);
   // Forgets every path cached with one of these blob ids (a failed commit removed them).
   void forget_blobs(const std::vector<git_oid>& blobs);
-  size_t size() const { return live_; }
+  size_t size() const { return live_; }  // as loaded; a duplicate in a damaged file counts until the index is built
 
   // A missing or damaged file loads as an empty cache (everything is rehashed once).
   void load(const std::string& file);
@@ -55,6 +56,10 @@ class StatCache {
   static size_t hash_of(std::string_view path) { return std::hash<std::string_view>{}(path); }
   // The place of index_ that holds `path`, or the empty one where it would go.
   size_t place_of(std::string_view path) const;
+  // load() leaves the index unbuilt: a remount's walk finds every file by the order alone
+  // (see lookup), and building it is a cache miss or two a file (30 ms of 100k files).
+  void ensure_index();
+  void index_slots();  // index_ from slots_, dropping a path's earlier slots (a damaged file)
   void put(std::string_view path, const Entry& entry);
   // Drops forgotten slots and their names, and spreads the rest over `places` places.
   void rebuild(size_t places);
@@ -62,9 +67,10 @@ class StatCache {
 
   std::vector<Slot> slots_;           // in the order remembered; forgotten ones marked kDead
   std::string names_;                 // every slot's path, back to back
-  std::vector<std::uint32_t> index_;  // per place: a slot's number + 1, or 0; linear probing
+  // Per place: a slot's number + 1, or 0; linear probing. Empty with slots_ not: not built yet.
+  std::vector<std::uint32_t> index_;
   size_t live_ = 0, dead_ = 0;
-  mutable size_t next_ = 0;  // where lookup looks first: the slot after the last one found
+  size_t next_ = 0;  // where lookup looks first: the slot after the last one found
   bool changed_ = false;     // since the last load or save
 };
 

@@ -143,6 +143,66 @@ TEST_CASE("the stat cache file keeps every entry, and a damaged one loads as emp
   CHECK(claimed.size() == 0);
 }
 
+TEST_CASE("a loaded cache answers in any order, and takes new entries without a second slot", "[stat_cache]") {
+  test::TempDir dir;
+  const std::string file = (dir / "cache").string();
+  {
+    StatCache cache;
+    for (unsigned n = 0; n < 3000; ++n) cache.remember("d/" + std::to_string(n), old_stat(n, n), oid_of(n));
+    cache.save(file);
+  }
+  StatCache loaded;
+  loaded.load(file);
+  // Backwards, so that no lookup is the one after the last (the index is built for them).
+  for (unsigned n = 3000; n-- > 0;) REQUIRE(loaded.lookup("d/" + std::to_string(n), old_stat(n, n)));
+  StatCache updated;
+  updated.load(file);
+  updated.remember("d/1500", old_stat(1500, 7), oid_of(7));  // before any lookup
+  updated.remember("d/new", old_stat(9999, 1), oid_of(9999));
+  CHECK(updated.size() == 3001);
+  CHECK_FALSE(updated.lookup("d/1500", old_stat(1500, 1500)));
+  CHECK(updated.lookup("d/1500", old_stat(1500, 7)));
+  updated.forget("d/1500");
+  CHECK_FALSE(updated.lookup("d/1500", old_stat(1500, 7)));
+  CHECK(updated.size() == 3000);
+}
+
+TEST_CASE("a path saved twice in a damaged file is one entry, the later one", "[stat_cache]") {
+  test::TempDir dir;
+  const std::string first = (dir / "first").string(), second = (dir / "second").string();
+  {
+    StatCache cache;
+    cache.remember("a.md", old_stat(1, 1), oid_of(1));
+    cache.remember("b.md", old_stat(2, 2), oid_of(2));
+    cache.save(first);
+    StatCache again;
+    again.remember("a.md", old_stat(1, 1), oid_of(3));
+    again.save(second);
+  }
+  // Both files' entries under one header that counts them all.
+  std::string both = test::read_file(first) + test::read_file(second).substr(16);
+  const std::uint64_t count = 3;
+  std::memcpy(both.data() + 8, &count, sizeof count);
+  const std::string file = (dir / "both").string();
+  test::write_file(file, both);
+
+  StatCache loaded;
+  loaded.load(file);
+  REQUIRE(loaded.lookup("b.md", old_stat(2, 2)));  // not the first slot: builds the index
+  CHECK(loaded.size() == 2);
+  auto found = loaded.lookup("a.md", old_stat(1, 1));
+  REQUIRE(found);
+  CHECK(same_oid(*found, oid_of(3)));
+  loaded.forget("a.md");  // no earlier copy comes back
+  CHECK_FALSE(loaded.lookup("a.md", old_stat(1, 1)));
+  CHECK(loaded.size() == 1);
+  loaded.save(file);
+  StatCache reloaded;
+  reloaded.load(file);
+  CHECK(reloaded.size() == 1);
+  CHECK_FALSE(reloaded.lookup("a.md", old_stat(1, 1)));
+}
+
 }  // namespace histfs::gitstore
 
 namespace histfs::gitstore {
