@@ -89,12 +89,45 @@ struct PatternList {
 
   // rel_path: the path relative to the directory of this list; name: its last component.
   const Pattern* last_match(std::string_view rel_path, std::string_view name, bool is_dir) const {
+    if (!may_match(name)) return nullptr;
     for (auto it = patterns.rbegin(); it != patterns.rend(); ++it) {
       if (it->dir_only && !is_dir) continue;
       if (it->matches(it->basename_only ? name : rel_path)) return &*it;
     }
     return nullptr;
   }
+
+  // Which first and last characters of a name some pattern could match, so that most names
+  // (a note's ".md" passes none of the defaults) are answered without a look at each pattern.
+  // Called once the patterns are all added.
+  void index_ends() {
+    for (const Pattern& p : patterns) {
+      if (p.never) continue;
+      // A pattern with a '/' matches the path from this list's folder: its first character is
+      // not the name's.
+      const bool first_known = p.basename_only && !p.tokens.empty() && p.tokens.front().op == Op::Literal;
+      const bool last_known = !p.tail.empty();
+      if (first_known && last_known) {
+        both_first.set(p.tokens.front().ch);
+        both_last.set(static_cast<unsigned char>(p.tail.back()));
+      } else if (last_known) {
+        last_only.set(static_cast<unsigned char>(p.tail.back()));
+      } else if (first_known) {
+        first_only.set(p.tokens.front().ch);
+      } else {
+        any_name = true;
+      }
+    }
+  }
+  // False only when no pattern can match `name` (nor a path that ends with it).
+  bool may_match(std::string_view name) const {
+    if (any_name || name.empty()) return true;
+    const auto first = static_cast<unsigned char>(name.front()), last = static_cast<unsigned char>(name.back());
+    return last_only[last] || first_only[first] || (both_first[first] && both_last[last]);
+  }
+
+  bool any_name = false;  // a pattern that fixes neither end ("*", "a*b?")
+  std::bitset<256> last_only, first_only, both_first, both_last;
 };
 
 }  // namespace detail
@@ -333,6 +366,7 @@ std::shared_ptr<const PatternList> parse(std::string_view text) {
     text.remove_prefix(nl == npos ? text.size() : nl + 1);
   }
   if (list->patterns.empty()) return nullptr;
+  list->index_ends();
   return list;
 }
 

@@ -169,6 +169,16 @@ TEST_CASE("default patterns keep editor, OS and temp litter out", "[ignore]") {
   CHECK_FALSE(t.file(".cache"));  // a folder only
 }
 
+TEST_CASE("names whose first and last characters some default pattern has are still matched in full", "[ignore]") {
+  // The list looks at each pattern only when a name's ends could match one: ".fseventsd" puts
+  // '.' and 'd' among them, "desktop.ini" 'd' and 'i', "*.swp" a final 'p', ".nfs*" a first '.'.
+  Tree t;
+  t.expect_ignored({".fseventsd", "desktop.ini", "Thumbs.db", "4913", "a.swp", ".nfs", ".Trash-", "~$", "~"});
+  t.expect_kept({"doc.md", "dd", "desktop.in", ".d", "Thumbs.dbx", "4913x", "x4913", "p", ".", "e"});
+  Tree none("", {"!*.swp"});  // a negation is a match too: it wins, and keeps the file
+  none.expect_kept({"a.swp", "notes.md"});
+}
+
 TEST_CASE("anything named .git is ignored whatever the rules say", "[ignore]") {
   Tree t("!.git\n", {"!.git"});
   CHECK(t.folder("sub/.git"));
@@ -397,7 +407,7 @@ TEST_CASE("oracle: git check-ignore agrees on random patterns and trees", "[igno
     if (chance(0.2)) p += "/";
     return p;
   };
-  const std::vector<std::string> names = {"a", "b", "ab", "m.md", "a.md", "bb", "c"};
+  const std::vector<std::string> names = {"a", "b", "ab", "m.md", "a.md", "bb", "c", ".b", "ma"};
   for (int round = 0; round < 40; ++round) {
     TempDir t;
     std::vector<std::string> dirs = {""};
