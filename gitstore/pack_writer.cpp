@@ -180,6 +180,13 @@ void PackWriter::add(const git_oid& oid, const void* data, std::size_t length, g
 
   z_stream& z = stream_of(zstream_);
   if (deflateReset(&z) != Z_OK) throw std::runtime_error("zlib: deflateReset failed");
+  // Trees are stored (zlib level 0), as large loose trees are (stored_object.hpp): their object
+  // ids do not compress, and every remount reads a tree for each folder, where inflating them
+  // was a fifth of a 100k remount's instructions. Blobs and commits take level 1.
+  const int level = type == GIT_OBJECT_TREE ? Z_NO_COMPRESSION : Z_BEST_SPEED;
+  if (level != level_ && deflateParams(&z, level, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::runtime_error("zlib: deflateParams failed");
+  level_ = level;
   deflated_.resize(deflateBound(&z, static_cast<uLong>(length)) + 64);
   z.next_in = static_cast<Bytef*>(const_cast<void*>(data));
   z.avail_in = static_cast<uInt>(length);

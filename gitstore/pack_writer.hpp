@@ -2,9 +2,9 @@
 // Writes the objects of one large commit straight into a new pack, as `git fast-import` does,
 // instead of one loose file each: an import of 100,000 files otherwise spends most of its
 // time creating, linking and unlinking files under objects/, and then a background pack
-// reads them all again. Objects are deflated as they come (no deltas, like loose objects),
-// appended to a temporary file in objects/pack/, and can be read back before the pack is
-// finished. finish() writes the object count, the pack's checksum and a version 2 index,
+// reads them all again. Objects are deflated as they come (no deltas, like loose objects;
+// trees at level 0), appended to a temporary file in objects/pack/, and can be read back
+// before the pack is finished. finish() writes the object count, the pack's checksum and a version 2 index,
 // then renames both into place, index last (git and libgit2 see a pack once its index is
 // there). Used by one thread (the committer's, through ObjectSync).
 #include <git2.h>
@@ -79,6 +79,7 @@ class PackWriter {
   std::vector<std::uint32_t> index_;
   std::vector<unsigned char> deflated_;
   void* zstream_ = nullptr;  // z_stream, reused for every object
+  int level_ = 1;            // its compression level now (Z_BEST_SPEED)
   bool finished_ = false;
 };
 

@@ -5,8 +5,11 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
+#include <map>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -127,6 +130,39 @@ TEST_CASE("a pack written by PackWriter is read by git and libgit2, before and a
   BlobPtr blob(raw);
   CHECK(std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())), git_blob_rawsize(blob.get())) ==
         objects[2].content);
+}
+
+TEST_CASE("trees go into a pack stored (level 0), blobs before and after them deflated", "[pack]") {
+  BareRepo repo;
+  const Object before = make_object(GIT_OBJECT_BLOB, std::string(50000, 'a'));
+  std::string entries;  // a tree of 400 notes, names that would compress well
+  for (int i = 0; i < 400; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "note-%04d.md", i);
+    entries += tree_with(name, before.oid);
+  }
+  const Object tree = make_object(GIT_OBJECT_TREE, entries);
+  const Object after = make_object(GIT_OBJECT_BLOB, std::string(50000, 'b'));
+  PackWriter pack(repo.pack_dir);
+  for (const Object* object : {&before, &tree, &after})
+    pack.add(object->oid, object->content.data(), object->content.size(), object->type);
+  const std::string name = pack.finish(false);
+
+  // verify-pack -v: "<id> <type> <size> <size in the pack> <offset>".
+  std::map<std::string, std::pair<long, long>> sizes;
+  std::istringstream listing(repo.git("verify-pack -v '" + repo.pack_dir + "/" + name + ".idx'"));
+  for (std::string line; std::getline(listing, line);) {
+    std::istringstream fields(line);
+    std::string id, type;
+    long size = 0, packed = 0;
+    if (fields >> id >> type >> size >> packed) sizes[id] = {size, packed};
+  }
+  REQUIRE(sizes.count(oid_hex(tree.oid)));
+  CHECK(sizes[oid_hex(tree.oid)].second > sizes[oid_hex(tree.oid)].first);  // stored, with zlib's framing
+  CHECK(sizes[oid_hex(before.oid)].second < 1000);
+  CHECK(sizes[oid_hex(after.oid)].second < 1000);
+  CHECK(repo.git("cat-file tree " + oid_hex(tree.oid)) == entries);
+  CHECK(repo.git("cat-file blob " + oid_hex(after.oid)) == after.content);
 }
 
 TEST_CASE("a pack never finished, or finished empty, leaves nothing behind", "[pack]") {
