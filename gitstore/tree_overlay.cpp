@@ -63,7 +63,8 @@ TreeOverlay::Dir& TreeOverlay::load(Node& node) {
     const git_tree_entry* entry = git_tree_entry_byindex(tree.get(), i);
     Node child;
     child.info = {*git_tree_entry_id(entry), git_tree_entry_filemode(entry)};
-    node.dir->entries.emplace(git_tree_entry_name(entry), std::move(child));
+    // At the end, where a tree's entries (sorted) mostly go: no walk down the map for each.
+    node.dir->entries.emplace_hint(node.dir->entries.end(), git_tree_entry_name(entry), std::move(child));
   }
   return *node.dir;
 }
