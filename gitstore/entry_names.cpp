@@ -38,12 +38,22 @@ bool plainly_taken(std::string_view name) {
 }  // namespace
 
 std::string EntryNameCheck::refusal(std::string_view path, const git_oid& blob) {
-  // Most paths are plainly taken whole: no list of their components is made.
-  bool plain = true;
-  for (std::size_t start = 0; plain && start <= path.size();) {
-    const std::size_t slash = std::min(path.find('/', start), path.size());
-    plain = plainly_taken(path.substr(start, slash - start));
-    start = slash + 1;
+  // Most paths are plainly taken whole: no list of their components is made. A walk asks for a
+  // folder's files one after another, so the folder found plain last is not looked at again.
+  const std::size_t last_slash = path.rfind('/');
+  const bool in_folder = last_slash != std::string_view::npos;
+  bool plain = plainly_taken(in_folder ? path.substr(last_slash + 1) : path);
+  if (plain && in_folder && !(plain_folder_known_ && path.substr(0, last_slash) == plain_folder_)) {
+    const std::string_view folder = path.substr(0, last_slash);
+    for (std::size_t start = 0; plain && start <= folder.size();) {
+      const std::size_t slash = std::min(folder.find('/', start), folder.size());
+      plain = plainly_taken(folder.substr(start, slash - start));
+      start = slash + 1;
+    }
+    if (plain) {
+      plain_folder_.assign(folder);
+      plain_folder_known_ = true;
+    }
   }
   if (plain) return "";
   for (auto part : split_path(path)) {

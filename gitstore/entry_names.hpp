@@ -25,6 +25,8 @@ class EntryNameCheck {
  private:
   bool takes(const std::string& name, const git_oid& blob);
   TreeBuilderPtr scratch_;
+  std::string plain_folder_;  // the folder of the last path found plainly taken, when known
+  bool plain_folder_known_ = false;
 };
 
 }  // namespace histfs::gitstore

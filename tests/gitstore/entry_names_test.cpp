@@ -53,6 +53,16 @@ TEST_CASE("EntryNameCheck refuses exactly the names libgit2 refuses in a tree", 
     CHECK(check.refusal(name + "/inside.md", blob).empty() == libgit2_takes);
   }
   CHECK(check.refusal("notes/.git./x.md", blob) == "git refuses the name \".git.\" as a tree entry");
+  // The folder of the last plain path is not checked again; any other folder is.
+  CHECK(check.refusal("notes/a.md", blob).empty());
+  CHECK(check.refusal("notes/b.md", blob).empty());
+  CHECK_FALSE(check.refusal("notes/.git./c.md", blob).empty());
+  CHECK_FALSE(check.refusal("notes/.git.", blob).empty());
+  CHECK_FALSE(check.refusal("notes2/.git./c.md", blob).empty());
+  CHECK_FALSE(check.refusal("/a.md", blob).empty());
+  CHECK_FALSE(check.refusal("notes//a.md", blob).empty());
+  CHECK_FALSE(check.refusal("notes/", blob).empty());
+  CHECK(check.refusal("notes/c.md", blob).empty());
 }
 
 }  // namespace histfs::gitstore
