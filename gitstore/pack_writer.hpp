@@ -4,9 +4,9 @@
 // time creating, linking and unlinking files under objects/, and then a background pack
 // reads them all again. Objects are deflated as they come (no deltas, like loose objects;
 // trees at level 0), appended to a temporary file in objects/pack/, and can be read back
-// before the pack is finished. finish() writes the object count, the pack's checksum and a version 2 index,
-// then renames both into place, index last (git and libgit2 see a pack once its index is
-// there). Used by one thread (the committer's, through ObjectSync).
+// before the pack is finished. finish() writes the object count, the pack's checksum and a
+// version 2 index, then renames both into place, index last (git and libgit2 see a pack once
+// its index is there). Used by one thread (the committer's, through ObjectSync).
 #include <git2.h>
 
 #include <cstdint>

@@ -65,13 +65,13 @@ class StatCache {
   void rebuild(size_t places);
   void clear();
 
-  std::vector<Slot> slots_;           // in the order remembered; forgotten ones marked kDead
-  std::string names_;                 // every slot's path, back to back
+  std::vector<Slot> slots_;  // in the order remembered; forgotten ones marked kDead
+  std::string names_;        // every slot's path, back to back
   // Per place: a slot's number + 1, or 0; linear probing. Empty with slots_ not: not built yet.
   std::vector<std::uint32_t> index_;
   size_t live_ = 0, dead_ = 0;
-  size_t next_ = 0;  // where lookup looks first: the slot after the last one found
-  bool changed_ = false;     // since the last load or save
+  size_t next_ = 0;       // where lookup looks first: the slot after the last one found
+  bool changed_ = false;  // since the last load or save
 };
 
 }  // namespace histfs::gitstore
