@@ -558,6 +558,9 @@ void Committer::finish(unsigned long ticket, const std::optional<CommitResult>& 
 }
 
 void Committer::run() {
+  // The index a load left unbuilt (the remount's walk did without it), built now, while the
+  // mount is already up, rather than by the first commit (some 30 ms at 100k files).
+  cache_.build_index();
   std::chrono::milliseconds backoff{0};
   for (;;) {
     const CommitterOptions options = [&] {

@@ -25,8 +25,12 @@ class StatCache {
   void forget_blobs(const std::vector<git_oid>& blobs);
   size_t size() const { return live_; }  // as loaded; a duplicate in a damaged file counts until the index is built
 
-  // A missing or damaged file loads as an empty cache (everything is rehashed once).
+  // A missing or damaged file loads as an empty cache (everything is rehashed once). The index
+  // is left unbuilt: lookups in the saved order need none (see lookup).
   void load(const std::string& file);
+  // Builds the index now if a load left it unbuilt (otherwise the first lookup out of order,
+  // or the first change, builds it).
+  void build_index() { ensure_index(); }
   // Written to a temporary file and renamed into place.
   void save(const std::string& file);
   // Saves only when something changed since the last load or save (a remount that finds

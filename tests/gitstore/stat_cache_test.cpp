@@ -155,6 +155,11 @@ TEST_CASE("a loaded cache answers in any order, and takes new entries without a 
   loaded.load(file);
   // Backwards, so that no lookup is the one after the last (the index is built for them).
   for (unsigned n = 3000; n-- > 0;) REQUIRE(loaded.lookup("d/" + std::to_string(n), old_stat(n, n)));
+  StatCache built;  // as the committer's thread does once the mount is up
+  built.load(file);
+  built.build_index();
+  CHECK(built.size() == 3000);
+  for (unsigned n = 0; n < 3000; n += 7) REQUIRE(built.lookup("d/" + std::to_string(n), old_stat(n, n)));
   StatCache updated;
   updated.load(file);
   updated.remember("d/1500", old_stat(1500, 7), oid_of(7));  // before any lookup
