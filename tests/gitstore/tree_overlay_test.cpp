@@ -65,6 +65,46 @@ TEST_CASE("the overlay edits only what it is told", "[tree_overlay]") {
   }
 }
 
+TEST_CASE("a folder listed without being loaded lists as a loaded one does", "[tree_overlay]") {
+  Repo r;
+  TreeOverlay start(r.repo.get(), nullptr);
+  // In the tree, git's order: "n/a-b", "n/a" (a folder sorts as "a/"), "n/a.md"; byte order
+  // puts "a" first.
+  for (const char* path : {"n/a-b", "n/a/x.md", "n/a.md", "n/b", "n/\xff"})
+    start.upsert(path, r.blob(path), GIT_FILEMODE_BLOB);
+  const git_oid base = start.write();
+  auto names = [](const std::vector<std::pair<std::string, TreeEntryInfo>>& entries) {
+    std::string out;
+    for (const auto& [name, info] : entries) out += name + (info.mode == GIT_FILEMODE_TREE ? "/ " : " ");
+    return out;
+  };
+  TreeOverlay fresh(r.repo.get(), &base);
+  const auto unloaded = fresh.list("n");
+  CHECK(names(unloaded) == "a/ a-b a.md b \xff ");
+  CHECK(fresh.loaded_entries() == 1);                   // the root only: "n" was read, not loaded
+  fresh.upsert("n/c", r.blob("c"), GIT_FILEMODE_BLOB);  // loads it
+  CHECK(names(fresh.list("n")) == "a/ a-b a.md b c \xff ");
+
+  // A tree that names an entry twice (git fsck refuses it; a remote may still serve it): listed
+  // once, the first, as the loaded map keeps it.
+  const git_oid one = r.blob("one"), two = r.blob("two");
+  std::string raw;
+  for (const git_oid* oid : {&one, &two})
+    raw += std::string("100644 same") + '\0' + std::string(reinterpret_cast<const char*>(oid->id), GIT_OID_RAWSZ);
+  git_odb* odb = nullptr;
+  check(git_repository_odb(&odb, r.repo.get()), "odb");
+  git_oid twice;
+  check(git_odb_write(&twice, odb, raw.data(), raw.size(), GIT_OBJECT_TREE), "write tree");
+  git_odb_free(odb);
+  TreeOverlay root_of_twice(r.repo.get(), nullptr);
+  root_of_twice.upsert("t", twice, GIT_FILEMODE_TREE);
+  const git_oid holder = root_of_twice.write();
+  TreeOverlay read_back(r.repo.get(), &holder);
+  const auto listed = read_back.list("t");
+  REQUIRE(listed.size() == 1);
+  CHECK(git_oid_equal(&listed[0].second.oid, &one));
+}
+
 TEST_CASE("a folder walked and settled is written and let go, the tree the same", "[tree_overlay]") {
   Repo r;
   TreeOverlay start(r.repo.get(), nullptr);
@@ -82,6 +122,8 @@ TEST_CASE("a folder walked and settled is written and let go, the tree the same"
   CHECK(overlay.list("a").size() == 2);
   CHECK(overlay.list("e.md").empty());    // a file lists nothing
   CHECK(overlay.list("nope/x").empty());  // nor does a missing folder
+  CHECK(overlay.loaded_entries() == 2);   // the root's two entries: "a" was read, not loaded
+  CHECK(overlay.get("a/d.md"));           // looking into a folder loads it
   const std::size_t loaded = overlay.loaded_entries();
   CHECK(loaded == 4);  // the root's two entries and a's two
 
