@@ -341,18 +341,17 @@ std::map<std::string, TreeEntryInfo> HistoryReader::files_under(const git_oid& t
 
 std::string HistoryReader::blob_content(const git_oid& blob_id) { return std::string(raw_blob(blob_id)->bytes()); }
 
-std::shared_ptr<const BlobBytes> HistoryReader::read_blob(const git_oid& blob_id) {
-  auto bytes = raw_blob(blob_id);
-  auto pointer = parse_lfs_pointer(bytes->bytes());
-  if (!pointer) return bytes;
-  return lfs_content(*pointer);
-}
+std::shared_ptr<const BlobBytes> HistoryReader::read_blob(const git_oid& blob_id) { return content(blob_id, true); }
 
 std::shared_ptr<const BlobBytes> HistoryReader::read_local_blob(const git_oid& blob_id) {
+  return content(blob_id, false);
+}
+
+std::shared_ptr<const BlobBytes> HistoryReader::content(const git_oid& blob_id, bool fetch) {
   auto bytes = raw_blob(blob_id);
   auto pointer = parse_lfs_pointer(bytes->bytes());
   if (!pointer) return bytes;
-  if (!lfs_.has(*pointer)) return nullptr;
+  if (!fetch && !lfs_.has(*pointer)) return nullptr;
   return lfs_content(*pointer);
 }
 

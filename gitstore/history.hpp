@@ -146,6 +146,8 @@ class HistoryReader {
   void give_back(RepositoryPtr repo);
   std::shared_ptr<const CommitList> commits_with(git_repository* repo);
   std::shared_ptr<const BlobBytes> raw_blob(const git_oid& blob);
+  // The blob's bytes, or an LFS pointer's content: fetched when missing (`fetch`), else nullptr.
+  std::shared_ptr<const BlobBytes> content(const git_oid& blob, bool fetch);
   // The content an LFS pointer stands for, mapped from the store (fetched first when missing).
   std::shared_ptr<const BlobBytes> lfs_content(const LfsPointer& pointer);
 

@@ -15,6 +15,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gitstore/unique_fd.hpp"
+
 namespace histfs::gitstore {
 namespace {
 
@@ -33,20 +35,16 @@ std::int64_t now_ns() {
 }
 
 // Reads a file front to back through one buffer (a load takes three small fields a file).
-// Owns the descriptor.
 class FileReader {
  public:
-  explicit FileReader(int fd) : fd_(fd) {}
-  ~FileReader() { close(fd_); }
-  FileReader(const FileReader&) = delete;
-  FileReader& operator=(const FileReader&) = delete;
+  explicit FileReader(UniqueFd fd) : fd_(std::move(fd)) {}
 
   // Copies the next `size` bytes to `out`; false at the end of the file or on an error.
   bool take(void* out, size_t size) {
     char* to = static_cast<char*>(out);
     while (size > 0) {
       if (begin_ == end_) {
-        const ssize_t got = ::read(fd_, buffer_.data(), buffer_.size());
+        const ssize_t got = ::read(fd_.get(), buffer_.data(), buffer_.size());
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) return false;
         begin_ = 0;
@@ -62,7 +60,7 @@ class FileReader {
   }
 
  private:
-  int fd_;
+  UniqueFd fd_;
   std::vector<char> buffer_ = std::vector<char>(size_t(1) << 20);
   size_t begin_ = 0, end_ = 0;
 };
@@ -113,10 +111,7 @@ size_t StatCache::place_of(std::string_view path) const {
 }
 
 void StatCache::ensure_index() {
-  if (index_.empty() && !slots_.empty()) index_slots();
-}
-
-void StatCache::index_slots() {
+  if (!index_.empty() || slots_.empty()) return;
   size_t places = 64;
   while (places * 3 < live_ * 4 + 4) places *= 2;  // at most three quarters full, as put keeps it
   index_.assign(places, 0);
@@ -227,13 +222,14 @@ void StatCache::clear() {
 
 void StatCache::load(const std::string& file) {
   clear();
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return;
-  FileReader in(fd);
+  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd.get() < 0) return;
   struct stat st;
+  const bool sized = fstat(fd.get(), &st) == 0;
+  FileReader in(std::move(fd));
   char magic[sizeof kMagic];
   std::uint64_t count = 0;
-  if (fstat(fd, &st) != 0 || !in.take(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof kMagic) != 0 ||
+  if (!sized || !in.take(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof kMagic) != 0 ||
       !in.take(&count, sizeof count)) {
     spdlog::warn("stat cache {} is unreadable; files will be rehashed once", file);
     return;

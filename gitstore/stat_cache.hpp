@@ -61,9 +61,9 @@ class StatCache {
   // The place of index_ that holds `path`, or the empty one where it would go.
   size_t place_of(std::string_view path) const;
   // load() leaves the index unbuilt: a remount's walk finds every file by the order alone
-  // (see lookup), and building it is a cache miss or two a file (30 ms of 100k files).
+  // (see lookup), and building it is a cache miss or two a file (30 ms of 100k files). Built
+  // here from slots_, dropping a path's earlier slots (a damaged file).
   void ensure_index();
-  void index_slots();  // index_ from slots_, dropping a path's earlier slots (a damaged file)
   void put(std::string_view path, const Entry& entry);
   // Drops forgotten slots and their names, and spreads the rest over `places` places.
   void rebuild(size_t places);
