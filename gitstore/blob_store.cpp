@@ -10,6 +10,7 @@
 
 #include "gitstore/digest.hpp"
 #include "gitstore/dir_walk.hpp"
+#include "gitstore/errno_error.hpp"
 #include "gitstore/git_handle.hpp"
 #include "gitstore/unique_fd.hpp"
 
@@ -19,10 +20,6 @@ namespace {
 // Files up to this size are read in one go; larger ones stream, so memory stays bounded.
 constexpr size_t kWholeReadLimit = 8 << 20;
 constexpr size_t kChunk = 1 << 20;
-
-[[noreturn]] void throw_errno(const std::string& what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
 
 bool read_exact(int fd, char* buffer, size_t length, off_t offset) {
   size_t done = 0;

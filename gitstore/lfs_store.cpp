@@ -13,6 +13,7 @@
 
 #include "gitstore/digest.hpp"
 #include "gitstore/dir_walk.hpp"
+#include "gitstore/errno_error.hpp"
 #include "gitstore/unique_fd.hpp"
 
 namespace histfs::gitstore {
@@ -22,10 +23,6 @@ constexpr std::size_t kChunk = 1 << 20;
 // Written data is handed to the disk every this many bytes, so a large import neither
 // piles up dirty pages nor ends in one long fsync.
 constexpr std::uint64_t kWriteBehind = 16ull << 20;
-
-[[noreturn]] void throw_errno(const std::string& what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
 
 // Reads up to `length` bytes at `offset`; fewer only at the end of the file.
 std::size_t read_some(int fd, char* buffer, std::size_t length, std::uint64_t offset) {

@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gitstore/errno_error.hpp"
 #include "gitstore/git_handle.hpp"
 
 namespace histfs::gitstore {
@@ -23,11 +24,9 @@ std::atomic<size_t> pack_threshold{1000};
 // Larger objects stay loose (libgit2 streams them): the pack deflates each in one call.
 constexpr size_t kPackObjectLimit = 64 << 20;
 
-[[noreturn]] void fail(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
-
 int open_for_sync(const std::string& path, int flags) {
   int fd = open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0 && errno != ENOENT) fail("open " + path);
+  if (fd < 0 && errno != ENOENT) throw_errno("open " + path);
   return fd;  // ENOENT: the object was already packed or existed before; nothing of ours to flush
 }
 
@@ -256,7 +255,7 @@ void ObjectSync::flush(bool durable) {
     if (fd >= 0) {
       int result = syncfs(fd);
       close(fd);
-      if (result != 0) fail("syncfs " + git_dir_);
+      if (result != 0) throw_errno("syncfs " + git_dir_);
     }
     written_.clear();
     return;
@@ -285,7 +284,7 @@ void ObjectSync::write_out_file(const std::string& path) {
   const int result =
       sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
   close(fd);
-  if (result != 0) fail("write out " + path);
+  if (result != 0) throw_errno("write out " + path);
 }
 
 void ObjectSync::commit_file(const std::string& path) {
@@ -293,7 +292,7 @@ void ObjectSync::commit_file(const std::string& path) {
   if (fd < 0) return;
   const int result = fsync(fd);
   close(fd);
-  if (result != 0) fail("fsync " + path);
+  if (result != 0) throw_errno("fsync " + path);
 }
 
 void ObjectSync::sync_file(const std::string& path) {

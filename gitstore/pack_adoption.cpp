@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "gitstore/errno_error.hpp"
 #include "gitstore/unique_fd.hpp"
 
 namespace histfs::gitstore {
@@ -16,12 +17,10 @@ namespace {
 
 using IndexerPtr = GitPtr<git_indexer, git_indexer_free>;
 
-[[noreturn]] void fail(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
-
 void fsync_path(const std::string& path, int flags) {
   const UniqueFd fd(open(path.c_str(), flags | O_CLOEXEC));
-  if (fd.get() < 0) fail("open " + path);
-  if (fsync(fd.get()) != 0) fail("fsync " + path);
+  if (fd.get() < 0) throw_errno("open " + path);
+  if (fsync(fd.get()) != 0) throw_errno("fsync " + path);
 }
 
 using Progress = std::function<void(std::size_t, std::size_t)>;
@@ -77,7 +76,7 @@ std::vector<std::string> pack_indexes(const std::string& pack_dir) {
 
 std::string adopt_pack(const std::string& pack_path, const std::string& pack_dir, const Progress& progress) {
   const UniqueFd in(open(pack_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (in.get() < 0) fail("open " + pack_path);
+  if (in.get() < 0) throw_errno("open " + pack_path);
   git_indexer_options options = GIT_INDEXER_OPTIONS_INIT;
   options.progress_cb = report_progress;
   options.progress_cb_payload = const_cast<Progress*>(&progress);
@@ -90,7 +89,7 @@ std::string adopt_pack(const std::string& pack_path, const std::string& pack_dir
   for (;;) {
     const ssize_t got = read(in.get(), buffer.data(), buffer.size());
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) fail("read " + pack_path);
+    if (got < 0) throw_errno("read " + pack_path);
     if (got == 0) break;
     check(git_indexer_append(indexer.get(), buffer.data(), static_cast<std::size_t>(got), &stats), "index a pack");
   }

@@ -13,13 +13,12 @@
 #include <system_error>
 
 #include "gitstore/digest.hpp"
+#include "gitstore/errno_error.hpp"
 
 namespace histfs::gitstore {
 namespace {
 
 constexpr std::size_t kBufferBytes = 1 << 20;
-
-[[noreturn]] void fail(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
 
 void put32(std::string& out, std::uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((value >> shift) & 0xff);
@@ -34,7 +33,7 @@ void write_all_at(int fd, const char* data, std::size_t length, std::uint64_t of
   while (length > 0) {
     const ssize_t n = pwrite(fd, data, length, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("write " + what);
+    if (n < 0) throw_errno("write " + what);
     data += n;
     length -= static_cast<std::size_t>(n);
     offset += static_cast<std::uint64_t>(n);
@@ -47,7 +46,7 @@ std::size_t read_at(int fd, char* data, std::size_t length, std::uint64_t offset
   while (done < length) {
     const ssize_t n = pread(fd, data + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("read " + what);
+    if (n < 0) throw_errno("read " + what);
     if (n == 0) break;
     done += static_cast<std::size_t>(n);
   }
@@ -57,7 +56,7 @@ std::size_t read_at(int fd, char* data, std::size_t length, std::uint64_t offset
 int make_temporary(const std::string& dir, const char* prefix, std::string& path) {
   path = dir + "/" + prefix + "XXXXXX";
   const int fd = mkostemp(path.data(), O_CLOEXEC);
-  if (fd < 0) fail("create a temporary file in " + dir);
+  if (fd < 0) throw_errno("create a temporary file in " + dir);
   return fd;
 }
 
@@ -92,7 +91,7 @@ void write_out(int fd, bool durable, const std::string& what) {
       durable
           ? fsync(fd)
           : sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
-  if (result != 0) fail((durable ? "fsync " : "write out ") + what);
+  if (result != 0) throw_errno((durable ? "fsync " : "write out ") + what);
 }
 
 z_stream& stream_of(void* zstream) { return *static_cast<z_stream*>(zstream); }
@@ -112,7 +111,7 @@ std::size_t remove_unfinished_packs(const std::string& pack_dir) {
 }
 
 PackWriter::PackWriter(std::string pack_dir) : pack_dir_(std::move(pack_dir)) {
-  if (mkdir(pack_dir_.c_str(), 0700) != 0 && errno != EEXIST) fail("create " + pack_dir_);
+  if (mkdir(pack_dir_.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("create " + pack_dir_);
   fd_ = UniqueFd(make_temporary(pack_dir_, "tmp_histfs_pack_", temp_path_));
   buffer_.assign(12, '\0');  // the header, written by finish() once the count is known
   auto* stream = new z_stream{};
@@ -298,7 +297,7 @@ std::string PackWriter::finish(bool durable) {
 
   const std::string index_temp = write_index(pack_hash, durable);
   try {
-    if (fchmod(fd_.get(), 0444) != 0) fail("chmod " + temp_path_);
+    if (fchmod(fd_.get(), 0444) != 0) throw_errno("chmod " + temp_path_);
     write_out(fd_.get(), durable, temp_path_);
     git_oid name_oid;
     git_oid_fromraw(&name_oid, reinterpret_cast<const unsigned char*>(pack_hash.data()));
@@ -306,12 +305,12 @@ std::string PackWriter::finish(bool durable) {
     git_oid_tostr(hex, sizeof hex, &name_oid);
     const std::string name = std::string("pack-") + hex;
     const std::string base = pack_dir_ + "/" + name;
-    if (rename(temp_path_.c_str(), (base + ".pack").c_str()) != 0) fail("rename " + temp_path_);
+    if (rename(temp_path_.c_str(), (base + ".pack").c_str()) != 0) throw_errno("rename " + temp_path_);
     temp_path_.clear();
-    if (rename(index_temp.c_str(), (base + ".idx").c_str()) != 0) fail("rename " + index_temp);
+    if (rename(index_temp.c_str(), (base + ".idx").c_str()) != 0) throw_errno("rename " + index_temp);
     if (durable) {
       UniqueFd dir(open(pack_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (dir.get() < 0 || fsync(dir.get()) != 0) fail("fsync " + pack_dir_);
+      if (dir.get() < 0 || fsync(dir.get()) != 0) throw_errno("fsync " + pack_dir_);
     }
     finished_ = true;
     return name;
@@ -361,7 +360,7 @@ std::string PackWriter::write_index(const std::string& pack_hash, bool durable) 
     }
     b.append(pack_hash);
     out.finish();
-    if (fchmod(fd.get(), 0444) != 0) fail("chmod " + path);
+    if (fchmod(fd.get(), 0444) != 0) throw_errno("chmod " + path);
     write_out(fd.get(), durable, path);
   } catch (...) {
     unlink(path.c_str());

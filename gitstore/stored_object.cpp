@@ -11,19 +11,18 @@
 #include <system_error>
 
 #include "gitstore/digest.hpp"
+#include "gitstore/errno_error.hpp"
 #include "gitstore/git_handle.hpp"
 #include "gitstore/unique_fd.hpp"
 
 namespace histfs::gitstore {
 namespace {
 
-[[noreturn]] void fail(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
-
 void write_all(int fd, const unsigned char* data, std::size_t length, const std::string& path) {
   while (length > 0) {
     const ssize_t n = write(fd, data, length);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("write " + path);
+    if (n < 0) throw_errno("write " + path);
     data += n;
     length -= static_cast<std::size_t>(n);
   }
@@ -52,16 +51,16 @@ void write_loose(const std::string& objects_dir, const git_oid& oid, const std::
   const std::string hex = oid_hex(oid);
   const std::string dir = objects_dir + "/" + hex.substr(0, 2);
   const std::string path = dir + "/" + hex.substr(2);
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) fail("create " + dir);
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("create " + dir);
   // "tmp_" as git names its own: a temporary file a crash leaves is pruned by a later gc.
   std::string temp = dir + "/tmp_obj_histfs_XXXXXX";
   UniqueFd fd(mkostemp(temp.data(), O_CLOEXEC));
-  if (fd.get() < 0) fail("create a temporary object in " + dir);
+  if (fd.get() < 0) throw_errno("create a temporary object in " + dir);
   try {
     write_all(fd.get(), reinterpret_cast<const unsigned char*>(out.data()), length, temp);
-    if (fchmod(fd.get(), 0444) != 0) fail("chmod " + temp);
+    if (fchmod(fd.get(), 0444) != 0) throw_errno("chmod " + temp);
     // link, not rename: an object already there (written meanwhile) stays as it is.
-    if (link(temp.c_str(), path.c_str()) != 0 && errno != EEXIST) fail("link " + path);
+    if (link(temp.c_str(), path.c_str()) != 0 && errno != EEXIST) throw_errno("link " + path);
   } catch (...) {
     unlink(temp.c_str());
     throw;

@@ -15,7 +15,7 @@
 
 #include "support/temp_dir.hpp"
 
-namespace fs = std::filesystem;
+namespace stdfs = std::filesystem;
 using histfs::gitstore::default_ignore_patterns;
 using histfs::gitstore::IgnoreRules;
 using histfs::test::run;
@@ -27,7 +27,9 @@ namespace {
 // An O_PATH fd of a directory, as the daemon holds the backing dir.
 class DirFd {
  public:
-  explicit DirFd(const fs::path& dir) : fd_(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) { REQUIRE(fd_ >= 0); }
+  explicit DirFd(const stdfs::path& dir) : fd_(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) {
+    REQUIRE(fd_ >= 0);
+  }
   ~DirFd() { close(fd_); }
   DirFd(const DirFd&) = delete;
   DirFd& operator=(const DirFd&) = delete;
@@ -215,11 +217,11 @@ TEST_CASE(".gitignore edits are seen: by stamp, and by invalidate", "[ignore]") 
   write_file(t.dir / ".gitignore", "bb\n");  // another size: the stamp differs
   CHECK_FALSE(t.file("a"));
   CHECK(t.file("bb"));
-  fs::rename(t.dir / "sub", t.dir / "moved");
+  stdfs::rename(t.dir / "sub", t.dir / "moved");
   t.rules->invalidate("sub");
   CHECK_FALSE(t.file("sub/x"));
   CHECK(t.file("moved/x"));
-  fs::remove(t.dir / "moved/.gitignore");
+  stdfs::remove(t.dir / "moved/.gitignore");
   t.rules->invalidate("moved");
   CHECK_FALSE(t.file("moved/x"));
   t.rules->invalidate("");
@@ -229,9 +231,9 @@ TEST_CASE(".gitignore edits are seen: by stamp, and by invalidate", "[ignore]") 
 TEST_CASE("a missing, symlinked or non-file .gitignore holds no rules", "[ignore]") {
   Tree t;
   write_file(t.dir / "elsewhere", "x\n");
-  fs::create_directories(t.dir / "link");
-  fs::create_symlink(t.dir / "elsewhere", t.dir / "link/.gitignore");
-  fs::create_directories(t.dir / "dir/.gitignore");
+  stdfs::create_directories(t.dir / "link");
+  stdfs::create_symlink(t.dir / "elsewhere", t.dir / "link/.gitignore");
+  stdfs::create_directories(t.dir / "dir/.gitignore");
   t.expect_kept({"link/x", "dir/x", "none/x"});
 }
 
@@ -262,10 +264,10 @@ TEST_CASE("is_ignored is safe from many threads while rules change", "[ignore]")
 namespace {
 
 // Every path below root except the top .git, with whether it is a directory.
-std::map<std::string, bool> list_tree(const fs::path& root) {
+std::map<std::string, bool> list_tree(const stdfs::path& root) {
   std::map<std::string, bool> paths;
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
-    const std::string rel = fs::relative(it->path(), root).string();
+  for (auto it = stdfs::recursive_directory_iterator(root); it != stdfs::recursive_directory_iterator(); ++it) {
+    const std::string rel = stdfs::relative(it->path(), root).string();
     if (rel == ".git") {
       it.disable_recursion_pending();
       continue;
@@ -277,8 +279,8 @@ std::map<std::string, bool> list_tree(const fs::path& root) {
 
 // Paths on which IgnoreRules (both by path and by a scope walk) and `git check-ignore`
 // disagree, with the defaults and extras written to .git/info/exclude for git to see.
-std::vector<std::string> disagreements(const fs::path& root, const std::vector<std::string>& extras) {
-  if (!fs::exists(root / ".git")) run("git init -q '" + root.string() + "'");
+std::vector<std::string> disagreements(const stdfs::path& root, const std::vector<std::string>& extras) {
+  if (!stdfs::exists(root / ".git")) run("git init -q '" + root.string() + "'");
   std::string exclude;
   for (const auto& line : default_ignore_patterns()) exclude += line + '\n';
   for (const auto& line : extras) exclude += line + '\n';
@@ -390,7 +392,7 @@ TEST_CASE("oracle: git check-ignore agrees on a hand-made tree", "[ignore]") {
                  ".cache/f",
                  "q/.Trash-0/f"})
     write_file(d / f, "x\n");
-  fs::create_directories(d / "emptydir/build");
+  stdfs::create_directories(d / "emptydir/build");
   CHECK(disagreements(d, {"*.bak", "!keep.bak", "/only-root.bak"}) == std::vector<std::string>{});
 }
 
@@ -416,10 +418,10 @@ TEST_CASE("oracle: git check-ignore agrees on random patterns and trees", "[igno
       if (std::count(parent.begin(), parent.end(), '/') < 3)
         dirs.push_back((parent.empty() ? "" : parent + "/") + pick(names));
     }
-    for (const auto& dir : dirs) fs::create_directories(t.path() / dir);
+    for (const auto& dir : dirs) stdfs::create_directories(t.path() / dir);
     for (const auto& dir : dirs) {
       for (const auto& name : names)
-        if (chance(0.5) && !fs::exists(t.path() / dir / name)) write_file(t.path() / dir / name, "x");
+        if (chance(0.5) && !stdfs::exists(t.path() / dir / name)) write_file(t.path() / dir / name, "x");
       if (chance(0.6)) {
         std::string text;
         for (int n = 1 + rng() % 5; n > 0; --n) text += random_pattern() + "\n";

@@ -8,6 +8,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "gitstore/git_handle.hpp"
 #include "support/temp_dir.hpp"
 
 namespace histfs::gitstore {
@@ -25,8 +26,6 @@ struct stat old_stat(std::uint64_t ino, std::int64_t size) {
   st.st_ctim = st.st_mtim;
   return st;
 }
-
-bool same_oid(const git_oid& a, const git_oid& b) { return git_oid_equal(&a, &b) != 0; }
 
 git_oid oid_of(unsigned n) {
   git_oid oid;

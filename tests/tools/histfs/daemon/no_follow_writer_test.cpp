@@ -16,16 +16,16 @@
 namespace histfs::daemon {
 namespace {
 
-namespace fs = std::filesystem;
+namespace stdfs = std::filesystem;
 
 struct Root {
   test::TempDir dir;
-  fs::path root = dir / "root";
-  fs::path outside = dir / "outside";
+  stdfs::path root = dir / "root";
+  stdfs::path outside = dir / "outside";
   int fd = -1;
   Root() {
-    fs::create_directories(root);
-    fs::create_directories(outside);
+    stdfs::create_directories(root);
+    stdfs::create_directories(outside);
     fd = open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     REQUIRE(fd >= 0);
   }
@@ -41,17 +41,17 @@ std::string path_of(int folder, int file) {
 TEST_CASE("make_parents makes the folders of a path, making way without following symlinks", "[no_follow_writer]") {
   Root r;
   test::write_file(r.root / "a", "a file where a folder must go\n");
-  fs::create_symlink(r.outside, r.root / "b");
+  stdfs::create_symlink(r.outside, r.root / "b");
   NoFollowWriter writer(r.fd);
   writer.make_parents("a/x/f.md");
   writer.make_parents("b/y/g.md");
   writer.make_parents("top.md");  // no folder to make
-  CHECK(fs::is_directory(fs::symlink_status(r.root / "a" / "x")));
-  CHECK(fs::is_directory(fs::symlink_status(r.root / "b")));
-  CHECK(fs::is_directory(fs::symlink_status(r.root / "b" / "y")));
-  CHECK(fs::is_empty(r.outside));
-  CHECK(!fs::exists(r.root / "a" / "x" / "f.md"));
-  CHECK(!fs::exists(r.root / "top.md"));
+  CHECK(stdfs::is_directory(stdfs::symlink_status(r.root / "a" / "x")));
+  CHECK(stdfs::is_directory(stdfs::symlink_status(r.root / "b")));
+  CHECK(stdfs::is_directory(stdfs::symlink_status(r.root / "b" / "y")));
+  CHECK(stdfs::is_empty(r.outside));
+  CHECK(!stdfs::exists(r.root / "a" / "x" / "f.md"));
+  CHECK(!stdfs::exists(r.root / "top.md"));
 }
 
 TEST_CASE("once their folders are made, writes run side by side on many threads", "[no_follow_writer]") {
@@ -61,9 +61,9 @@ TEST_CASE("once their folders are made, writes run side by side on many threads"
   // Folders where some of the files go, each to be removed by the write that replaces it.
   for (int folder = 0; folder < kFolders; folder += 7)
     test::write_file(r.root / path_of(folder, 3) / "old.md", "old\n");
-  fs::create_symlink(r.outside, r.root / "d5");
+  stdfs::create_symlink(r.outside, r.root / "d5");
   // A folder of another user, others shut out: its new files are that user's, mode 0640.
-  fs::create_directories(r.root / "d9" / "sub");
+  stdfs::create_directories(r.root / "d9" / "sub");
   REQUIRE(chown((r.root / "d9" / "sub").c_str(), 12345, 12346) == 0);
   REQUIRE(chmod((r.root / "d9" / "sub").c_str(), 0750) == 0);
   NoFollowWriter writer(r.fd);
@@ -85,11 +85,11 @@ TEST_CASE("once their folders are made, writes run side by side on many threads"
   for (auto& thread : threads) thread.join();
   CHECK(errors == std::vector<std::string>(8));
   std::size_t files = 0;
-  for (const auto& entry : fs::recursive_directory_iterator(r.root)) files += entry.is_regular_file() ? 1 : 0;
+  for (const auto& entry : stdfs::recursive_directory_iterator(r.root)) files += entry.is_regular_file() ? 1 : 0;
   CHECK(files == kFolders * kFiles);
   for (int i = 0; i < kFolders * kFiles; ++i) {
-    const fs::path file = r.root / path_of(i / kFiles, i % kFiles);
-    REQUIRE(fs::is_regular_file(fs::symlink_status(file)));
+    const stdfs::path file = r.root / path_of(i / kFiles, i % kFiles);
+    REQUIRE(stdfs::is_regular_file(stdfs::symlink_status(file)));
     CHECK(test::read_file(file) == path_of(i / kFiles, i % kFiles) + "\n");
     struct stat st;
     REQUIRE(stat(file.c_str(), &st) == 0);
@@ -98,7 +98,7 @@ TEST_CASE("once their folders are made, writes run side by side on many threads"
     CHECK(st.st_uid == (theirs ? 12345u : geteuid()));
     CHECK(st.st_gid == (theirs ? 12346u : getegid()));
   }
-  CHECK(fs::is_empty(r.outside));
+  CHECK(stdfs::is_empty(r.outside));
 }
 
 }  // namespace histfs::daemon
