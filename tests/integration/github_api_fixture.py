@@ -12,6 +12,7 @@ server so that git accepts only a token that is valid now (and --static-token, t
   GET  /repos/{owner}/{name}                   -> 200 {clone_url} | 404
   GET  /auth                                   -> 204 | 401 (nginx auth_request)
   POST /_control  {"revoke": true, "rate_limit": N, "bad_json": N, "expired": N, "clone_base": URL,
+                   "token_lifetime": SECONDS (for tokens issued from now on),
                    "repos_dir": DIR (where created repositories go)}
   GET  /_stats                                 -> {"issued": N, "rate_limited": N, "jwt_refused": N}
 
@@ -38,6 +39,7 @@ STATE = {
     "expired": 0,  # answer this many token exchanges with a token already expired
     "clone_base": "",
     "repos_dir": "",
+    "token_lifetime": None,  # seconds a new token lives; None: --token-lifetime
     "issued": 0,
     "rate_limited": 0,
     "jwt_refused": 0,
@@ -216,7 +218,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if expired:
                 STATE["expired"] -= 1
             token = "ghs_" + secrets.token_hex(20)
-            expiry = time.time() + (-120 if expired else ARGS.token_lifetime)
+            lifetime = STATE["token_lifetime"] or ARGS.token_lifetime
+            expiry = time.time() + (-120 if expired else lifetime)
             STATE["tokens"][token] = expiry
             STATE["issued"] += 1
         with open(ARGS.issued_file, "a", encoding="ascii") as f:

@@ -104,6 +104,17 @@ wait_for "photo.png is pushed" remote_has notes photo.png
 [ -f "$GS_ROOT/notes.git/lfs/objects/${oid:0:2}/${oid:2:2}/$oid" ] || fail "photo.png's LFS object is not on the server"
 
 step "(c) every token revoked mid-session (401): the push renews the token and retries"
+# A token near its expiry is renewed before it is used, so the one revoked must have long to live:
+# push until the daemon holds a token issued with a 10-minute lifetime.
+control '{"token_lifetime": 600}'
+issued_before=$(stat_of issued)
+i=0
+while (($(stat_of issued) == issued_before)); do
+  i=$((i + 1))
+  echo "long $i" >"$MNT/long-lived-$i.txt"
+  wait_for "long-lived-$i.txt is pushed" remote_has notes "long-lived-$i.txt"
+  ((i < 20)) || fail "no token renewal after $i pushes"
+done
 control '{"revoke": true}'
 echo revoked >"$MNT/after-revoke.txt"
 wait_for "after-revoke.txt is pushed" remote_has notes after-revoke.txt
