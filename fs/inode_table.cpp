@@ -31,6 +31,8 @@ Inode::Inode(InodeTable& table, int fd, dev_t dev, ino_t ino, mode_t type, std::
     : src_dev(dev), src_ino(ino), file_type(type), table_(table), handle_(std::move(handle)), fd_state_(fd_word(fd)) {}
 
 Inode::~Inode() {
+  shared_read_pin.reset();  // (only at unmount: the kernel releases every handle first)
+  if (const int read_fd = shared_read_fd.load(); read_fd >= 0) close(read_fd);
   const int fd = fd_in(fd_state_.load());
   if (fd >= 0) {
     close(fd);

@@ -32,6 +32,7 @@
 namespace histfs::fs {
 
 class InodeTable;
+class InodeFd;
 
 struct Inode {
   Inode(InodeTable& table, int fd, dev_t dev, ino_t ino, mode_t type, std::string handle);
@@ -47,6 +48,11 @@ struct Inode {
   std::atomic<unsigned> recorded_generation{0};
   // Open file handles that may write: a pull does not overwrite a file under its writer.
   std::atomic<int> writers{0};
+  // The backing fd shared by the open handles that only read (shared_reads.hpp), -1 until a
+  // READ needs it; the rest is guarded by SharedReads' lock for this inode.
+  std::atomic<int> shared_read_fd{-1};
+  unsigned shared_readers = 0;
+  std::unique_ptr<InodeFd> shared_read_pin;  // holds the inode's fd open while they are open
 
  private:
   friend class InodeTable;

@@ -14,6 +14,7 @@
 #include "fs/inode_fd_closer.hpp"
 #include "fs/inode_table.hpp"
 #include "fs/kernel_notifier.hpp"
+#include "fs/shared_reads.hpp"
 
 namespace histfs::fs {
 
@@ -98,8 +99,11 @@ class Passthrough {
   // Looks up `name` in `parent`, filling e (lookup count +1). Returns 0 or an errno.
   int do_lookup(Inode& parent, const char* name, fuse_entry_param* e);
   void reply_new_entry(fuse_req_t req, Inode& parent, const char* name);
+  // The backing fd behind an open file handle (shared_reads.hpp); -1 with errno if none.
+  int file_fd(fuse_ino_t ino, const fuse_file_info* fi);
 
   InodeTable inodes_;
+  SharedReads shared_reads_{inodes_};
   ChangeRecorder recorder_;
   PassthroughOptions options_;
   KernelNotifier* notifier_ = nullptr;

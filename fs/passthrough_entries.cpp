@@ -99,7 +99,7 @@ void Passthrough::getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
 void Passthrough::setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int valid, fuse_file_info* fi) {
   Inode& inode = inodes_.get(ino);
   const ProcPath proc(fd_of(inode));
-  const int fh = fi ? static_cast<int>(fi->fh) : -1;
+  const int fh = fi && fi->fh != kSharedReadHandle ? static_cast<int>(fi->fh) : -1;
   int result = 0;
   if (valid & FUSE_SET_ATTR_MODE) {
     result = fh >= 0 ? fchmod(fh, attr->st_mode) : chmod(proc.c_str(), attr->st_mode);

@@ -1,4 +1,5 @@
-// Open files: the fd of the backing file is the FUSE file handle.
+// Open files: the fd of the backing file is the FUSE file handle, or kSharedReadHandle for
+// an open that only reads (shared_reads.hpp).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +28,12 @@ void set_cache_flags(fuse_file_info* fi) {
 
 void Passthrough::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Inode& inode = inodes_.get(ino);
+  if (may_share_read(fi->flags)) {
+    if (!shared_reads_.begin(inode)) return (void)reply_err(req, errno);
+    fi->fh = kSharedReadHandle;
+    set_cache_flags(fi);
+    return (void)fuse_reply_open(req, fi);
+  }
   auto reopen = [&] { return ::open(ProcPath(fd_of(inode)).c_str(), (fi->flags & ~O_NOFOLLOW) | O_CLOEXEC); };
   int fd = reopen();
   // Out of fds while the closer thread catches up (a hard limit of 1024): room made, once more.
@@ -69,11 +76,18 @@ void Passthrough::create(fuse_req_t req, fuse_ino_t parent, const char* name, mo
   fuse_reply_create(req, &e, fi);
 }
 
-void Passthrough::read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+int Passthrough::file_fd(fuse_ino_t ino, const fuse_file_info* fi) {
+  if (fi->fh != kSharedReadHandle) return static_cast<int>(fi->fh);
+  return shared_reads_.fd(inodes_.get(ino));
+}
+
+void Passthrough::read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  const int fd = file_fd(ino, fi);
+  if (fd < 0) return (void)reply_err(req, errno);
   // Reply straight from the backing fd: libfuse splices it when it can.
   fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
   buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-  buf.buf[0].fd = static_cast<int>(fi->fh);
+  buf.buf[0].fd = fd;
   buf.buf[0].pos = off;
   fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
@@ -90,12 +104,18 @@ void Passthrough::write_buf(fuse_req_t req, fuse_ino_t ino, fuse_bufvec* in_buf,
 }
 
 void Passthrough::flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  // (Not sent while noflush is set.) A handle that only reads has no write error to report.
+  if (fi->fh == kSharedReadHandle) return (void)reply_err(req, 0);
   // Closing a duplicate reports delayed write errors and drops POSIX locks, as close() would.
   int result = close(dup(static_cast<int>(fi->fh)));
   reply_err(req, result == 0 ? 0 : errno);
 }
 
 void Passthrough::release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  if (fi->fh == kSharedReadHandle) {
+    shared_reads_.end(inodes_.get(ino));
+    return (void)reply_err(req, 0);
+  }
   if (writes(fi->flags)) --inodes_.get(ino).writers;
   close(static_cast<int>(fi->fh));
   reply_err(req, 0);
@@ -108,29 +128,36 @@ bool Passthrough::open_for_writing(const std::string& path) {
   return inode && inode->writers.load() > 0;
 }
 
-void Passthrough::fsync(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
-  const int fd = static_cast<int>(fi->fh);
+void Passthrough::fsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
+  const int fd = file_fd(ino, fi);
+  if (fd < 0) return (void)reply_err(req, errno);
   int result = datasync ? fdatasync(fd) : ::fsync(fd);
   reply_err(req, result == 0 ? 0 : errno);
 }
 
 void Passthrough::fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info* fi) {
-  if (::fallocate(static_cast<int>(fi->fh), mode, offset, length) != 0) return (void)reply_err(req, errno);
+  const int fd = file_fd(ino, fi);  // (the kernel sends none for a read-only handle)
+  if (fd < 0) return (void)reply_err(req, errno);
+  if (::fallocate(fd, mode, offset, length) != 0) return (void)reply_err(req, errno);
   recorder_.changed(req, inodes_.get(ino));
   reply_err(req, 0);
 }
 
-void Passthrough::copy_file_range(fuse_req_t req, fuse_ino_t, off_t off_in, fuse_file_info* fi_in, fuse_ino_t ino_out,
-                                  off_t off_out, fuse_file_info* fi_out, size_t len, int flags) {
-  ssize_t copied = ::copy_file_range(static_cast<int>(fi_in->fh), &off_in, static_cast<int>(fi_out->fh), &off_out, len,
-                                     static_cast<unsigned>(flags));
+void Passthrough::copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in, fuse_file_info* fi_in,
+                                  fuse_ino_t ino_out, off_t off_out, fuse_file_info* fi_out, size_t len, int flags) {
+  const int in = file_fd(ino_in, fi_in);
+  if (in < 0) return (void)reply_err(req, errno);
+  ssize_t copied =
+      ::copy_file_range(in, &off_in, static_cast<int>(fi_out->fh), &off_out, len, static_cast<unsigned>(flags));
   if (copied < 0) return (void)reply_err(req, errno);
   recorder_.written(req, inodes_.get(ino_out));
   fuse_reply_write(req, static_cast<size_t>(copied));
 }
 
-void Passthrough::lseek(fuse_req_t req, fuse_ino_t, off_t off, int whence, fuse_file_info* fi) {
-  off_t result = ::lseek(static_cast<int>(fi->fh), off, whence);
+void Passthrough::lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, fuse_file_info* fi) {
+  const int fd = file_fd(ino, fi);
+  if (fd < 0) return (void)reply_err(req, errno);
+  off_t result = ::lseek(fd, off, whence);
   if (result < 0) return (void)reply_err(req, errno);
   fuse_reply_lseek(req, result);
 }

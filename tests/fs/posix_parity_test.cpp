@@ -208,6 +208,62 @@ void run_script(Recorder& r, bool xattr) {
     return n;
   });
   r.stat_step("copy");
+  // Opens that only read share one backing fd in histfs (fs/shared_reads.hpp).
+  std::string seen;
+  r.step(
+      "two read-only opens: read both, close one, read the other",
+      [&] {
+        int first = open(r.at("log").c_str(), O_RDONLY);
+        int second = open(r.at("log").c_str(), O_RDONLY | O_NONBLOCK);
+        char a[4] = {}, b[4] = {}, again[4] = {};
+        long n = pread(first, a, 4, 0) + pread(second, b, 4, 4);
+        close(first);
+        n += pread(second, again, 4, 0);
+        close(second);
+        seen = std::string(a, 4) + std::string(b, 4) + std::string(again, 4);
+        return n;
+      },
+      [&] { return seen; });
+  r.step("read-only fd: lseek SEEK_END, fsync, fchmod, futimens", [&] {
+    int rfd = open(r.at("log").c_str(), O_RDONLY);
+    long n = lseek(rfd, 0, SEEK_END);
+    const struct timespec times[2] = {{1000000000, 0}, {1000000000, 0}};
+    if (fsync(rfd) != 0 || fchmod(rfd, 0640) != 0 || futimens(rfd, times) != 0) n = -1;
+    close(rfd);
+    return n;
+  });
+  r.stat_step("log");
+  r.step("read-only fd: ftruncate (EINVAL)", [&] {
+    int rfd = open(r.at("log").c_str(), O_RDONLY);
+    long n = ftruncate(rfd, 0);
+    int error = errno;
+    close(rfd);
+    errno = error;
+    return n;
+  });
+  r.step("read-only fd: fallocate (EBADF)", [&] {
+    int rfd = open(r.at("log").c_str(), O_RDONLY);
+    long n = fallocate(rfd, 0, 0, 4096);
+    int error = errno;
+    close(rfd);
+    errno = error;
+    return n;
+  });
+  r.step(
+      "opened read-only, then removed: still reads (page cache dropped)",
+      [&] {
+        int wfd = open(r.at("kept").c_str(), O_CREAT | O_WRONLY, 0644);
+        long n = write(wfd, "kept text", 9);
+        close(wfd);
+        int rfd = open(r.at("kept").c_str(), O_RDONLY);
+        unlink(r.at("kept").c_str());
+        posix_fadvise(rfd, 0, 0, POSIX_FADV_DONTNEED);  // so the read reaches the daemon
+        std::memset(buffer, 0, sizeof buffer);
+        n += pread(rfd, buffer, 9, 0);
+        close(rfd);
+        return n;
+      },
+      text);
   r.step("mkfifo p", [&] { return long(mkfifo(r.at("p").c_str(), 0644)); });
   r.stat_step("p");
   r.step("rmdir a/b then a", [&] { return long(rmdir(r.at("n/b").c_str()) + rmdir(r.at("n").c_str())); });

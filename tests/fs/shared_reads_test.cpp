@@ -1,0 +1,118 @@
+// Opens that only read share one backing fd per inode, opened on first use, closed with the
+// last of them, and the inode's fd stays pinned meanwhile (a removed file still reads).
+#include "fs/shared_reads.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <string>
+
+#include "support/temp_dir.hpp"
+
+namespace histfs::fs {
+namespace {
+
+Inode& look_up(InodeTable& table, const std::string& path) {
+  const int fd = open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  struct stat st;
+  REQUIRE(fstat(fd, &st) == 0);
+  return table.remember(fd, st);
+}
+
+std::string read_all(int fd) {
+  char buffer[64];
+  const ssize_t n = pread(fd, buffer, sizeof buffer, 0);
+  return n < 0 ? "error" : std::string(buffer, static_cast<size_t>(n));
+}
+
+bool is_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
+
+TEST_CASE("only plain read-only opens share", "[shared_reads]") {
+  CHECK(may_share_read(O_RDONLY));
+  CHECK(may_share_read(O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
+  CHECK(may_share_read(O_RDONLY | 0100000));  // the kernel's O_LARGEFILE on x86-64 (glibc spells it 0)
+  CHECK_FALSE(may_share_read(O_WRONLY));
+  CHECK_FALSE(may_share_read(O_RDWR));
+  CHECK_FALSE(may_share_read(O_RDONLY | O_TRUNC));
+  CHECK_FALSE(may_share_read(O_RDONLY | O_DIRECT));
+  CHECK_FALSE(may_share_read(O_RDONLY | O_NOATIME));
+  CHECK_FALSE(may_share_read(O_RDONLY | O_SYNC));
+  CHECK_FALSE(may_share_read(O_RDONLY | O_APPEND));
+}
+
+TEST_CASE("the shared fd opens on first use and closes with the last handle", "[shared_reads]") {
+  test::TempDir temp;
+  const std::string dir = temp.path().string();
+  std::ofstream(dir + "/a") << "contents of a";
+  InodeTable table(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), 4);
+  SharedReads reads(table);
+  Inode& a = look_up(table, dir + "/a");
+
+  REQUIRE(reads.begin(a));
+  REQUIRE(reads.begin(a));
+  CHECK(a.shared_read_fd.load() == -1);  // nothing opened by the opens themselves
+  const int fd = reads.fd(a);
+  REQUIRE(fd >= 0);
+  CHECK(reads.fd(a) == fd);  // one fd for both handles
+  CHECK(read_all(fd) == "contents of a");
+  CHECK((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY);
+
+  reads.end(a);
+  CHECK(is_open(fd));  // the other handle still reads
+  CHECK(read_all(reads.fd(a)) == "contents of a");
+  reads.end(a);
+  CHECK(a.shared_read_fd.load() == -1);
+  CHECK_FALSE(is_open(fd));
+}
+
+TEST_CASE("a file removed after its open still reads, its inode fd pinned past the budget", "[shared_reads]") {
+  test::TempDir temp;
+  const std::string dir = temp.path().string();
+  std::ofstream(dir + "/kept") << "still here";
+  std::ofstream(dir + "/other") << "other";
+  InodeTable table(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), 4);
+  if (!table.handles_work()) {
+    WARN("no file handles here (not root, or the file system gives none)");
+    return;
+  }
+  SharedReads reads(table);
+  Inode& kept = look_up(table, dir + "/kept");
+  Inode& other = look_up(table, dir + "/other");
+
+  REQUIRE(reads.begin(kept));
+  CHECK(table.close_unused(0) == 1);  // other's fd only: kept's is pinned by its open handle
+  REQUIRE(unlink((dir + "/kept").c_str()) == 0);
+  const int fd = reads.fd(kept);
+  REQUIRE(fd >= 0);
+  CHECK(read_all(fd) == "still here");
+  reads.end(kept);
+  CHECK_FALSE(is_open(fd));
+  CHECK(table.close_unused(0) == 1);  // kept's, unpinned now
+  CHECK(fd_of(other).get() >= 0);     // (other opens again by handle)
+}
+
+TEST_CASE("opening a removed file whose inode fd was closed fails as stale", "[shared_reads]") {
+  test::TempDir temp;
+  const std::string dir = temp.path().string();
+  std::ofstream(dir + "/gone") << "x";
+  InodeTable table(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), 4);
+  if (!table.handles_work()) {
+    WARN("no file handles here");
+    return;
+  }
+  SharedReads reads(table);
+  Inode& gone = look_up(table, dir + "/gone");
+  table.close_unused(0);
+  REQUIRE(unlink((dir + "/gone").c_str()) == 0);
+  errno = 0;
+  CHECK_FALSE(reads.begin(gone));
+  CHECK(errno == ESTALE);
+  CHECK(gone.shared_readers == 0);
+}
+
+}  // namespace
+}  // namespace histfs::fs
