@@ -6,9 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "support/temp_dir.hpp"
 
@@ -112,6 +116,44 @@ TEST_CASE("opening a removed file whose inode fd was closed fails as stale", "[s
   CHECK_FALSE(reads.begin(gone));
   CHECK(errno == ESTALE);
   CHECK(gone.shared_readers == 0);
+}
+
+TEST_CASE("handles opened, read and released on many threads always read their own file", "[shared_reads]") {
+  test::TempDir temp;
+  const std::string dir = temp.path().string();
+  constexpr int kFiles = 4;
+  InodeTable table(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), 4);
+  SharedReads reads(table);
+  std::vector<Inode*> inodes;
+  for (int i = 0; i < kFiles; ++i) {
+    const std::string name = dir + "/f" + std::to_string(i);
+    std::ofstream(name) << "file " << i;
+    inodes.push_back(&look_up(table, name));
+  }
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      std::mt19937 random(t);
+      for (int round = 0; round < 2000; ++round) {
+        const int i = static_cast<int>(random() % kFiles);
+        Inode& inode = *inodes[static_cast<size_t>(i)];
+        if (!reads.begin(inode)) {
+          ++wrong;
+          continue;
+        }
+        // The oracle: while this handle is open its fd reads this file, whatever the others do.
+        if (random() % 2 && read_all(reads.fd(inode)) != "file " + std::to_string(i)) ++wrong;
+        if (random() % 8 == 0) table.close_unused(0);  // the budget's closer, racing the pins
+        reads.end(inode);
+      }
+    });
+  for (auto& thread : threads) thread.join();
+  CHECK(wrong.load() == 0);
+  for (Inode* inode : inodes) {
+    CHECK(inode->shared_readers == 0);
+    CHECK(inode->shared_read_fd.load() == -1);
+  }
 }
 
 }  // namespace
