@@ -6,22 +6,13 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <string>
 #include <vector>
 
-#include "support/temp_dir.hpp"
+#include "support/inode_table_fixture.hpp"
 
 namespace histfs::fs {
 namespace {
-
-Inode& look_up(InodeTable& table, const std::string& dir, const std::string& name) {
-  const int fd = open((dir + "/" + name).c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  REQUIRE(fd >= 0);
-  struct stat st;
-  REQUIRE(fstat(fd, &st) == 0);
-  return table.remember(fd, st);
-}
 
 ino_t ino_of(int fd) {
   struct stat st;
@@ -30,16 +21,12 @@ ino_t ino_of(int fd) {
 }
 
 TEST_CASE("inode fds beyond the budget are closed and open again by handle on their next use", "[inode_table]") {
-  test::TempDir temp;
-  const std::string dir = temp.path().string();
-  for (int i = 0; i < 10; ++i) std::ofstream(dir + "/f" + std::to_string(i)) << i;
-  InodeTable table(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), 4);
-  if (!table.handles_work()) {
-    WARN("no file handles here (not root, or the file system gives none)");
-    return;
-  }
+  test::InodeTableFixture files;
+  InodeTable& table = files.table();
+  for (int i = 0; i < 10; ++i) files.write("f" + std::to_string(i), std::to_string(i));
+  if (!files.handles_work()) return;
   std::vector<Inode*> inodes;
-  for (int i = 0; i < 10; ++i) inodes.push_back(&look_up(table, dir, "f" + std::to_string(i)));
+  for (int i = 0; i < 10; ++i) inodes.push_back(&files.look_up("f" + std::to_string(i)));
   CHECK(table.open_fds() == 11);  // the root's too
 
   table.close_unused(3);
@@ -52,17 +39,13 @@ TEST_CASE("inode fds beyond the budget are closed and open again by handle on th
 }
 
 TEST_CASE("a pinned inode fd is never closed", "[inode_table]") {
-  test::TempDir temp;
-  const std::string dir = temp.path().string();
-  std::ofstream(dir + "/a") << "a";
-  std::ofstream(dir + "/b") << "b";
-  InodeTable table(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), 4);
-  if (!table.handles_work()) {
-    WARN("no file handles here");
-    return;
-  }
-  Inode& a = look_up(table, dir, "a");
-  Inode& b = look_up(table, dir, "b");
+  test::InodeTableFixture files;
+  InodeTable& table = files.table();
+  files.write("a", "a");
+  files.write("b", "b");
+  if (!files.handles_work()) return;
+  Inode& a = files.look_up("a");
+  Inode& b = files.look_up("b");
   {
     const InodeFd pinned = fd_of(a);
     CHECK(table.close_unused(0) == 1);  // b only: a is pinned, the root has no handle
@@ -73,17 +56,12 @@ TEST_CASE("a pinned inode fd is never closed", "[inode_table]") {
 }
 
 TEST_CASE("a file removed while its fd was closed reads as stale, not as another file", "[inode_table]") {
-  test::TempDir temp;
-  const std::string dir = temp.path().string();
-  std::ofstream(dir + "/gone") << "x";
-  InodeTable table(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), 4);
-  if (!table.handles_work()) {
-    WARN("no file handles here");
-    return;
-  }
-  Inode& gone = look_up(table, dir, "gone");
-  table.close_unused(0);
-  REQUIRE(unlink((dir + "/gone").c_str()) == 0);
+  test::InodeTableFixture files;
+  files.write("gone", "x");
+  if (!files.handles_work()) return;
+  Inode& gone = files.look_up("gone");
+  files.table().close_unused(0);
+  REQUIRE(unlink(files.path("gone").c_str()) == 0);
   const InodeFd fd = fd_of(gone);
   CHECK(fd.get() == -1);
 }

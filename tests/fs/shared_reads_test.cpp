@@ -8,24 +8,15 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "support/temp_dir.hpp"
+#include "support/inode_table_fixture.hpp"
 
 namespace histfs::fs {
 namespace {
-
-Inode& look_up(InodeTable& table, const std::string& path) {
-  const int fd = open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  REQUIRE(fd >= 0);
-  struct stat st;
-  REQUIRE(fstat(fd, &st) == 0);
-  return table.remember(fd, st);
-}
 
 std::string read_all(int fd) {
   char buffer[64];
@@ -49,12 +40,10 @@ TEST_CASE("only plain read-only opens share", "[shared_reads]") {
 }
 
 TEST_CASE("the shared fd opens on first use and closes with the last handle", "[shared_reads]") {
-  test::TempDir temp;
-  const std::string dir = temp.path().string();
-  std::ofstream(dir + "/a") << "contents of a";
-  InodeTable table(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), 4);
-  SharedReads reads(table);
-  Inode& a = look_up(table, dir + "/a");
+  test::InodeTableFixture files;
+  files.write("a", "contents of a");
+  SharedReads reads(files.table());
+  Inode& a = files.look_up("a");
 
   REQUIRE(reads.begin(a));
   REQUIRE(reads.begin(a));
@@ -74,22 +63,18 @@ TEST_CASE("the shared fd opens on first use and closes with the last handle", "[
 }
 
 TEST_CASE("a file removed after its open still reads, its inode fd pinned past the budget", "[shared_reads]") {
-  test::TempDir temp;
-  const std::string dir = temp.path().string();
-  std::ofstream(dir + "/kept") << "still here";
-  std::ofstream(dir + "/other") << "other";
-  InodeTable table(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), 4);
-  if (!table.handles_work()) {
-    WARN("no file handles here (not root, or the file system gives none)");
-    return;
-  }
+  test::InodeTableFixture files;
+  InodeTable& table = files.table();
+  files.write("kept", "still here");
+  files.write("other", "other");
+  if (!files.handles_work()) return;
   SharedReads reads(table);
-  Inode& kept = look_up(table, dir + "/kept");
-  Inode& other = look_up(table, dir + "/other");
+  Inode& kept = files.look_up("kept");
+  Inode& other = files.look_up("other");
 
   REQUIRE(reads.begin(kept));
   CHECK(table.close_unused(0) == 1);  // other's fd only: kept's is pinned by its open handle
-  REQUIRE(unlink((dir + "/kept").c_str()) == 0);
+  REQUIRE(unlink(files.path("kept").c_str()) == 0);
   const int fd = reads.fd(kept);
   REQUIRE(fd >= 0);
   CHECK(read_all(fd) == "still here");
@@ -100,18 +85,13 @@ TEST_CASE("a file removed after its open still reads, its inode fd pinned past t
 }
 
 TEST_CASE("opening a removed file whose inode fd was closed fails as stale", "[shared_reads]") {
-  test::TempDir temp;
-  const std::string dir = temp.path().string();
-  std::ofstream(dir + "/gone") << "x";
-  InodeTable table(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), 4);
-  if (!table.handles_work()) {
-    WARN("no file handles here");
-    return;
-  }
-  SharedReads reads(table);
-  Inode& gone = look_up(table, dir + "/gone");
-  table.close_unused(0);
-  REQUIRE(unlink((dir + "/gone").c_str()) == 0);
+  test::InodeTableFixture files;
+  files.write("gone", "x");
+  if (!files.handles_work()) return;
+  SharedReads reads(files.table());
+  Inode& gone = files.look_up("gone");
+  files.table().close_unused(0);
+  REQUIRE(unlink(files.path("gone").c_str()) == 0);
   errno = 0;
   CHECK_FALSE(reads.begin(gone));
   CHECK(errno == ESTALE);
@@ -119,16 +99,14 @@ TEST_CASE("opening a removed file whose inode fd was closed fails as stale", "[s
 }
 
 TEST_CASE("handles opened, read and released on many threads always read their own file", "[shared_reads]") {
-  test::TempDir temp;
-  const std::string dir = temp.path().string();
+  test::InodeTableFixture files;
+  InodeTable& table = files.table();
   constexpr int kFiles = 4;
-  InodeTable table(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), 4);
   SharedReads reads(table);
   std::vector<Inode*> inodes;
   for (int i = 0; i < kFiles; ++i) {
-    const std::string name = dir + "/f" + std::to_string(i);
-    std::ofstream(name) << "file " << i;
-    inodes.push_back(&look_up(table, name));
+    files.write("f" + std::to_string(i), "file " + std::to_string(i));
+    inodes.push_back(&files.look_up("f" + std::to_string(i)));
   }
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
