@@ -34,10 +34,7 @@ void Passthrough::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     set_cache_flags(fi);
     return (void)fuse_reply_open(req, fi);
   }
-  auto reopen = [&] { return ::open(ProcPath(fd_of(inode)).c_str(), (fi->flags & ~O_NOFOLLOW) | O_CLOEXEC); };
-  int fd = reopen();
-  // Out of fds while the closer thread catches up (a hard limit of 1024): room made, once more.
-  if (fd < 0 && inodes_.made_room(errno)) fd = reopen();
+  const int fd = open_again(inodes_, inode, (fi->flags & ~O_NOFOLLOW) | O_CLOEXEC);
   if (fd < 0) return (void)reply_err(req, errno);
   fi->fh = static_cast<uint64_t>(fd);
   set_cache_flags(fi);

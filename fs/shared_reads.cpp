@@ -40,10 +40,7 @@ int SharedReads::fd(Inode& inode) {
   if (const int fd = inode.shared_read_fd.load(std::memory_order_acquire); fd >= 0) return fd;
   const std::lock_guard lock(lock_of(inode));
   if (const int fd = inode.shared_read_fd.load(std::memory_order_relaxed); fd >= 0) return fd;
-  auto reopen = [&] { return ::open(ProcPath(fd_of(inode)).c_str(), O_RDONLY | O_CLOEXEC); };
-  int fd = reopen();
-  // Out of fds while the closer thread catches up (a hard limit of 1024): room made, once more.
-  if (fd < 0 && inodes_.made_room(errno)) fd = reopen();
+  const int fd = open_again(inodes_, inode, O_RDONLY | O_CLOEXEC);
   if (fd >= 0) inode.shared_read_fd.store(fd, std::memory_order_release);
   return fd;
 }
